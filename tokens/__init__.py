@@ -1,0 +1,40 @@
+"""glyphveil tokens: keep sensitive strings out of HTML.
+
+Mint a token while rendering a template and put the image in the page::
+
+    import tokens
+    tokens.img_tag("jane@example.com", "https://img.example.com", alt="email address")
+
+Depends on ``cryptography`` only.
+"""
+
+from .api import OptionValues, decode, encode, image_url, img_tag
+from .codec import Payload
+from .colors import contrast_ratio, parse_color
+from .errors import ExpiredToken, InvalidToken, KeyConfigError, OptionError, TokenError
+from .keys import Key, KeyRing, default_keyring, generate_key
+from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
+
+__all__ = [
+    "FONTS",
+    "MAX_TEXT_BYTES",
+    "ExpiredToken",
+    "InvalidToken",
+    "Key",
+    "KeyConfigError",
+    "KeyRing",
+    "Noise",
+    "OptionError",
+    "OptionValues",
+    "Payload",
+    "RenderOptions",
+    "TokenError",
+    "contrast_ratio",
+    "decode",
+    "default_keyring",
+    "encode",
+    "generate_key",
+    "image_url",
+    "img_tag",
+    "parse_color",
+]

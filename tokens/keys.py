@@ -1,0 +1,157 @@
+"""Keys: where they come from, how they rotate, and what is derived from each.
+
+A key is 32 random bytes written as URL-safe base64 without padding (43 characters).
+The first key of a :class:`KeyRing` encrypts; every key decrypts, so a new key can be
+put in front while the old one still opens the tokens already in pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .errors import KeyConfigError
+
+__all__ = ["DEV_KEYS_PATH", "Key", "KeyRing", "default_keyring", "generate_key"]
+
+KEY_BYTES = 32
+KEY_ID_BYTES = 2
+#: Where the development key lives when no key is configured, relative to the working directory.
+DEV_KEYS_PATH = Path(".glyphveil") / "dev.keys"
+
+
+def generate_key() -> str:
+    """A new random key in its text form."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).rstrip(b"=").decode()
+
+
+def _derive(secret: bytes, purpose: bytes, length: int) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=b"glyphveil/v1/" + purpose)
+    return hkdf.derive(secret)
+
+
+@dataclass(frozen=True, eq=False)
+class Key:
+    """One key and the subkeys derived from it with HKDF-SHA256."""
+
+    key_id: bytes
+    cipher: AESSIV = field(repr=False)
+    noise_key: bytes = field(repr=False)
+
+    @classmethod
+    def parse(cls, text: str, source: str) -> Key:
+        """Read a key's text form; ``source`` names where it came from for the error message."""
+        text = text.strip()
+        try:
+            if len(text) != 43 or not text.isascii():
+                raise ValueError
+            secret = base64.urlsafe_b64decode(text + "=")
+            if base64.urlsafe_b64encode(secret).rstrip(b"=") != text.encode():
+                raise ValueError  # not canonical: stray characters or bits
+        except (ValueError, binascii.Error):
+            raise KeyConfigError(
+                f"{source}: malformed key (expected 43 characters of URL-safe base64; "
+                "make one with `python -m tokens keygen`)"
+            ) from None
+        return cls(
+            key_id=_derive(secret, b"key-id", KEY_ID_BYTES),
+            cipher=AESSIV(_derive(secret, b"aes-siv", 64)),
+            noise_key=_derive(secret, b"noise", 32),
+        )
+
+
+class KeyRing:
+    """An ordered set of keys: the first encrypts, all decrypt."""
+
+    def __init__(self, keys: Iterable[str | Key], *, source: str = "keys") -> None:
+        parsed = [k if isinstance(k, Key) else Key.parse(k, source) for k in keys]
+        if not parsed:
+            raise KeyConfigError(f"{source}: no keys given")
+        self.keys: tuple[Key, ...] = tuple(parsed)
+        self._by_id: dict[bytes, list[Key]] = {}
+        for key in self.keys:
+            self._by_id.setdefault(key.key_id, []).append(key)
+
+    @property
+    def current(self) -> Key:
+        """The key that encrypts new tokens."""
+        return self.keys[0]
+
+    def candidates(self, key_id: bytes) -> list[Key]:
+        """Keys whose id matches; several only when two ids collide."""
+        return self._by_id.get(key_id, [])
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyRing:
+        """Keys from ``GLYPHVEIL_KEYS`` or ``GLYPHVEIL_KEYS_FILE``, else the development key.
+
+        With ``GLYPHVEIL_ENV=production`` a missing key is an error instead.
+        """
+        env = os.environ if environ is None else environ
+        if env.get("GLYPHVEIL_KEYS", "").strip():
+            return cls(_split(env["GLYPHVEIL_KEYS"].split(",")), source="GLYPHVEIL_KEYS")
+        if env.get("GLYPHVEIL_KEYS_FILE", "").strip():
+            path = Path(env["GLYPHVEIL_KEYS_FILE"])
+            return cls.from_file(path, source=f"GLYPHVEIL_KEYS_FILE {path}")
+        if env.get("GLYPHVEIL_ENV", "").strip().lower() == "production":
+            raise KeyConfigError(
+                "GLYPHVEIL_ENV=production needs GLYPHVEIL_KEYS or GLYPHVEIL_KEYS_FILE to be set"
+            )
+        return cls.development()
+
+    @classmethod
+    def from_file(cls, path: Path, *, source: str | None = None) -> KeyRing:
+        """One key per line; blank lines and lines starting with ``#`` are skipped."""
+        source = source or str(path)
+        try:
+            lines = path.read_text(encoding="ascii").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not ASCII text"
+            raise KeyConfigError(f"{source}: cannot read ({reason})") from None
+        return cls(_split(line for line in lines if not line.lstrip().startswith("#")), source=source)
+
+    @classmethod
+    def development(cls, path: Path = DEV_KEYS_PATH) -> KeyRing:
+        """The development key at ``path``, created on first use, with a warning on stderr."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process created it first; use theirs
+            else:
+                with os.fdopen(fd, "w", encoding="ascii") as handle:
+                    handle.write("# glyphveil development key: never use it in production\n")
+                    handle.write(generate_key() + "\n")
+                print(f"glyphveil: created a development key in {path}", file=sys.stderr)
+        print(
+            f"glyphveil: warning: using the development key in {path}; "
+            "set GLYPHVEIL_KEYS or GLYPHVEIL_KEYS_FILE in production",
+            file=sys.stderr,
+        )
+        return cls.from_file(path)
+
+
+def _split(parts: Iterable[str]) -> list[str]:
+    return [part.strip() for part in parts if part.strip()]
+
+
+_default: KeyRing | None = None
+
+
+def default_keyring() -> KeyRing:
+    """The process-wide key ring from the environment, read once on first use."""
+    global _default
+    if _default is None:
+        _default = KeyRing.from_env()
+    return _default

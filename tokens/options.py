@@ -1,0 +1,138 @@
+"""Render options: everything that decides how the text looks, carried inside the token."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .colors import RGB, contrast_ratio, parse_color, to_hex
+from .errors import OptionError
+
+__all__ = [
+    "FONTS",
+    "MAX_TEXT_BYTES",
+    "MIN_CONTRAST",
+    "PADDING_RANGE",
+    "SIZE_RANGE",
+    "Noise",
+    "RenderOptions",
+]
+
+#: Bundled font families, in token order: a family's id in a token is its index here.
+FONTS: tuple[str, ...] = ("sans", "serif", "mono", "lato")
+#: Font size in CSS pixels (before density).
+SIZE_RANGE = range(8, 129)
+#: Padding around the text in CSS pixels.
+PADDING_RANGE = range(0, 65)
+#: Longest text a token carries, in UTF-8 bytes.
+MAX_TEXT_BYTES = 256
+#: WCAG AA contrast for normal text; text against an opaque background must reach it.
+MIN_CONTRAST = 4.5
+
+
+class Noise(enum.IntEnum):
+    """How much OCR-hostile noise is drawn; ``medium`` is the default."""
+
+    NONE = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @classmethod
+    def parse(cls, value: str | int | Noise) -> Noise:
+        """Accept a member, its lower-case name or its number."""
+        if isinstance(value, cls):
+            return value
+        try:
+            if isinstance(value, str):
+                return cls[value.strip().upper()]
+            return cls(value)
+        except (KeyError, ValueError):
+            names = "|".join(m.name.lower() for m in cls)
+            raise OptionError(f"bad noise {value!r}: use {names}") from None
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """Validated render options. ``background`` is ``None`` for a transparent background."""
+
+    font: str = "sans"
+    size: int = 16
+    color: RGB = (0x22, 0x22, 0x22)
+    background: RGB | None = (0xFF, 0xFF, 0xFF)
+    noise: Noise = Noise.MEDIUM
+    padding: int = 4
+
+    def __post_init__(self) -> None:
+        if self.font not in FONTS:
+            raise OptionError(f"unknown font {self.font!r}: use one of {', '.join(FONTS)}")
+        _check_range("size", self.size, SIZE_RANGE)
+        _check_range("padding", self.padding, PADDING_RANGE)
+        if self.background is not None:
+            ratio = contrast_ratio(self.color, self.background)
+            if ratio < MIN_CONTRAST:
+                raise OptionError(
+                    f"colour {to_hex(self.color)} on {to_hex(self.background)} has contrast "
+                    f"{ratio:.2f}:1, below the {MIN_CONTRAST}:1 that keeps text readable"
+                )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        font: str = "sans",
+        size: int = 16,
+        color: str | RGB = (0x22, 0x22, 0x22),
+        background: str | RGB | None = (0xFF, 0xFF, 0xFF),
+        noise: str | int | Noise = Noise.MEDIUM,
+        padding: int = 4,
+    ) -> RenderOptions:
+        """Validate user-facing values: colours as strings, noise by name."""
+        return cls(
+            font=font,
+            size=size,
+            color=_opaque(color, "color"),
+            background=None if background is None else _background(background),
+            noise=Noise.parse(noise),
+            padding=padding,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """The options as JSON-friendly values, the same names :meth:`build` takes."""
+        return {
+            "font": self.font,
+            "size": self.size,
+            "color": to_hex(self.color),
+            "background": "transparent" if self.background is None else to_hex(self.background),
+            "noise": str(self.noise),
+            "padding": self.padding,
+        }
+
+
+def _check_range(name: str, value: int, allowed: range) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+        raise OptionError(
+            f"bad {name} {value!r}: use a whole number of px from {allowed.start} to {allowed.stop - 1}"
+        )
+
+
+def _opaque(value: str | RGB, name: str) -> RGB:
+    if isinstance(value, tuple):
+        if len(value) != 3 or not all(isinstance(v, int) and 0 <= v <= 255 for v in value):
+            raise OptionError(f"bad {name} {value!r}: use (r, g, b) with values 0-255")
+        return value
+    if not isinstance(value, str):
+        raise OptionError(f"bad {name} {value!r}: use a colour string such as '#222'")
+    r, g, b, a = parse_color(value)
+    if a != 255:
+        raise OptionError(f"bad {name} {value!r}: must be opaque")
+    return (r, g, b)
+
+
+def _background(value: str | RGB) -> RGB | None:
+    if isinstance(value, str) and value.strip().lower() == "transparent":
+        return None
+    return _opaque(value, "background")
