@@ -1,0 +1,147 @@
+"""Bundled fonts and per-character font fallback for every glyphveil renderer.
+
+All text is drawn with the fonts in ``fonts/`` at the repository root, never with
+system fonts, so an image looks the same on every host. Text is split into runs
+that each use one font: the requested family where it has the glyph, otherwise a
+CJK or emoji fallback, otherwise a visible □ box.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from types import MappingProxyType
+
+from fontTools.ttLib import TTFont
+from PIL import ImageDraw, ImageFont
+
+__all__ = [
+    "FALLBACKS",
+    "FAMILIES",
+    "FONTS_DIR",
+    "TextRun",
+    "covers",
+    "draw_runs",
+    "line_metrics",
+    "load_font",
+    "measure",
+    "split_runs",
+]
+
+FONTS_DIR: Path = Path(__file__).resolve().parent.parent / "fonts"
+
+FAMILIES: Mapping[str, Path] = MappingProxyType(
+    {
+        "sans": FONTS_DIR / "DejaVuSans.ttf",
+        "serif": FONTS_DIR / "DejaVuSerif.ttf",
+        "mono": FONTS_DIR / "DejaVuSansMono.ttf",
+        "lato": FONTS_DIR / "Lato-Regular.ttf",
+    }
+)
+
+FALLBACKS: tuple[Path, ...] = (
+    FONTS_DIR / "DroidSansFallback.ttf",  # CJK ideographs, kana, hangul
+    FONTS_DIR / "Symbola_hint.ttf",  # monochrome emoji and symbols
+)
+
+_MISSING = "\u25a1"  # □ WHITE SQUARE, drawn with the sans font
+_ATTACHED = frozenset({"Mn", "Me", "Cf"})  # marks, ZWJ, variation selectors
+_DROPPED = "Cc"  # control characters, including newline and tab
+
+
+@dataclass(frozen=True, slots=True)
+class TextRun:
+    """A stretch of text drawn with a single font."""
+
+    text: str
+    font: ImageFont.FreeTypeFont
+
+
+@lru_cache(maxsize=128)
+def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """Open a font at a pixel size, cached because Pillow reopens the file each call.
+
+    The cache is bounded so that many requested sizes cannot grow it without limit.
+    BASIC layout makes output the same whether or not libraqm is installed.
+    """
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+@cache
+def _codepoints(path: Path) -> frozenset[int]:
+    """Return the codepoints the font's Unicode cmap maps, reading only that table."""
+    with TTFont(path, lazy=True) as font:
+        cmap: Mapping[int, str] | None = font.getBestCmap()
+    return frozenset(cmap or ())
+
+
+def covers(path: Path, char: str) -> bool:
+    """Tell whether the font at ``path`` has a glyph for the single character ``char``."""
+    return ord(char) in _codepoints(path)
+
+
+def _pick(char: str, primary: Path) -> tuple[Path, str]:
+    """Choose the font for a base character, or the sans □ if no bundled font has it."""
+    for path in (primary, *FALLBACKS):
+        if covers(path, char):
+            return path, char
+    return FAMILIES["sans"], _MISSING
+
+
+def split_runs(text: str, family: str, size: int) -> list[TextRun]:
+    """Split ``text`` into runs so each character is drawn by a font that has it.
+
+    Marks and format characters (ZWJ, variation selectors) stay in the previous
+    character's run so a sequence is not split across fonts. They are dropped if
+    that font lacks them or nothing precedes them. Control characters are dropped.
+    Raises KeyError for an unknown family.
+    """
+    primary = FAMILIES[family]
+    runs: list[tuple[Path, list[str]]] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == _DROPPED:
+            continue
+        if category in _ATTACHED:
+            if runs and covers(runs[-1][0], char):
+                runs[-1][1].append(char)
+            continue
+        path, shown = _pick(char, primary)
+        if runs and runs[-1][0] == path:
+            runs[-1][1].append(shown)
+        else:
+            runs.append((path, [shown]))
+    return [TextRun("".join(chars), load_font(path, size)) for path, chars in runs]
+
+
+def line_metrics(runs: Sequence[TextRun], family: str, size: int) -> tuple[int, int]:
+    """Return (ascent, descent) in px for a line: the max over every font involved.
+
+    Font metrics rather than the ink box, so lines share one baseline and one
+    height whatever letters they hold (É sits where E does).
+    """
+    fonts = {load_font(FAMILIES[family], size), *(run.font for run in runs)}
+    metrics = [font.getmetrics() for font in fonts]
+    return max(ascent for ascent, _ in metrics), max(descent for _, descent in metrics)
+
+
+def measure(runs: Sequence[TextRun]) -> float:
+    """Return the total advance width of the runs in px."""
+    return sum((run.font.getlength(run.text) for run in runs), 0.0)
+
+
+def draw_runs(
+    draw: ImageDraw.ImageDraw,
+    x: float,
+    baseline: float,
+    runs: Sequence[TextRun],
+    fill: int | tuple[int, ...],
+) -> float:
+    """Draw the runs left to right on ``baseline`` starting at ``x``; return the end x."""
+    for run in runs:
+        draw.text((x, baseline), run.text, fill=fill, font=run.font, anchor="ls")
+        x += run.font.getlength(run.text)
+    return x

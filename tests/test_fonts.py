@@ -1,0 +1,199 @@
+"""Tests for server.fonts: bundled files, fallback runs, metrics and real rendered pixels."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from server.fonts import (
+    FALLBACKS,
+    FAMILIES,
+    FONTS_DIR,
+    TextRun,
+    covers,
+    draw_runs,
+    line_metrics,
+    load_font,
+    measure,
+    split_runs,
+)
+
+SIZE = 32
+BOX = "\u25a1"
+CJK, EMOJI = FALLBACKS
+
+LICENCES = {
+    "DejaVuSans.ttf": "LICENSE-DejaVu.txt",
+    "DejaVuSerif.ttf": "LICENSE-DejaVu.txt",
+    "DejaVuSansMono.ttf": "LICENSE-DejaVu.txt",
+    "Lato-Regular.ttf": "LICENSE-Lato.txt",
+    "DroidSansFallback.ttf": "LICENSE-DroidSansFallback.txt",
+    "Symbola_hint.ttf": "LICENSE-Symbola.txt",
+}
+
+
+def render(runs: list[TextRun], family: str = "sans") -> tuple[Image.Image, int]:
+    """Draw the runs on a black line image with padding; return it and the baseline row."""
+    ascent, descent = line_metrics(runs, family, SIZE)
+    pad = 4
+    width = math.ceil(measure(runs)) + 2 * pad
+    image = Image.new("L", (width, ascent + descent + 2 * pad), 0)
+    baseline = pad + ascent
+    end = draw_runs(ImageDraw.Draw(image), pad, baseline, runs, 255)
+    assert end == pytest.approx(pad + measure(runs))
+    return image, baseline
+
+
+def has_ink(image: Image.Image) -> bool:
+    """True if anything was drawn."""
+    return image.getbbox() is not None
+
+
+def test_family_order_and_names() -> None:
+    assert list(FAMILIES) == ["sans", "serif", "mono", "lato"]
+    repo_fonts = Path(__file__).resolve().parent.parent / "fonts"
+    assert repo_fonts == FONTS_DIR
+
+
+def test_bundled_fonts_exist_with_licences() -> None:
+    for path in (*FAMILIES.values(), *FALLBACKS):
+        assert path.is_file(), path
+        assert path.parent == FONTS_DIR
+        licence = FONTS_DIR / LICENCES[path.name]
+        assert licence.is_file(), licence
+        assert licence.stat().st_size > 500
+    assert (FONTS_DIR / "README.md").is_file()
+
+
+def test_fonts_folder_holds_only_bundled_files() -> None:
+    expected = {*LICENCES, *LICENCES.values(), "README.md"}
+    assert {p.name for p in FONTS_DIR.iterdir()} == expected
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_each_family_renders_hello(family: str) -> None:
+    runs = split_runs("Hello", family, SIZE)
+    assert runs == [TextRun("Hello", load_font(FAMILIES[family], SIZE))]
+    image, _ = render(runs, family)
+    assert has_ink(image)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_latin_uses_family(family: str) -> None:
+    runs = split_runs("Glyph veil 123", family, SIZE)
+    assert [run.font for run in runs] == [load_font(FAMILIES[family], SIZE)]
+
+
+@pytest.mark.parametrize("text", ["你好", "こんにちは", "한국어"])
+def test_cjk_uses_fallback_with_ink(text: str) -> None:
+    runs = split_runs(text, "sans", SIZE)
+    assert runs == [TextRun(text, load_font(CJK, SIZE))]
+    image, _ = render(runs)
+    assert has_ink(image)
+    boxes, _ = render(split_runs(BOX * len(text), "sans", SIZE))
+    assert image.size != boxes.size or ImageChops.difference(image, boxes).getbbox()
+
+
+def test_emoji_uses_emoji_fallback_with_ink() -> None:
+    runs = split_runs("🙂", "lato", SIZE)
+    assert runs == [TextRun("🙂", load_font(EMOJI, SIZE))]
+    image, _ = render(runs, "lato")
+    assert has_ink(image)
+
+
+def test_mixed_scripts_make_consecutive_runs() -> None:
+    runs = split_runs("Hi 你好 🙂!", "serif", SIZE)
+    serif, cjk, emoji = (load_font(p, SIZE) for p in (FAMILIES["serif"], CJK, EMOJI))
+    assert runs == [
+        TextRun("Hi ", serif),
+        TextRun("你好", cjk),
+        TextRun(" ", serif),
+        TextRun("🙂", emoji),
+        TextRun("!", serif),
+    ]
+
+
+@pytest.mark.parametrize("char", ["\U000f0000", "\ue000", "\U0010ffff", "\u0378"])
+def test_uncovered_char_becomes_visible_box(char: str) -> None:
+    assert not any(covers(p, char) for p in (*FAMILIES.values(), *FALLBACKS))
+    runs = split_runs(f"a{char}b", "lato", SIZE)
+    sans, lato = load_font(FAMILIES["sans"], SIZE), load_font(FAMILIES["lato"], SIZE)
+    assert runs == [TextRun("a", lato), TextRun(BOX, sans), TextRun("b", lato)]
+    image, _ = render(split_runs(char, "lato", SIZE), "lato")
+    assert has_ink(image)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_accented_capital_shares_line_metrics_and_baseline(family: str) -> None:
+    accented, plain = split_runs("É", family, SIZE), split_runs("E", family, SIZE)
+    assert line_metrics(accented, family, SIZE) == line_metrics(plain, family, SIZE)
+    (image_a, base_a), (image_p, base_p) = render(accented, family), render(plain, family)
+    box_a, box_p = image_a.getbbox(), image_p.getbbox()
+    assert image_a.size == image_p.size and base_a == base_p
+    assert box_a is not None and box_p is not None
+    assert box_a[3] == box_p[3]  # same bottom row: same baseline
+    assert box_a[1] < box_p[1]  # the accent reaches higher, inside the same line
+    assert box_a[1] >= 0
+
+
+def test_line_metrics_cover_fallback_fonts() -> None:
+    runs = split_runs("a你🙂", "lato", SIZE)
+    ascent, descent = line_metrics(runs, "lato", SIZE)
+    for path in (FAMILIES["lato"], CJK, EMOJI):
+        font_ascent, font_descent = load_font(path, SIZE).getmetrics()
+        assert ascent >= font_ascent and descent >= font_descent
+
+
+def test_combining_mark_stays_in_one_run() -> None:
+    runs = split_runs("e\u0301", "sans", SIZE)
+    assert runs == [TextRun("e\u0301", load_font(FAMILIES["sans"], SIZE))]
+    with_mark, _ = render(runs)
+    without, _ = render(split_runs("e", "sans", SIZE))
+    assert with_mark.size == without.size
+    assert ImageChops.difference(with_mark, without).getbbox() is not None
+
+
+def test_zwj_and_variation_selector_stay_with_previous_font() -> None:
+    family = "👨\u200d👩\u200d👧"
+    assert split_runs(family, "sans", SIZE) == [TextRun(family, load_font(EMOJI, SIZE))]
+    heart = "\u2764\ufe0f"
+    runs = split_runs(heart, "lato", SIZE)
+    assert len(runs) == 1 and runs[0].text == heart
+
+
+def test_mark_dropped_when_previous_font_lacks_it() -> None:
+    assert not covers(CJK, "\u0301")
+    assert split_runs("你\u0301", "sans", SIZE) == [TextRun("你", load_font(CJK, SIZE))]
+
+
+def test_leading_mark_is_dropped() -> None:
+    sans = load_font(FAMILIES["sans"], SIZE)
+    assert split_runs("\u0301x", "sans", SIZE) == [TextRun("x", sans)]
+
+
+def test_control_characters_dropped() -> None:
+    runs = split_runs("a\tb\nc\r\x00d\x7f", "mono", SIZE)
+    assert runs == [TextRun("abcd", load_font(FAMILIES["mono"], SIZE))]
+    assert split_runs("\n\t", "mono", SIZE) == []
+
+
+def test_empty_runs_measure_zero() -> None:
+    assert measure([]) == 0.0
+    assert line_metrics([], "sans", SIZE) == load_font(FAMILIES["sans"], SIZE).getmetrics()
+
+
+def test_load_font_is_cached() -> None:
+    assert load_font(FAMILIES["sans"], 20) is load_font(FAMILIES["sans"], 20)
+    assert load_font(FAMILIES["sans"], 20) is not load_font(FAMILIES["sans"], 21)
+
+
+def test_unknown_family_raises_key_error() -> None:
+    with pytest.raises(KeyError):
+        split_runs("x", "comic", SIZE)
+    with pytest.raises(KeyError):
+        split_runs("", "comic", SIZE)
+    with pytest.raises(KeyError):
+        line_metrics([], "comic", SIZE)
