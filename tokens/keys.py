@@ -36,7 +36,9 @@ def generate_key() -> str:
 
 
 def _derive(secret: bytes, purpose: bytes, length: int) -> bytes:
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=b"glyphveil/v1/" + purpose)
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(), length=length, salt=None, info=b"glyphveil/v1/" + purpose
+    )
     return hkdf.derive(secret)
 
 
@@ -118,7 +120,9 @@ class KeyRing:
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not ASCII text"
             raise KeyConfigError(f"{source}: cannot read ({reason})") from None
-        return cls(_split(line for line in lines if not line.lstrip().startswith("#")), source=source)
+        return cls(
+            _split(line for line in lines if not line.lstrip().startswith("#")), source=source
+        )
 
     @classmethod
     def development(cls, path: Path = DEV_KEYS_PATH) -> KeyRing:

@@ -1,0 +1,95 @@
+"""``python -m server``: run the service, on one process or on several through gunicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from .config import SETTINGS, Config
+from .errors import ConfigError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m server",
+        description="Serve glyphveil images. Flags override the GLYPHVEIL_* environment.",
+    )
+    for setting in SETTINGS:
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            metavar="VALUE",
+            help=f"{setting.help}; env {setting.env}",
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, then run until SIGTERM or SIGINT, finishing requests under way."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    overrides = {k: v for k, v in vars(args).items() if v is not None}
+    try:
+        config = Config.from_env(overrides=overrides)
+    except ConfigError as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if config.workers == 1:
+        _run_single(config)
+    else:
+        _run_gunicorn(config)
+    return 0
+
+
+def _run_single(config: Config) -> None:
+    from aiohttp import web
+
+    from .app import create_app
+
+    print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
+    web.run_app(
+        create_app(config), host=config.host, port=config.port, print=None, shutdown_timeout=10
+    )
+
+
+def _run_gunicorn(config: Config) -> None:
+    """N processes with aiohttp's gunicorn worker; metrics summed across them."""
+    metrics_dir = tempfile.mkdtemp(prefix="glyphveil-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before prometheus_client loads
+    from gunicorn.app.base import BaseApplication
+    from prometheus_client import multiprocess
+
+    from .app import create_app
+
+    class Service(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings: dict[str, Any] = {
+                "bind": f"{config.host}:{config.port}",
+                "workers": config.workers,
+                "worker_class": "aiohttp.GunicornWebWorker",
+                "graceful_timeout": 10,
+                "loglevel": config.log_level.lower(),
+                "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),
+            }
+            for name, value in settings.items():
+                self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            return create_app(config)
+
+    print(
+        f"glyphveil: serving on http://{config.host}:{config.port} with {config.workers} workers",
+        file=sys.stderr,
+    )
+    Service().run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

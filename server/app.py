@@ -1,0 +1,68 @@
+"""The application factory: routes, state and resources."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from .cache import RenderCache
+from .config import Config
+from .home import home_view
+from .metrics import REQUESTS, metrics_view
+from .responses import security_headers
+from .state import CACHE, CONFIG, POOL, SHUTTING_DOWN
+from .views import healthz_view, placeholder_view, token_view
+
+__all__ = ["create_app"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(config: Config | None = None) -> web.Application:
+    """Build the service. Without ``config`` the settings come from the environment."""
+    config = config or Config.from_env()
+    app = web.Application(middlewares=[count_requests])
+    app[CONFIG] = config
+    app[CACHE] = RenderCache(config.cache_mb * 2**20)
+    app[SHUTTING_DOWN] = asyncio.Event()
+    app.cleanup_ctx.append(render_pool)
+    app.on_shutdown.append(_mark_shutting_down)
+    app.on_response_prepare.append(security_headers)
+    app.router.add_get("/", home_view, name="home")
+    app.router.add_get("/healthz", healthz_view, name="healthz")
+    app.router.add_get("/metrics", metrics_view, name="metrics")
+    app.router.add_get("/t/{name}", token_view, name="token")
+    if config.placeholders:
+        app.router.add_get(r"/{spec:\d.*}", placeholder_view, name="placeholder")
+    return app
+
+
+async def render_pool(app: web.Application) -> AsyncIterator[None]:
+    """The render threads, sized from the config, shut down with the app."""
+    pool = ThreadPoolExecutor(max_workers=app[CONFIG].threads, thread_name_prefix="render")
+    app[POOL] = pool
+    yield
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+async def _mark_shutting_down(app: web.Application) -> None:
+    app[SHUTTING_DOWN].set()
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every answer by route name and status; a label never holds a token or text."""
+    route = request.match_info.route.name or "unmatched"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        REQUESTS.labels(route, str(exc.status)).inc()
+        raise
+    except Exception:
+        REQUESTS.labels(route, "500").inc()
+        raise
+    REQUESTS.labels(route, str(response.status)).inc()
+    return response

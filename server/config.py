@@ -1,0 +1,135 @@
+"""Service settings: environment variables first, command-line flags over them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from tokens import KeyRing, TokenError
+
+from .errors import ConfigError
+from .placeholder import PlaceholderLimits
+
+__all__ = ["SETTINGS", "Config"]
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text.strip())
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _densities(text: str) -> frozenset[int]:
+    values = frozenset(int(part.removesuffix("x")) for part in text.split(",") if part.strip())
+    if not values or not values <= {1, 2, 3} or 1 not in values:
+        raise ValueError("must be a comma-separated subset of 1,2,3 that includes 1")
+    return values
+
+
+def _switch(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+        raise ValueError("must be on or off")
+    return value in ("on", "true", "1", "yes")
+
+
+def _log_level(text: str) -> str:
+    value = text.strip().upper()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its field, environment variable, flag, parser and help text."""
+
+    name: str
+    env: str
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+#: Every setting, in the order the README documents them.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", "GLYPHVEIL_HOST", str, "address to listen on (127.0.0.1)"),
+    Setting("port", "GLYPHVEIL_PORT", _int(1, 65535), "port to listen on (8080)"),
+    Setting("workers", "GLYPHVEIL_WORKERS", _int(1, 64), "processes; over 1 runs gunicorn (1)"),
+    Setting("threads", "GLYPHVEIL_THREADS", _int(1, 64), "render threads per process (4)"),
+    Setting("cache_mb", "GLYPHVEIL_CACHE_MB", _int(0, 65536), "image cache per process, MB (64)"),
+    Setting("densities", "GLYPHVEIL_DENSITIES", _densities, "allowed densities (1,2,3)"),
+    Setting("placeholders", "GLYPHVEIL_PLACEHOLDERS", _switch, "placeholder route on|off (on)"),
+    Setting("max_side", "GLYPHVEIL_MAX_SIDE", _int(1, 16384), "placeholder side limit, px (4000)"),
+    Setting(
+        "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 10**9), "placeholder area limit (16000000)"
+    ),
+    Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service needs to run. Keys come from :meth:`KeyRing.from_env`."""
+
+    keyring: KeyRing = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    threads: int = 4
+    cache_mb: int = 64
+    densities: frozenset[int] = frozenset({1, 2, 3})
+    placeholders: bool = True
+    max_side: int = 4000
+    max_pixels: int = 16_000_000
+    log_level: str = "INFO"
+
+    @property
+    def placeholder_limits(self) -> PlaceholderLimits:
+        return PlaceholderLimits(max_side=self.max_side, max_pixels=self.max_pixels)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, str] | None = None
+    ) -> Config:
+        """Read the environment, then apply ``overrides`` (flag values as text) over it.
+
+        Raises :class:`ConfigError` naming the variable or flag of a bad value.
+        """
+        env = os.environ if environ is None else environ
+        try:
+            keyring = KeyRing.from_env(env)
+        except TokenError as exc:
+            raise ConfigError(str(exc)) from None
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            for source, text in (
+                (setting.env, env.get(setting.env)),
+                (setting.flag, (overrides or {}).get(setting.name)),
+            ):
+                if text is None or not text.strip():
+                    continue
+                try:
+                    values[setting.name] = setting.parse(text)
+                except ValueError as exc:
+                    raise ConfigError(f"{source}={text[:40]!r}: {exc}") from None
+        return cls(keyring=keyring, **values)
+
+    def with_values(self, **values: Any) -> Config:
+        """A copy with some settings changed (for tests and embedding)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return replace(self, **values)

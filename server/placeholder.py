@@ -1,0 +1,294 @@
+"""Placeholder images in the style of placehold.co and dummyimage.com.
+
+A URL such as ``/300x200@2x/ff0000/fff.webp?text=Hello`` names the size, pixel
+density, colours, format and text of a plain image with centred text. Everything
+in it is validated in :meth:`PlaceholderSpec.parse`, before any pixel buffer
+exists, so a bad or oversized request costs nothing but a one-line error.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from tokens.colors import RGBA, parse_color
+from tokens.errors import OptionError
+
+from .encode import ImageFormat, colorize
+from .fonts import FAMILIES, TextRun, draw_runs, line_metrics, measure, split_runs
+
+__all__ = [
+    "DEFAULT_BACKGROUND",
+    "DEFAULT_FOREGROUND",
+    "PlaceholderError",
+    "PlaceholderLimits",
+    "PlaceholderSpec",
+    "render_placeholder",
+    "resolve_font",
+]
+
+#: placehold.co's grey pair, which users expect. Its contrast is only about 2.1:1:
+#: fine for a stand-in image, and a colour pair in the URL overrides it.
+DEFAULT_BACKGROUND: RGBA = (0xDD, 0xDD, 0xDD, 0xFF)
+DEFAULT_FOREGROUND: RGBA = (0x99, 0x99, 0x99, 0xFF)
+
+_FORMATS: Mapping[str, ImageFormat] = {
+    "png": "png",
+    "jpg": "jpeg",
+    "jpeg": "jpeg",
+    "webp": "webp",
+    "gif": "gif",
+}
+_SIZE = re.compile(r"([0-9]+)(?:[xX]([0-9]+))?")
+_DENSITY = re.compile(r"([0-9]+)[xX]")
+_COLOR_ROLES = ("background", "foreground")
+_ECHO = 32  # most characters of user input quoted back in an error
+_MAX_COLOR = 32  # longer than any hex colour or CSS name
+
+#: placehold.co's font names (and common others) mapped to the nearest bundled family.
+_FONT_ALIASES: Mapping[str, str] = {
+    **{name: "sans" for name in ("roboto", "open-sans", "noto-sans", "pt-sans")},
+    **{name: "sans" for name in ("source-sans-pro", "montserrat", "poppins", "raleway")},
+    **{name: "sans" for name in ("oswald", "sans-serif", "helvetica", "arial", "dejavu-sans")},
+    **{name: "serif" for name in ("lora", "playfair-display", "noto-serif", "pt-serif")},
+    **{name: "serif" for name in ("times", "times-new-roman", "georgia", "dejavu-serif")},
+    **{name: "mono" for name in ("monospace", "courier", "courier-new", "consolas", "menlo")},
+    **{name: "mono" for name in ("source-code-pro", "inconsolata", "fira-code")},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderLimits:
+    """Bounds on the OUTPUT image (after density), which cap memory and CPU per request."""
+
+    max_side: int = 4000
+    max_pixels: int = 16_000_000
+    max_text: int = 256
+
+
+class PlaceholderError(ValueError):
+    """A bad placeholder URL; the message is one plain-text line naming the bad part."""
+
+
+def _echo(value: str) -> str:
+    """Quote user input for an error message, cut short so messages stay small."""
+    return repr(value[:_ECHO] + "…" if len(value) > _ECHO else value)
+
+
+def resolve_font(name: str) -> str:
+    """Map a font name to a bundled family; unknown names fall back to sans, as placehold.co."""
+    key = "-".join(name[:64].strip().lower().replace("_", " ").replace("-", " ").split())
+    if key in FAMILIES:
+        return key
+    if key in _FONT_ALIASES:
+        return _FONT_ALIASES[key]
+    if key.endswith("-mono") or key.endswith("-code"):
+        return "mono"
+    return "sans"
+
+
+def _clean_text(raw: str, limits: PlaceholderLimits) -> str:
+    """Normalise ``text=``: ``\\n`` breaks lines, control characters go, NFC, length limit."""
+    too_long = PlaceholderError(f"text is over the {limits.max_text} character limit")
+    if len(raw) > 8 * limits.max_text:  # do not even scan an absurd string
+        raise too_long
+    text = unicodedata.normalize("NFC", raw.replace("\\n", "\n"))
+    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    if len(text) > limits.max_text:
+        raise too_long
+    return text
+
+
+def _split_format(segments: list[str]) -> ImageFormat:
+    """Remove the format from the last segment (extension or segment of its own); PNG default."""
+    last = segments[-1]
+    if len(segments) > 1 and last.lower() in _FORMATS:
+        segments.pop()
+        return _FORMATS[last.lower()]
+    stem, dot, ext = last.rpartition(".")
+    if not dot:
+        return "png"
+    if ext.lower() not in _FORMATS:
+        raise PlaceholderError(
+            f"unknown image format {_echo(ext)} in the last segment: use png, jpg, webp or gif"
+        )
+    segments[-1] = stem
+    return _FORMATS[ext.lower()]
+
+
+def _number(digits: str, what: str, limit: int) -> int:
+    """Convert a run of ASCII digits, rejecting absurdly long ones without building the int."""
+    if len(digits.lstrip("0")) > len(str(limit)):
+        raise PlaceholderError(f"{what} {_echo(digits)} px is over the {limit} px limit")
+    return int(digits)
+
+
+def _parse_size(segment: str, limits: PlaceholderLimits) -> tuple[int, int, int]:
+    """Parse ``W``, ``WxH`` with an optional ``@Nx`` into (width, height, density)."""
+    size, at, density_text = segment.partition("@")
+    density = 1
+    if at:
+        match = _DENSITY.fullmatch(density_text)
+        digits = match[1].lstrip("0") if match else ""
+        if digits not in ("1", "2", "3"):
+            raise PlaceholderError(
+                f"bad density {_echo('@' + density_text)} in the size segment: use @1x, @2x or @3x"
+            )
+        density = int(digits)
+    match = _SIZE.fullmatch(size)
+    if match is None:
+        raise PlaceholderError(
+            f"bad size {_echo(segment)} in the size segment: use WIDTHxHEIGHT like 300x200"
+        )
+    side = limits.max_side
+    width = _number(match[1], "width", side)
+    height = _number(match[2], "height", side) if match[2] else width
+    for name, value in (("width", width), ("height", height)):
+        if value < 1:
+            raise PlaceholderError(f"{name} {value} px is below the 1 px minimum")
+        if value * density > side:
+            scaled = f" at @{density}x is {value * density} px," if density > 1 else " px is"
+            raise PlaceholderError(f"{name} {value}{scaled} over the {side} px limit")
+    if width * height * density**2 > limits.max_pixels:
+        raise PlaceholderError(
+            f"size {width}x{height}@{density}x is {width * height * density**2} pixels,"
+            f" over the {limits.max_pixels} pixel limit"
+        )
+    return width, height, density
+
+
+def _parse_color(segment: str, role: str) -> RGBA:
+    """Parse a colour segment, naming it in the error."""
+    try:
+        if len(segment) > _MAX_COLOR:
+            raise OptionError(segment)
+        return parse_color(segment)
+    except OptionError:
+        raise PlaceholderError(
+            f"bad colour {_echo(segment)} in the {role} segment:"
+            " use hex like ff0000, a CSS name or transparent"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderSpec:
+    """Everything that determines a placeholder image; hashable, so it is the cache key.
+
+    ``width`` and ``height`` are the requested CSS px; :attr:`pixel_size` is the output.
+    """
+
+    width: int
+    height: int
+    density: int
+    background: RGBA
+    foreground: RGBA
+    format: ImageFormat
+    text: str
+    font: str
+
+    @property
+    def pixel_size(self) -> tuple[int, int]:
+        """The output size in pixels: the CSS size times the density."""
+        return self.width * self.density, self.height * self.density
+
+    @classmethod
+    def parse(
+        cls, path: str, query: Mapping[str, str], limits: PlaceholderLimits
+    ) -> PlaceholderSpec:
+        """Parse ``SIZE[@Nx][/BACKGROUND[/FOREGROUND]][.EXT | /FORMAT]`` and the query.
+
+        ``path`` has no leading slash and is already percent-decoded. Raises
+        :class:`PlaceholderError` naming the bad part; all limits are checked here.
+        """
+        segments = path.strip("/").split("/")
+        if segments == [""]:
+            raise PlaceholderError("missing size segment: use a path like 300x200")
+        fmt = _split_format(segments)
+        if len(segments) > 1 + len(_COLOR_ROLES):
+            raise PlaceholderError(
+                f"unexpected segment {_echo(segments[3])} after the foreground colour:"
+                " use SIZE/BACKGROUND/FOREGROUND.FORMAT"
+            )
+        width, height, density = _parse_size(segments[0], limits)
+        colors = [DEFAULT_BACKGROUND, DEFAULT_FOREGROUND]
+        for index, (segment, role) in enumerate(zip(segments[1:], _COLOR_ROLES, strict=False)):
+            colors[index] = _parse_color(segment, role)
+        text = _clean_text(query.get("text", ""), limits) or f"{width} × {height}"
+        font = resolve_font(query.get("font", ""))
+        return cls(width, height, density, colors[0], colors[1], fmt, text, font)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Text split into font runs at one size, with each line's advance width."""
+
+    lines: Sequence[Sequence[TextRun]]
+    widths: Sequence[float]
+    ascent: int
+    descent: int
+
+    @property
+    def line_height(self) -> int:
+        return self.ascent + self.descent
+
+
+def _layout(lines: Sequence[str], family: str, size: int) -> _Layout:
+    """Lay out the lines at ``size`` px; one ascent/descent for all, so lines are evenly spaced."""
+    runs = [split_runs(line, family, size) for line in lines]
+    ascent, descent = line_metrics([run for line in runs for run in line], family, size)
+    return _Layout(runs, [measure(line) for line in runs], ascent, descent)
+
+
+def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _Layout | None:
+    """Binary-search the largest font size whose text fits; None if even 1 px does not.
+
+    The box is the image less a 10% margin on each edge; a line is at most a quarter
+    of the image height (as placehold.co), so a huge image does not get huge text.
+    Only advances and metrics are measured, so each probe is cheap at any size.
+    """
+    box_w = max(1, width - 2 * (width // 10))
+    box_h = max(1, height - 2 * (height // 10))
+    cap = max(1.0, height / 4)
+
+    def fits(layout: _Layout) -> bool:
+        return (
+            layout.line_height <= cap
+            and layout.line_height * len(lines) <= box_h
+            and max(layout.widths) <= box_w
+        )
+
+    best = _layout(lines, family, 1)
+    if not fits(best):
+        return None
+    low, high = 1, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
+    while low < high:
+        mid = (low + high + 1) // 2
+        layout = _layout(lines, family, mid)
+        if fits(layout):
+            low, best = mid, layout
+        else:
+            high = mid - 1
+    return best
+
+
+def render_placeholder(spec: PlaceholderSpec) -> Image.Image:
+    """Draw the spec's text centred on its background, as a palette image ready to encode.
+
+    Lines are centred one by one; the block is centred on font metrics, not on the
+    ink, so accents or CJK never shift the baseline.
+    """
+    width, height = spec.pixel_size
+    mask = Image.new("L", (width, height), 0)
+    lines = spec.text.split("\n")
+    layout = _fit_text(lines, spec.font, width, height)
+    if layout is not None:
+        draw = ImageDraw.Draw(mask)
+        top = (height - layout.line_height * len(lines)) / 2
+        for index, (runs, line_width) in enumerate(zip(layout.lines, layout.widths, strict=True)):
+            baseline = round(top + layout.ascent + index * layout.line_height)
+            draw_runs(draw, round((width - line_width) / 2), baseline, runs, 255)
+    return colorize(mask, spec.background, spec.foreground)

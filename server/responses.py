@@ -1,0 +1,48 @@
+"""HTTP answers: images with caching headers, and plain one-line errors."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .cache import RenderedImage
+
+__all__ = ["FOREVER", "error_response", "image_response", "security_headers"]
+
+#: A year: the most a cache is asked to keep a response.
+FOREVER = 31_536_000
+
+
+def image_response(
+    request: web.Request, image: RenderedImage, *, max_age: int = FOREVER, cors: bool = False
+) -> web.Response:
+    """200 with the image, or 304 when the client's ``If-None-Match`` already has it."""
+    headers = {
+        "ETag": image.etag,
+        "Cache-Control": f"public, max-age={max_age}, immutable",
+    }
+    if cors:
+        headers["Access-Control-Allow-Origin"] = "*"
+    if _matches(request, image.etag):
+        return web.Response(status=304, headers=headers)
+    headers["Content-Type"] = image.content_type
+    return web.Response(body=image.body, headers=headers)
+
+
+def _matches(request: web.Request, etag: str) -> bool:
+    candidates = request.if_none_match
+    if not candidates:
+        return False
+    value = etag.strip('"')
+    return any(c.value == "*" or c.value == value for c in candidates)
+
+
+def error_response(status: int, reason: str) -> web.Response:
+    """A one-line ``text/plain`` error. ``reason`` must never quote protected text."""
+    return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """``nosniff`` everywhere, and errors that no cache keeps."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if response.status >= 400:
+        response.headers.setdefault("Cache-Control", "no-store")

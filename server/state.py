@@ -1,0 +1,18 @@
+"""Typed application state shared by the handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+
+from .cache import RenderCache
+from .config import Config
+
+__all__ = ["CACHE", "CONFIG", "POOL", "SHUTTING_DOWN"]
+
+CONFIG = web.AppKey("config", Config)
+CACHE = web.AppKey("cache", RenderCache)
+POOL = web.AppKey("pool", ThreadPoolExecutor)
+SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)

@@ -1,0 +1,109 @@
+"""Request handlers. Each reads as: parse, cache or render, respond."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from tokens import ExpiredToken, InvalidToken, Payload, decode
+
+from .encode import ImageFormat
+from .errors import RequestError
+from .placeholder import PlaceholderSpec, render_placeholder
+from .rendering import render_cached
+from .responses import FOREVER, error_response, image_response
+from .state import CACHE, CONFIG, POOL, SHUTTING_DOWN
+from .text import render_text
+
+__all__ = ["TokenImage", "healthz_view", "placeholder_view", "token_view"]
+
+log = logging.getLogger("glyphveil")
+
+_TOKEN_NAME = re.compile(r"(?P<token>[^@.]*)(?:@(?P<density>[^.]*))?\.(?P<format>[^.]*)")
+_TOKEN_FORMATS: dict[str, ImageFormat] = {"png": "png", "webp": "webp"}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenImage:
+    """What the last path segment of ``/t/{token}[@2x].{png|webp}`` asks for."""
+
+    token: str
+    density: int
+    format: ImageFormat
+
+    @classmethod
+    def parse(cls, name: str, densities: frozenset[int]) -> TokenImage:
+        """Split the segment; a bad format or density is a :class:`RequestError` (400)."""
+        match = _TOKEN_NAME.fullmatch(name)
+        if match is None:
+            raise RequestError("expected /t/{token}.png, /t/{token}@2x.png or .webp")
+        fmt = _TOKEN_FORMATS.get(match["format"].lower())
+        if fmt is None:
+            raise RequestError(f"bad format {match['format'][:16]!r}: use png or webp")
+        density = 1
+        if match["density"] is not None:
+            allowed = ", ".join(f"@{d}x" for d in sorted(densities))
+            text = match["density"].lower()
+            if not re.fullmatch(r"[1-9]x", text) or int(text[0]) not in densities:
+                raise RequestError(f"bad density {match['density'][:16]!r}: use {allowed}")
+            density = int(text[0])
+        return cls(match["token"], density, fmt)
+
+
+async def token_view(request: web.Request) -> web.StreamResponse:
+    """``GET /t/{token}.png``: the protected text as an image."""
+    app = request.app
+    try:
+        wanted = TokenImage.parse(request.match_info["name"], app[CONFIG].densities)
+    except RequestError as exc:
+        return error_response(400, str(exc))
+    try:
+        payload = decode(wanted.token, keyring=app[CONFIG].keyring)
+    except InvalidToken:
+        log.info("token rejected: invalid")
+        raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
+    except ExpiredToken:
+        log.info("token rejected: expired")
+        return error_response(410, "token expired")
+    key = ("token", payload.seed, wanted.density, wanted.format)
+    draw = functools.partial(
+        render_text, payload.text, payload.options, payload.seed, wanted.density
+    )
+    image = await render_cached(app[CACHE], app[POOL], key, "token", draw, wanted.format)
+    return image_response(request, image, max_age=_max_age(payload))
+
+
+def _max_age(payload: Payload) -> int:
+    if payload.expires_at is None:
+        return FOREVER
+    return max(0, min(FOREVER, int(payload.expires_at.timestamp() - time.time())))
+
+
+async def placeholder_view(request: web.Request) -> web.StreamResponse:
+    """``GET /{W}x{H}[@2x][/{bg}[/{fg}]][.fmt]``: a placeholder image."""
+    app = request.app
+    try:
+        spec = PlaceholderSpec.parse(
+            request.match_info["spec"], request.query, app[CONFIG].placeholder_limits
+        )
+    except ValueError as exc:
+        return error_response(400, str(exc))
+    draw = functools.partial(render_placeholder, spec)
+    image = await render_cached(app[CACHE], app[POOL], spec, "placeholder", draw, spec.format)
+    return image_response(request, image, cors=True)
+
+
+async def healthz_view(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 while the service takes requests, 503 once it is stopping.
+
+    Touches neither the render threads nor the cache, so it answers at once even when
+    every thread is busy.
+    """
+    if request.app[SHUTTING_DOWN].is_set():
+        return error_response(503, "stopping")
+    return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})
