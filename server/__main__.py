@@ -76,7 +76,7 @@ def _run_gunicorn(config: Config) -> None:
                 "worker_class": "aiohttp.GunicornWebWorker",
                 "graceful_timeout": 10,
                 "loglevel": config.log_level.lower(),
-                "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),
+                "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
             }
             for name, value in settings.items():
                 self.cfg.set(name, value)

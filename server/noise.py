@@ -106,8 +106,9 @@ def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> 
         return level
     while level > 0:
         t = level / 255
-        tint = tuple(round(b + (c - b) * t) for b, c in zip(background, color, strict=True))
-        if contrast_ratio(color, tint) >= MIN_CONTRAST:  # type: ignore[arg-type]
+        r, g, b = (round(bg + (fg - bg) * t) for bg, fg in zip(background, color, strict=True))
+        tint = (r, g, b)
+        if contrast_ratio(color, tint) >= MIN_CONTRAST:
             return level
         level -= 8
     return 0

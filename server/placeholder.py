@@ -19,6 +19,7 @@ from tokens.colors import RGBA, parse_color
 from tokens.errors import OptionError
 
 from .encode import ImageFormat, colorize
+from .errors import RequestError
 from .fonts import FAMILIES, TextRun, draw_runs, line_metrics, measure, split_runs
 
 __all__ = [
@@ -31,10 +32,10 @@ __all__ = [
     "resolve_font",
 ]
 
-#: placehold.co's grey pair, which users expect. Its contrast is only about 2.1:1:
-#: fine for a stand-in image, and a colour pair in the URL overrides it.
+#: Light grey with darker grey text, like placehold.co, but with the text dark enough
+#: (4.2:1) to pass WCAG's 3:1 for large text where placehold.co's #999 gives 2.1:1.
 DEFAULT_BACKGROUND: RGBA = (0xDD, 0xDD, 0xDD, 0xFF)
-DEFAULT_FOREGROUND: RGBA = (0x99, 0x99, 0x99, 0xFF)
+DEFAULT_FOREGROUND: RGBA = (0x66, 0x66, 0x66, 0xFF)
 
 _FORMATS: Mapping[str, ImageFormat] = {
     "png": "png",
@@ -70,7 +71,7 @@ class PlaceholderLimits:
     max_text: int = 256
 
 
-class PlaceholderError(ValueError):
+class PlaceholderError(RequestError):
     """A bad placeholder URL; the message is one plain-text line naming the bad part."""
 
 
@@ -151,7 +152,7 @@ def _parse_size(segment: str, limits: PlaceholderLimits) -> tuple[int, int, int]
         if value < 1:
             raise PlaceholderError(f"{name} {value} px is below the 1 px minimum")
         if value * density > side:
-            scaled = f" at @{density}x is {value * density} px," if density > 1 else " px is"
+            scaled = f" px at @{density}x is {value * density} px," if density > 1 else " px is"
             raise PlaceholderError(f"{name} {value}{scaled} over the {side} px limit")
     if width * height * density**2 > limits.max_pixels:
         raise PlaceholderError(
@@ -211,7 +212,7 @@ class PlaceholderSpec:
         if len(segments) > 1 + len(_COLOR_ROLES):
             raise PlaceholderError(
                 f"unexpected segment {_echo(segments[3])} after the foreground colour:"
-                " use SIZE/BACKGROUND/FOREGROUND.FORMAT"
+                " a last segment must be png, jpg, webp or gif"
             )
         width, height, density = _parse_size(segments[0], limits)
         colors = [DEFAULT_BACKGROUND, DEFAULT_FOREGROUND]

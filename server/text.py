@@ -6,6 +6,7 @@ import math
 import random
 import unicodedata
 from collections.abc import Iterator
+from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
@@ -67,7 +68,10 @@ def _noisy_mask(
     for (cluster, run, turn, rise, scale, _), advance in zip(glyphs, advances, strict=True):
         glyph_size = max(1, round(size * (1 + profile.scale * scale)))
         glyph = _glyph(
-            cluster, TextRun(cluster, load_font(run.font.path, glyph_size)), ascent, descent
+            cluster,
+            TextRun(cluster, load_font(Path(str(run.font.path)), glyph_size)),
+            ascent,
+            descent,
         )
         glyph = glyph.rotate(
             profile.rotation * turn, resample=Image.Resampling.BICUBIC, expand=True

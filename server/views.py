@@ -91,7 +91,7 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
         spec = PlaceholderSpec.parse(
             request.match_info["spec"], request.query, app[CONFIG].placeholder_limits
         )
-    except ValueError as exc:
+    except RequestError as exc:
         return error_response(400, str(exc))
     draw = functools.partial(render_placeholder, spec)
     image = await render_cached(app[CACHE], app[POOL], spec, "placeholder", draw, spec.format)

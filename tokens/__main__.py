@@ -63,9 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "padding": args.padding,
             }
             if args.url:
-                print(image_url(args.text, args.url, ttl=args.ttl, **options))  # type: ignore[arg-type]
+                print(image_url(args.text, args.url, ttl=args.ttl, **options))
             else:
-                print(encode(args.text, ttl=args.ttl, **options))  # type: ignore[arg-type]
+                print(encode(args.text, ttl=args.ttl, **options))
         else:
             print(json.dumps(decode(args.token).to_dict(), ensure_ascii=False))
     except (OptionError, KeyConfigError) as exc:

@@ -34,7 +34,7 @@ _options_cache: dict[tuple[tuple[str, object], ...], RenderOptions] = {}
 
 def _options(values: OptionValues) -> RenderOptions:
     """Validate options once per distinct set; templates repeat the same few."""
-    key = tuple(sorted(values.items()))
+    key = tuple(sorted((name, (type(value), value)) for name, value in values.items()))
     try:
         return _options_cache[key]
     except KeyError:
@@ -80,7 +80,7 @@ def image_url(
     """The URL of the image of ``text``: ``{base_url}/t/{token}[@2x].png``."""
     if format not in ("png", "webp"):
         raise OptionError(f"bad format {format!r}: use png or webp")
-    if density not in (1, 2, 3):
+    if type(density) is not int or density not in (1, 2, 3):
         raise OptionError(f"bad density {density!r}: use 1, 2 or 3")
     token = encode(text, ttl=ttl, keyring=keyring, **options)
     suffix = "" if density == 1 else f"@{density}x"

@@ -49,7 +49,10 @@ _EXPIRY_MAX = 2**32 - 1
 
 @dataclass(frozen=True, slots=True)
 class Payload:
-    """What a token carries. ``seed`` is a secret keyed hash of text and options for the renderer."""
+    """What a token carries.
+
+    ``seed`` is a secret keyed hash of the text and options, for the renderer's noise.
+    """
 
     text: str
     options: RenderOptions
@@ -98,7 +101,7 @@ def _expiry(ttl: float | timedelta | None, now: float | None) -> int | None:
     if ttl is None:
         return None
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e30:
         raise OptionError(f"bad ttl {ttl!r}: use a positive number of seconds")
     expiry = int((time.time() if now is None else now) + seconds)
     if expiry > _EXPIRY_MAX:

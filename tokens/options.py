@@ -115,7 +115,8 @@ class RenderOptions:
 def _check_range(name: str, value: int, allowed: range) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
         raise OptionError(
-            f"bad {name} {value!r}: use a whole number of px from {allowed.start} to {allowed.stop - 1}"
+            f"bad {name} {value!r}: "
+            f"use a whole number of px from {allowed.start} to {allowed.stop - 1}"
         )
 
 
