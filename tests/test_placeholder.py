@@ -312,3 +312,41 @@ def test_every_family_renders(font: str) -> None:
     image = render_placeholder(parse("300x200", {"font": font}))
     box = ink_bbox(image)
     assert box is not None and box[0] > 0 and box[2] < 300
+
+
+# Fuzzing: whatever the client sends, parse gives a spec or a PlaceholderError.
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_URL_ALPHABET = st.sampled_from(list("0123456789xX@./#abcdefABCDEFgnpjwtrsu-_ %é你\n\\"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    path=st.one_of(st.text(_URL_ALPHABET, max_size=40), st.text(max_size=40)),
+    text=st.text(max_size=300),
+    font=st.text(max_size=20),
+)
+def test_parse_never_fails_other_than_placeholder_error(path: str, text: str, font: str) -> None:
+    try:
+        parsed = PlaceholderSpec.parse(path, {"text": text, "font": font}, LIMITS)
+    except PlaceholderError as exc:
+        message = str(exc)
+        assert message and "\n" not in message and len(message) < 200
+    else:
+        width, height = parsed.pixel_size
+        assert 1 <= width <= LIMITS.max_side and 1 <= height <= LIMITS.max_side
+        assert width * height <= LIMITS.max_pixels
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    text=st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40),
+)
+def test_render_any_text_stays_inside(width: int, height: int, text: str) -> None:
+    parsed = PlaceholderSpec.parse(f"{width}x{height}", {"text": text}, LIMITS)
+    image = render_placeholder(parsed)
+    assert image.size == (width, height)
