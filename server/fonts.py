@@ -8,6 +8,7 @@ CJK or emoji fallback, otherwise a visible □ box.
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,13 @@ __all__ = [
     "split_runs",
 ]
 
-FONTS_DIR: Path = Path(__file__).resolve().parent.parent / "fonts"
+def _fonts_dir() -> Path:
+    """``fonts/`` beside the package in a checkout, else where the wheel installed them."""
+    checkout = Path(__file__).resolve().parent.parent / "fonts"
+    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "glyphveil" / "fonts"
+
+
+FONTS_DIR: Path = _fonts_dir()
 
 FAMILIES: Mapping[str, Path] = MappingProxyType(
     {
