@@ -43,26 +43,31 @@ class RenderCache:
     async def get(
         self, key: Hashable, render: Callable[[], Awaitable[RenderedImage]]
     ) -> tuple[RenderedImage, CacheResult]:
-        """The image for ``key``: from the cache, from a render under way, or rendered now."""
+        """The image for ``key``: from the cache, from a render under way, or rendered now.
+
+        The render runs as its own task, so a client that goes away neither cancels it
+        nor fails the other requests waiting for the same image.
+        """
         if (image := self._items.get(key)) is not None:
             self._items.move_to_end(key)
             return image, "hit"
-        if (pending := self._pending.get(key)) is not None:
-            return await asyncio.shield(pending), "coalesced"
-        future: asyncio.Future[RenderedImage] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
+        result: CacheResult = "coalesced"
+        if (task := self._pending.get(key)) is None:
+            task = asyncio.ensure_future(self._render(key, render))
+            task.add_done_callback(_retrieve_exception)
+            self._pending[key] = task
+            result = "miss"
+        return await asyncio.shield(task), result
+
+    async def _render(
+        self, key: Hashable, render: Callable[[], Awaitable[RenderedImage]]
+    ) -> RenderedImage:
         try:
             image = await render()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody else must log it
-            raise
-        else:
-            future.set_result(image)
             self._store(key, image)
+            return image
         finally:
             del self._pending[key]
-        return image, "miss"
 
     def _store(self, key: Hashable, image: RenderedImage) -> None:
         if len(image.body) > self.max_bytes:
@@ -72,3 +77,9 @@ class RenderCache:
         while self.size > self.max_bytes:
             _, evicted = self._items.popitem(last=False)
             self.size -= len(evicted.body)
+
+
+def _retrieve_exception(task: asyncio.Future[RenderedImage]) -> None:
+    """Mark a failed render's exception as seen: the waiters re-raise it, if any are left."""
+    if not task.cancelled():
+        task.exception()
