@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -88,7 +89,10 @@ def _run_gunicorn(config: Config) -> None:
         f"glyphveil: serving on http://{config.host}:{config.port} with {config.workers} workers",
         file=sys.stderr,
     )
-    Service().run()
+    try:
+        Service().run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
