@@ -1,0 +1,306 @@
+"""Tests for tokens.api: encode/decode, image URLs and <img> markup."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+
+import pytest
+
+import tokens
+from tokens import ExpiredToken, InvalidToken, KeyRing, Noise, OptionError, RenderOptions
+
+BASE = "https://img.example.com"
+EMAIL = "alice.martin@example.org"
+TOKEN = r"[A-Za-z0-9_-]{71,388}"
+
+
+def url_token(url: str) -> str:
+    match = re.search(rf"/t/({TOKEN})(@[23]x)?\.(png|webp)$", url)
+    assert match, url
+    return match.group(1)
+
+
+class ImgParser(HTMLParser):
+    """Collects the attributes of every <img>, unescaped, as a browser would read them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def parse_img(markup: str) -> dict[str, str | None]:
+    parser = ImgParser()
+    parser.feed(markup)
+    parser.close()
+    assert len(parser.images) == 1, markup
+    return parser.images[0]
+
+
+# --- encode / decode --------------------------------------------------------------------------
+
+
+def test_encode_decode_round_trip(keyring: KeyRing) -> None:
+    token = tokens.encode(EMAIL, keyring=keyring)
+    assert re.fullmatch(TOKEN, token)
+    payload = tokens.decode(token, keyring=keyring)
+    assert (payload.text, payload.options, payload.expires_at) == (EMAIL, RenderOptions(), None)
+
+
+def test_encode_with_options(keyring: KeyRing) -> None:
+    token = tokens.encode(
+        EMAIL,
+        keyring=keyring,
+        font="mono",
+        size=24,
+        color="navy",
+        background="transparent",
+        noise="none",
+        padding=0,
+    )
+    options = tokens.decode(token, keyring=keyring).options
+    assert options == RenderOptions(
+        font="mono", size=24, color=(0, 0, 0x80), background=None, noise=Noise.NONE, padding=0
+    )
+
+
+def test_encode_is_deterministic_and_matches_codec(keyring: KeyRing) -> None:
+    token = tokens.encode(EMAIL, keyring=keyring, font="serif")
+    assert token == tokens.encode(EMAIL, keyring=keyring, font="serif")
+    assert token == tokens.codec.seal(EMAIL, keyring, RenderOptions(font="serif"))
+
+
+def test_encode_rejects_bad_options(keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match="unknown font 'comic'"):
+        tokens.encode(EMAIL, keyring=keyring, font="comic")
+    with pytest.raises(OptionError, match="bad size 7"):
+        tokens.encode(EMAIL, keyring=keyring, size=7)
+    with pytest.raises(OptionError, match="contrast"):
+        tokens.encode(EMAIL, keyring=keyring, color="#eee")
+    with pytest.raises(TypeError):
+        tokens.encode(EMAIL, keyring=keyring, colour="#222")  # type: ignore[call-arg]
+
+
+def test_option_validation_does_not_depend_on_what_was_cached(keyring: KeyRing) -> None:
+    """``padding=1`` cached must not let ``padding=True`` through (True == 1 in a dict key)."""
+    assert tokens.decode(tokens.encode("a", keyring=keyring, padding=1), keyring=keyring)
+    with pytest.raises(OptionError, match="bad padding True"):
+        tokens.encode("a", keyring=keyring, padding=True)
+    tokens.encode("a", keyring=keyring, size=20)
+    with pytest.raises(OptionError, match=r"bad size 20\.0"):
+        tokens.encode("a", keyring=keyring, size=20.0)  # type: ignore[arg-type]
+
+
+def test_unhashable_option_values_still_validate(keyring: KeyRing) -> None:
+    token = tokens.encode("a", keyring=keyring, color=(0, 0, 0))
+    assert tokens.decode(token, keyring=keyring).options.color == (0, 0, 0)
+    with pytest.raises(OptionError, match="use a colour string"):
+        tokens.encode("a", keyring=keyring, color=[0, 0, 0])  # type: ignore[arg-type]
+
+
+def test_encode_with_ttl(keyring: KeyRing) -> None:
+    token = tokens.encode(EMAIL, keyring=keyring, ttl=60)
+    payload = tokens.decode(token, keyring=keyring)
+    assert payload.expires_at is not None
+    now = payload.expires_at.timestamp()
+    with pytest.raises(ExpiredToken) as info:
+        tokens.decode(token, keyring=keyring, now=now)
+    assert info.value.expired_at == payload.expires_at
+    assert tokens.decode(token, keyring=keyring, now=now - 1).text == EMAIL
+
+
+def test_decode_rejects_garbage(keyring: KeyRing) -> None:
+    for token in [
+        "",
+        "nope",
+        "A" * 71,
+        tokens.encode(EMAIL, keyring=KeyRing([tokens.generate_key()])),
+    ]:
+        with pytest.raises(InvalidToken, match=r"^invalid token$"):
+            tokens.decode(token, keyring=keyring)
+
+
+def test_payload_to_dict(keyring: KeyRing) -> None:
+    token = tokens.codec.seal(EMAIL, keyring, ttl=60, now=1_700_000_000)
+    assert tokens.decode(token, keyring=keyring, now=1_700_000_000).to_dict() == {
+        "text": EMAIL,
+        "options": RenderOptions().to_dict(),
+        "expires_at": datetime.fromtimestamp(1_700_000_060, UTC).isoformat(),
+    }
+
+
+def test_default_keyring_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tokens.generate_key()
+    monkeypatch.setenv("GLYPHVEIL_KEYS", key)
+    token = tokens.encode(EMAIL)
+    assert tokens.decode(token, keyring=KeyRing([key])).text == EMAIL
+    assert tokens.decode(token).text == EMAIL
+
+
+def test_default_keyring_in_production_without_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GLYPHVEIL_ENV", "production")
+    with pytest.raises(tokens.KeyConfigError):
+        tokens.encode(EMAIL)
+
+
+# --- image_url ---------------------------------------------------------------------------------
+
+
+def test_image_url_shape(keyring: KeyRing) -> None:
+    url = tokens.image_url(EMAIL, BASE, keyring=keyring)
+    assert re.fullmatch(rf"https://img\.example\.com/t/{TOKEN}\.png", url)
+    assert tokens.decode(url_token(url), keyring=keyring).text == EMAIL
+    assert url == f"{BASE}/t/{tokens.encode(EMAIL, keyring=keyring)}.png"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "suffix"),
+    [
+        ({}, ".png"),
+        ({"density": 1}, ".png"),
+        ({"density": 2}, "@2x.png"),
+        ({"density": 3}, "@3x.png"),
+        ({"format": "webp"}, ".webp"),
+        ({"format": "webp", "density": 2}, "@2x.webp"),
+    ],
+)
+def test_image_url_format_and_density(
+    kwargs: dict[str, object], suffix: str, keyring: KeyRing
+) -> None:
+    url = tokens.image_url(EMAIL, BASE, keyring=keyring, **kwargs)  # type: ignore[arg-type]
+    token = tokens.encode(EMAIL, keyring=keyring)
+    assert url == f"{BASE}/t/{token}{suffix}"
+
+
+@pytest.mark.parametrize("base", [BASE + "/", BASE + "//", BASE])
+def test_image_url_trailing_slash(base: str, keyring: KeyRing) -> None:
+    url = tokens.image_url(EMAIL, base, keyring=keyring)
+    assert url.startswith(BASE + "/t/")
+    assert "//t/" not in url
+
+
+def test_image_url_keeps_a_path_prefix(keyring: KeyRing) -> None:
+    url = tokens.image_url(EMAIL, "https://example.com/glyphs/", keyring=keyring)
+    assert url.startswith("https://example.com/glyphs/t/")
+
+
+def test_image_url_passes_options_and_ttl(keyring: KeyRing) -> None:
+    url = tokens.image_url(EMAIL, BASE, keyring=keyring, font="lato", ttl=600)
+    payload = tokens.decode(url_token(url), keyring=keyring)
+    assert payload.options.font == "lato"
+    assert payload.expires_at is not None
+
+
+@pytest.mark.parametrize("fmt", ["gif", "PNG", "jpeg", "", ".png"])
+def test_image_url_bad_format(fmt: str, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError) as info:
+        tokens.image_url(EMAIL, BASE, keyring=keyring, format=fmt)  # type: ignore[arg-type]
+    assert str(info.value) == f"bad format {fmt!r}: use png or webp"
+
+
+@pytest.mark.parametrize("density", [0, 4, -1, "2", 2.0, True, None])
+def test_image_url_bad_density(density: object, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError) as info:
+        tokens.image_url(EMAIL, BASE, keyring=keyring, density=density)  # type: ignore[arg-type]
+    assert str(info.value) == f"bad density {density!r}: use 1, 2 or 3"
+
+
+# --- img_tag ------------------------------------------------------------------------------------
+
+
+def test_img_tag_attributes(keyring: KeyRing) -> None:
+    markup = tokens.img_tag(EMAIL, BASE, alt="email address", keyring=keyring)
+    assert markup.startswith("<img ") and markup.endswith(">")
+    attrs = parse_img(markup)
+    src = f"{BASE}/t/{tokens.encode(EMAIL, keyring=keyring)}.png"
+    assert attrs == {
+        "src": src,
+        "srcset": src.removesuffix(".png") + "@2x.png 2x",
+        "alt": "email address",
+        "loading": "lazy",
+        "decoding": "async",
+    }
+    assert EMAIL not in markup
+
+
+def test_img_tag_webp_srcset(keyring: KeyRing) -> None:
+    attrs = parse_img(tokens.img_tag(EMAIL, BASE, format="webp", keyring=keyring))
+    assert attrs["src"] is not None and attrs["src"].endswith(".webp")
+    assert attrs["srcset"] == attrs["src"].removesuffix(".webp") + "@2x.webp 2x"
+    assert attrs["alt"] == "protected text"
+
+
+def test_img_tag_escapes_base_url_and_alt(keyring: KeyRing) -> None:
+    base = "https://img.example.com/a\"b'c&d=<e>"
+    alt = "phone <b>\"home\"</b> & 'work'"
+    markup = tokens.img_tag(EMAIL, base, alt=alt, keyring=keyring)
+    attrs = parse_img(markup)
+    assert attrs["alt"] == alt
+    assert attrs["src"] is not None and attrs["src"].startswith(base + "/t/")
+    assert attrs["srcset"] is not None and attrs["srcset"].startswith(base + "/t/")
+    raw_values = re.findall(r'="([^"]*)"', markup)
+    assert len(raw_values) == 5  # no quote broke out of its attribute
+    for value in raw_values:
+        assert "<" not in value and ">" not in value and "'" not in value
+    assert "&quot;" in markup and "&amp;" in markup and "&lt;" in markup
+
+
+def test_img_tag_extra_attrs(keyring: KeyRing) -> None:
+    markup = tokens.img_tag(
+        EMAIL,
+        BASE,
+        keyring=keyring,
+        attrs={"class": "contact", "width": "120", "loading": "eager", "title": 'a "b" <c>'},
+    )
+    attrs = parse_img(markup)
+    assert attrs["class"] == "contact"
+    assert attrs["width"] == "120"
+    assert attrs["loading"] == "eager"  # overrides the default
+    assert attrs["title"] == 'a "b" <c>'
+    assert markup.count("loading=") == 1
+
+
+@pytest.mark.parametrize(
+    "alt",
+    [
+        EMAIL,
+        f"Email: {EMAIL}",
+        EMAIL.upper(),
+        f"mail me at {EMAIL.title()} please",
+    ],
+)
+def test_img_tag_refuses_alt_containing_the_text(alt: str, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError) as info:
+        tokens.img_tag(EMAIL, BASE, alt=alt, keyring=keyring)
+    assert str(info.value) == "alt text must not contain the protected text; describe it instead"
+
+
+def test_img_tag_refuses_alt_with_the_text_despite_whitespace(keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match="alt text must not contain"):
+        tokens.img_tag(f"  {EMAIL}\n", BASE, alt=f"write to {EMAIL}", keyring=keyring)
+
+
+def test_img_tag_allows_alt_sharing_a_word(keyring: KeyRing) -> None:
+    markup = tokens.img_tag("+1 555 0100", BASE, alt="phone +1", keyring=keyring)
+    assert parse_img(markup)["alt"] == "phone +1"
+
+
+def test_img_tag_validates_options(keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match="bad format"):
+        tokens.img_tag(EMAIL, BASE, format="gif", keyring=keyring)  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="unknown font"):
+        tokens.img_tag(EMAIL, BASE, font="comic", keyring=keyring)
+
+
+def test_img_tag_passes_options(keyring: KeyRing) -> None:
+    attrs = parse_img(
+        tokens.img_tag(EMAIL, BASE, keyring=keyring, size=32, background="transparent")
+    )
+    assert attrs["src"] is not None
+    options = tokens.decode(url_token(attrs["src"]), keyring=keyring).options
+    assert (options.size, options.background) == (32, None)

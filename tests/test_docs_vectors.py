@@ -1,0 +1,283 @@
+"""The test vectors of docs/tokens.md, read from the document itself.
+
+Each vector is checked against tokens.codec, and also rebuilt by an independent
+implementation written from the document alone (HKDF from hmac, the plaintext layout of
+section 3, AES-SIV from single-block AES as in Appendix A), so the spec cannot drift
+from the code.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import struct
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from tokens import ExpiredToken, InvalidToken, KeyRing, RenderOptions
+from tokens.codec import seal, unseal
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "tokens.md"
+
+
+def _section(text: str, heading: str) -> str:
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[start : end if end != -1 else len(text)]
+
+
+def _load() -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, str]]:
+    text = DOC.read_text(encoding="utf-8")
+    section = _section(text, "## 8. Test vectors")
+    vectors: list[dict[str, Any]] = []
+    rejected: list[dict[str, str]] = []
+    for block in re.findall(r"```json\n(.*?)```", section, flags=re.S):
+        data = json.loads(block)
+        if isinstance(data, list):
+            rejected.extend(data)
+        else:
+            vectors.append(data)
+    keys = _section(text, "## 1. Keys")
+    match = re.search(r"For the key `([A-Za-z0-9_-]{43})`.*?```text\n(.*?)```", keys, flags=re.S)
+    assert match, "key derivation example not found in docs/tokens.md"
+    derived = {"key": match.group(1)}
+    for name, value in re.findall(r"(\w+)\s*=\s*([0-9a-f\s]+?)(?=\n\w+\s*=|\Z)", match.group(2)):
+        derived[name] = "".join(value.split())
+    return vectors, rejected, derived
+
+
+VECTORS, REJECTED, DERIVED = _load()
+IDS = [f"vector{i + 1}" for i in range(len(VECTORS))]
+
+
+# --- an implementation from the document alone ------------------------------------------------
+
+FONTS = ["sans", "serif", "mono", "lato"]
+NOISE = {"none": 0, "low": 1, "medium": 2, "high": 3}
+BUCKETS = [32, 64, 128, 256]
+
+
+def b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hkdf_sha256(secret: bytes, info: str, length: int) -> bytes:
+    prk = hmac.new(b"", secret, hashlib.sha256).digest()  # no salt
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info.encode() + bytes([counter]), hashlib.sha256).digest()
+        out, counter = out + block, counter + 1
+    return out[:length]
+
+
+def aes(key: bytes, block: bytes) -> bytes:
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - one block
+    return encryptor.update(block) + encryptor.finalize()
+
+
+def xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
+def dbl(x: bytes) -> bytes:
+    n = int.from_bytes(x, "big") << 1
+    if n >> 128:
+        n = (n ^ 0x87) & ((1 << 128) - 1)
+    return n.to_bytes(16, "big")
+
+
+def cmac(key: bytes, m: bytes) -> bytes:
+    k1 = dbl(aes(key, bytes(16)))
+    k2 = dbl(k1)
+    if m and len(m) % 16 == 0:
+        last, m = xor(m[-16:], k1), m[:-16]
+    else:
+        r = len(m) % 16
+        last, m = xor(m[len(m) - r :] + b"\x80" + bytes(15 - r), k2), m[: len(m) - r]
+    x = bytes(16)
+    for i in range(0, len(m), 16):
+        x = aes(key, xor(x, m[i : i + 16]))
+    return aes(key, xor(x, last))
+
+
+def aes_siv_encrypt(siv_key: bytes, plain: bytes, header: bytes) -> bytes:
+    k1, k2 = siv_key[:32], siv_key[32:]
+    d = cmac(k1, bytes(16))
+    d = xor(dbl(d), cmac(k1, header))
+    t = plain[:-16] + xor(plain[-16:], d)
+    v = cmac(k1, t)
+    q = bytearray(v)
+    q[8] &= 0x7F
+    q[12] &= 0x7F
+    counter = int.from_bytes(q, "big")
+    keystream = b"".join(
+        aes(k2, ((counter + i) % (1 << 128)).to_bytes(16, "big"))
+        for i in range((len(plain) + 15) // 16)
+    )
+    return v + xor(plain, keystream[: len(plain)])
+
+
+def rgb(hex_colour: str) -> bytes:
+    return bytes.fromhex(hex_colour.removeprefix("#"))
+
+
+def plaintext_from_spec(text: str, options: dict[str, Any], expires: int | None) -> bytes:
+    flags, fields = 0, b""
+    if options["font"] != "sans":
+        flags, fields = flags | 0x01, fields + bytes([FONTS.index(options["font"])])
+    if options["size"] != 16:
+        flags, fields = flags | 0x02, fields + bytes([options["size"]])
+    if options["color"] != "#222222":
+        flags, fields = flags | 0x04, fields + rgb(options["color"])
+    if options["background"] == "transparent":
+        flags |= 0x10
+    elif options["background"] != "#ffffff":
+        flags, fields = flags | 0x08, fields + rgb(options["background"])
+    if options["noise"] != "medium":
+        flags, fields = flags | 0x20, fields + bytes([NOISE[options["noise"]]])
+    if options["padding"] != 4:
+        flags, fields = flags | 0x40, fields + bytes([options["padding"]])
+    if expires is not None:
+        flags, fields = flags | 0x80, fields + struct.pack(">I", expires)
+    data = text.encode("utf-8")
+    bucket = next(b for b in BUCKETS if len(data) <= b)
+    return bytes([flags]) + fields + bytes([len(data) - 1]) + data + bytes(bucket - len(data))
+
+
+def mint_from_spec(key_text: str, text: str, options: dict[str, Any], expires: int | None) -> str:
+    secret = b64decode(key_text)
+    siv_key = hkdf_sha256(secret, "glyphveil/v1/aes-siv", 64)
+    key_id = hkdf_sha256(secret, "glyphveil/v1/key-id", 2)
+    header = b"\x01" + key_id
+    sealed = aes_siv_encrypt(siv_key, plaintext_from_spec(text, options, expires), header)
+    return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode("ascii")
+
+
+def seal_vector(vector: dict[str, Any]) -> str:
+    options = RenderOptions.build(**vector["options"])
+    keyring = KeyRing([vector["key"]])
+    if vector["expires"] is None:
+        return seal(vector["text"], keyring, options)
+    return seal(vector["text"], keyring, options, ttl=vector["ttl"], now=vector["now"])
+
+
+# --- the vectors ------------------------------------------------------------------------------
+
+
+def test_the_document_has_the_promised_vectors() -> None:
+    assert len(VECTORS) >= 5
+    defaults = RenderOptions().to_dict()
+    changed = {
+        name for v in VECTORS for name, value in v["options"].items() if value != defaults[name]
+    }
+    assert changed == set(defaults)  # every kind of option appears with a non-default value
+    assert any(v["options"] == defaults and v["expires"] is None for v in VECTORS)
+    assert any(v["options"]["background"] == "transparent" for v in VECTORS)
+    assert any(len(v["text"]) < len(v["text"].encode()) for v in VECTORS)  # multi-byte UTF-8
+    assert any(len(v["text"].encode()) == 33 for v in VECTORS)
+    assert any(v["expires"] is not None for v in VECTORS)
+    assert any(len(v["token"]) == 71 and len(v["text"]) == 24 for v in VECTORS)
+    assert len(REJECTED) >= 5
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_sealing_reproduces_the_token(vector: dict[str, Any]) -> None:
+    assert seal_vector(vector) == vector["token"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_unsealing_gives_the_payload_back(vector: dict[str, Any]) -> None:
+    keyring = KeyRing([vector["key"]])
+    now = vector.get("now", 1_700_000_000)
+    payload = unseal(vector["token"], keyring, now=now)
+    assert payload.text == vector["text"]
+    assert payload.options.to_dict() == vector["options"]
+    assert payload.options == RenderOptions.build(**vector["options"])
+    if vector["expires"] is None:
+        assert payload.expires_at is None
+    else:
+        assert vector["expires"] == vector["now"] + vector["ttl"]
+        assert payload.expires_at == datetime.fromtimestamp(vector["expires"], UTC)
+        with pytest.raises(ExpiredToken) as info:
+            unseal(vector["token"], keyring, now=vector["expires"])
+        assert info.value.expired_at == payload.expires_at
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_header_and_plaintext(vector: dict[str, Any]) -> None:
+    raw = b64decode(vector["token"])
+    assert raw[0] == 0x01
+    assert raw[1:3].hex() == vector["key_id"]
+    key = KeyRing([vector["key"]]).current
+    assert key.key_id.hex() == vector["key_id"]
+    plain = key.cipher.decrypt(raw[3:], [raw[:3]])
+    assert plain.hex() == vector["plaintext"]
+    assert len(raw) == 3 + 16 + len(plain)
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_an_implementation_from_the_document_agrees(vector: dict[str, Any]) -> None:
+    plain = plaintext_from_spec(vector["text"], vector["options"], vector["expires"])
+    assert plain.hex() == vector["plaintext"]
+    token = mint_from_spec(vector["key"], vector["text"], vector["options"], vector["expires"])
+    assert token == vector["token"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_noise_seed_as_documented(vector: dict[str, Any]) -> None:
+    # section 7: the plaintext without bit 7 and without the expiry field
+    body = plaintext_from_spec(vector["text"], vector["options"], None)
+    plain = bytes.fromhex(vector["plaintext"])
+    if vector["expires"] is not None:
+        end_of_fields = (
+            len(body) - 1 - next(b for b in BUCKETS if len(vector["text"].encode()) <= b)
+        )
+        expiry = struct.pack(">I", vector["expires"])
+        assert (
+            plain == bytes([body[0] | 0x80]) + body[1:end_of_fields] + expiry + body[end_of_fields:]
+        )
+    else:
+        assert plain == body
+    noise_key = hkdf_sha256(b64decode(vector["key"]), "glyphveil/v1/noise", 32)
+    seed = hashlib.blake2b(body, key=noise_key, digest_size=16).digest()
+    payload = unseal(vector["token"], KeyRing([vector["key"]]), now=vector.get("now"))
+    assert payload.seed == seed
+
+
+def test_key_derivation_example() -> None:
+    secret = b64decode(DERIVED["key"])
+    assert secret == bytes(range(32))
+    assert hkdf_sha256(secret, "glyphveil/v1/key-id", 2).hex() == DERIVED["key_id"]
+    assert hkdf_sha256(secret, "glyphveil/v1/aes-siv", 64).hex() == DERIVED["siv_key"]
+    assert hkdf_sha256(secret, "glyphveil/v1/noise", 32).hex() == DERIVED["noise_key"]
+    key = KeyRing([DERIVED["key"]]).current
+    assert key.key_id.hex() == DERIVED["key_id"]
+    assert key.noise_key.hex() == DERIVED["noise_key"]
+
+
+@pytest.mark.parametrize("case", REJECTED, ids=[c["why"] for c in REJECTED])
+def test_documented_bad_tokens_are_rejected(case: dict[str, str]) -> None:
+    keyring = KeyRing([VECTORS[0]["key"]])
+    with pytest.raises(InvalidToken) as info:
+        unseal(case["token"], keyring, now=1_700_000_000)
+    assert str(info.value) == "invalid token"
+
+
+def test_documented_expired_at() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    match = re.search(
+        r"now >= (\d+)`? must raise `ExpiredToken` with\s+`expired_at = ([^`]+)`", text
+    )
+    assert match
+    expires, shown = int(match.group(1)), match.group(2)
+    vector = next(v for v in VECTORS if v["expires"] == expires)
+    with pytest.raises(ExpiredToken) as info:
+        unseal(vector["token"], KeyRing([vector["key"]]), now=expires)
+    assert info.value.expired_at.isoformat() == shown
