@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from fontTools.ttLib import TTFont
-from PIL import ImageDraw, ImageFont
+from PIL import ImageDraw, ImageFont, features
 
 __all__ = [
     "FALLBACKS",
@@ -31,6 +31,7 @@ __all__ = [
     "measure",
     "split_runs",
 ]
+
 
 def _fonts_dir() -> Path:
     """``fonts/`` beside the package in a checkout, else where the wheel installed them."""
@@ -67,14 +68,19 @@ class TextRun:
     font: ImageFont.FreeTypeFont
 
 
+_LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+
+
 @lru_cache(maxsize=128)
 def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     """Open a font at a pixel size, cached because Pillow reopens the file each call.
 
     The cache is bounded so that many requested sizes cannot grow it without limit.
-    BASIC layout makes output the same whether or not libraqm is installed.
+    Raqm layout (bundled with Pillow's wheels) gives fractional, unhinted advances, so a
+    line at @2x is exactly twice as wide as at @1x, and shapes complex scripts. BASIC,
+    the fallback without libraqm, rounds every advance to whole hinted pixels.
     """
-    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(path, size, layout_engine=_LAYOUT)
 
 
 @cache

@@ -72,9 +72,17 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         return error_response(410, "token expired")
     key = ("token", payload.seed, wanted.density, wanted.format)
     draw = functools.partial(
-        render_text, payload.text, payload.options, payload.seed, wanted.density
+        render_text,
+        payload.text,
+        payload.options,
+        payload.seed,
+        wanted.density,
+        app[CONFIG].max_pixels,
     )
-    image = await render_cached(app[CACHE], app[POOL], key, "token", draw, wanted.format)
+    try:
+        image = await render_cached(app[CACHE], app[POOL], key, "token", draw, wanted.format)
+    except RequestError as exc:  # too large at this density
+        return error_response(400, str(exc))
     return image_response(request, image, max_age=_max_age(payload))
 
 

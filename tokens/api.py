@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Literal, TypedDict, Unpack
@@ -16,6 +17,7 @@ from .options import Noise, RenderOptions
 __all__ = ["OptionValues", "decode", "encode", "image_url", "img_tag"]
 
 Format = Literal["png", "webp"]
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:][-A-Za-z0-9_:.]*")
 
 
 class OptionValues(TypedDict, total=False):
@@ -103,8 +105,13 @@ def img_tag(
     ``alt`` must describe the image ("email address"), never repeat the text: an alt
     text that contains it is refused, because it would put the text back in the HTML.
     """
-    if text.strip().casefold() in alt.casefold():
+    if not isinstance(text, str):
+        raise OptionError(f"text must be str, not {type(text).__name__}")
+    if text.strip() and text.strip().casefold() in alt.casefold():
         raise OptionError("alt text must not contain the protected text; describe it instead")
+    for name in attrs or {}:
+        if not _ATTRIBUTE_NAME.fullmatch(name):
+            raise OptionError(f"bad attribute name {name[:32]!r}")
     token_url = image_url(text, base_url, format=format, ttl=ttl, keyring=keyring, **options)
     retina_url = token_url[: -len(format) - 1] + f"@2x.{format}"
     attributes = {

@@ -104,8 +104,8 @@ def _expiry(ttl: float | timedelta | None, now: float | None) -> int | None:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e30:
         raise OptionError(f"bad ttl {ttl!r}: use a positive number of seconds")
     expiry = int((time.time() if now is None else now) + seconds)
-    if expiry > _EXPIRY_MAX:
-        raise OptionError(f"bad ttl {ttl!r}: expiry would be after 2106")
+    if not 0 <= expiry <= _EXPIRY_MAX:
+        raise OptionError(f"bad ttl {ttl!r}: expiry must fall between 1970 and 2106")
     return expiry
 
 
@@ -123,7 +123,10 @@ def seal(
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
-    data = text.encode("utf-8", "strict")
+    try:
+        data = text.encode("utf-8", "strict")
+    except UnicodeEncodeError:
+        raise OptionError("text is not valid Unicode (it holds a lone surrogate)") from None
     if not 1 <= len(data) <= MAX_TEXT_BYTES:
         raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {len(data)}")
     plain = b"".join(

@@ -129,15 +129,20 @@ class KeyRing:
         """The development key at ``path``, created on first use, with a warning on stderr."""
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
+            # Write the key aside, then link it into place: readers never see a half file.
+            draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write("# glyphveil development key: never use it in production\n")
+                handle.write(generate_key() + "\n")
             try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.link(draft, path)
             except FileExistsError:
                 pass  # another process created it first; use theirs
             else:
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write("# glyphveil development key: never use it in production\n")
-                    handle.write(generate_key() + "\n")
                 print(f"glyphveil: created a development key in {path}", file=sys.stderr)
+            finally:
+                draft.unlink()
         print(
             f"glyphveil: warning: using the development key in {path}; "
             "set GLYPHVEIL_KEYS or GLYPHVEIL_KEYS_FILE in production",

@@ -71,7 +71,11 @@ class RenderOptions:
             raise OptionError(f"unknown font {self.font!r}: use one of {', '.join(FONTS)}")
         _check_range("size", self.size, SIZE_RANGE)
         _check_range("padding", self.padding, PADDING_RANGE)
+        if not isinstance(self.noise, Noise):
+            raise OptionError(f"bad noise {self.noise!r}: use a Noise member")
+        _check_rgb("color", self.color)
         if self.background is not None:
+            _check_rgb("background", self.background)
             ratio = contrast_ratio(self.color, self.background)
             if ratio < MIN_CONTRAST:
                 raise OptionError(
@@ -120,10 +124,18 @@ def _check_range(name: str, value: int, allowed: range) -> None:
         )
 
 
+def _check_rgb(name: str, value: object) -> None:
+    if not (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and all(type(v) is int and 0 <= v <= 255 for v in value)
+    ):
+        raise OptionError(f"bad {name} {value!r}: use (r, g, b) with values 0-255")
+
+
 def _opaque(value: str | RGB, name: str) -> RGB:
     if isinstance(value, tuple):
-        if len(value) != 3 or not all(isinstance(v, int) and 0 <= v <= 255 for v in value):
-            raise OptionError(f"bad {name} {value!r}: use (r, g, b) with values 0-255")
+        _check_rgb(name, value)
         return value
     if not isinstance(value, str):
         raise OptionError(f"bad {name} {value!r}: use a colour string such as '#222'")
