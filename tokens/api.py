@@ -31,11 +31,14 @@ class OptionValues(TypedDict, total=False):
     padding: int
 
 
+_DEFAULT = RenderOptions()
 _options_cache: dict[tuple[tuple[str, object], ...], RenderOptions] = {}
 
 
 def _options(values: OptionValues) -> RenderOptions:
     """Validate options once per distinct set; templates repeat the same few."""
+    if not values:
+        return _DEFAULT
     key = tuple(sorted((name, (type(value), value)) for name, value in values.items()))
     try:
         return _options_cache[key]

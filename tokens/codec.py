@@ -13,7 +13,6 @@ it is trusted.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import struct
@@ -24,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
-from .keys import KeyRing
+from .keys import Key, KeyRing
 from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
 
 __all__ = ["VERSION", "Payload", "seal", "unseal"]
@@ -45,19 +44,40 @@ _FIELDS_END = [1 + sum(n for bit, n in _FIELD_BYTES.items() if flags & bit) for 
 #: The padded size of a text of each length 1..256 (index 0 unused).
 _BUCKET_OF = [0] + [next(b for b in BUCKETS if n <= b) for n in range(1, MAX_TEXT_BYTES + 1)]
 _EXPIRY_MAX = 2**32 - 1
+_LENGTH_BYTE = [b""] + [bytes([n - 1]) for n in range(1, MAX_TEXT_BYTES + 1)]
+_ZEROS = [bytes(n) for n in range(MAX_TEXT_BYTES)]
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+# '+', '/' and '=' are not in a token's alphabet: map them to a byte strict base64 rejects.
+_FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PADDING = (b"", b"", b"==", b"=")
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The last character's unused low bits must be zero: only the canonical spelling passes.
+_LAST_OK: tuple[frozenset[int], ...] = (
+    frozenset(_B64),
+    frozenset(),
+    frozenset(c for i, c in enumerate(_B64) if i & 0xF == 0),
+    frozenset(c for i, c in enumerate(_B64) if i & 0x3 == 0),
+)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Payload:
-    """What a token carries.
+    """What a token carries: the text, its render options and its expiry, if any.
 
-    ``seed`` is a secret keyed hash of the text and options, for the renderer's noise.
+    Treat it as read-only. :attr:`seed` is a secret keyed hash of the text and options
+    (not the expiry) from which the renderer draws its noise.
     """
 
     text: str
     options: RenderOptions
     expires_at: datetime | None = None
-    seed: bytes = field(default=b"", repr=False, compare=False)
+    _seed_key: bytes = field(default=b"", repr=False, compare=False)
+    _seed_body: bytes = field(default=b"", repr=False, compare=False)
+
+    @property
+    def seed(self) -> bytes:
+        """16 bytes of BLAKE2b keyed with the decrypting key's noise subkey."""
+        return hashlib.blake2b(self._seed_body, key=self._seed_key, digest_size=16).digest()
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly view without the seed."""
@@ -68,7 +88,11 @@ class Payload:
         }
 
 
-def _pack_options(options: RenderOptions, expiry: int | None) -> bytes:
+_packed: dict[RenderOptions, bytes] = {}
+
+
+def _pack_options(options: RenderOptions) -> bytes:
+    """``flags || fields`` for the options that differ from the defaults (no expiry)."""
     flags = 0
     fields = bytearray()
     if options.font != _DEFAULT.font:
@@ -91,15 +115,10 @@ def _pack_options(options: RenderOptions, expiry: int | None) -> bytes:
     if options.padding != _DEFAULT.padding:
         flags |= F_PADDING
         fields.append(options.padding)
-    if expiry is not None:
-        flags |= F_EXPIRY
-        fields += struct.pack(">I", expiry)
     return bytes([flags]) + fields
 
 
-def _expiry(ttl: float | timedelta | None, now: float | None) -> int | None:
-    if ttl is None:
-        return None
+def _expiry(ttl: float | timedelta, now: float | None) -> int:
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e30:
         raise OptionError(f"bad ttl {ttl!r}: use a positive number of seconds")
@@ -124,36 +143,41 @@ def seal(
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
     try:
-        data = text.encode("utf-8", "strict")
+        data = text.encode()
     except UnicodeEncodeError:
         raise OptionError("text is not valid Unicode (it holds a lone surrogate)") from None
-    if not 1 <= len(data) <= MAX_TEXT_BYTES:
-        raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {len(data)}")
-    plain = b"".join(
-        (
-            _pack_options(options, _expiry(ttl, now)),
-            bytes([len(data) - 1]),
-            data.ljust(_BUCKET_OF[len(data)], b"\0"),
-        )
-    )
+    size = len(data)
+    if not 0 < size <= MAX_TEXT_BYTES:
+        raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {size}")
+    fields = _packed.get(options)
+    if fields is None:
+        fields = _pack_options(options)
+        if len(_packed) < 1024:
+            _packed[options] = fields
+    if ttl is not None:
+        expiry = struct.pack(">I", _expiry(ttl, now))
+        fields = bytes([fields[0] | F_EXPIRY]) + fields[1:] + expiry
     key = keyring.current
-    header = bytes([VERSION]) + key.key_id
-    sealed = key.cipher.encrypt(plain, [header])
-    return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode("ascii")
+    sealed = key.cipher.encrypt(
+        fields + _LENGTH_BYTE[size] + data + _ZEROS[_BUCKET_OF[size] - size],
+        key.associated_data,
+    )
+    raw = binascii.b2a_base64(key.header + sealed, newline=False)
+    return raw.rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
 def _b64decode(token: str) -> bytes:
+    """Strict URL-safe base64 without padding: one spelling per byte string."""
     if not 0 < len(token) <= MAX_TOKEN_CHARS or not token.isascii():
         raise InvalidToken
-    raw = token.encode("ascii")
+    raw = token.encode()
+    tail = len(raw) & 3
+    if raw[-1] not in _LAST_OK[tail]:
+        raise InvalidToken  # spare bits set, or a length no byte string encodes to
     try:
-        data = base64.urlsafe_b64decode(raw + b"=" * (-len(raw) % 4))
-    except (ValueError, binascii.Error):
+        return binascii.a2b_base64(raw.translate(_FROM_URLSAFE) + _PADDING[tail], strict_mode=True)
+    except binascii.Error:
         raise InvalidToken from None
-    # Only the canonical spelling passes: no padding, stray characters or spare bits.
-    if base64.urlsafe_b64encode(data).rstrip(b"=") != raw:
-        raise InvalidToken
-    return data
 
 
 def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload:
@@ -161,22 +185,14 @@ def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload
     data = _b64decode(token)
     if len(data) < HEADER_BYTES + SIV_BYTES + 2 + BUCKETS[0] or data[0] != VERSION:
         raise InvalidToken
-    header, sealed = data[:HEADER_BYTES], data[HEADER_BYTES:]
-    for key in keyring.candidates(header[1:]):
+    sealed = data[HEADER_BYTES:]
+    for key in keyring.candidates(data[1:HEADER_BYTES]):
         try:
-            plain = key.cipher.decrypt(sealed, [header])
+            plain = key.cipher.decrypt(sealed, key.associated_data)
         except InvalidTag:
             continue
-        options, expiry, text, body = _unpack(plain)
-        seed = hashlib.blake2b(body, key=key.noise_key, digest_size=16).digest()
-        break
-    else:
-        raise InvalidToken
-    expires_at = None if expiry is None else datetime.fromtimestamp(expiry, UTC)
-    if expiry is not None and (time.time() if now is None else now) >= expiry:
-        assert expires_at is not None
-        raise ExpiredToken(expires_at)
-    return Payload(text, options, expires_at, seed)
+        return _payload(plain, key, now)
+    raise InvalidToken
 
 
 _options_cache: dict[bytes, RenderOptions] = {}
@@ -184,10 +200,6 @@ _options_cache: dict[bytes, RenderOptions] = {}
 
 def _parse_options(fields: bytes) -> RenderOptions:
     """Options from ``flags || fields`` (without expiry); cached, since sites reuse a few sets."""
-    try:
-        return _options_cache[fields]
-    except KeyError:
-        pass
     flags, pos = fields[0], 1
     values: dict[str, object] = {}
     if flags & F_TRANSPARENT and flags & F_BACKGROUND:
@@ -212,24 +224,32 @@ def _parse_options(fields: bytes) -> RenderOptions:
     return options
 
 
-def _unpack(plain: bytes) -> tuple[RenderOptions, int | None, str, bytes]:
-    """Parse an authenticated plaintext; returns options, expiry, text and the bytes to seed from.
+def _payload(plain: bytes, key: Key, now: float | None) -> Payload:
+    """Parse an authenticated plaintext. Malformed is answered like forged: InvalidToken.
 
-    The seed bytes leave out the expiry, so tokens of the same text and options made at
+    The seed leaves out the expiry, so tokens of the same text and options made at
     different times render the same noise and cannot be averaged against each other.
     """
     try:
         flags = plain[0]
-        fields_end = _FIELDS_END[flags]
-        options = _parse_options(bytes([flags & ~F_EXPIRY]) + plain[1:fields_end])
-        expiry, pos = None, fields_end
+        pos = _FIELDS_END[flags]
         if flags & F_EXPIRY:
-            (expiry,), pos = struct.unpack_from(">I", plain, pos), pos + 4
-        length = plain[pos] + 1
-        if len(plain) != pos + 1 + _BUCKET_OF[length] or plain[pos + 1 + length :].strip(b"\0"):
+            options_bytes = bytes([flags ^ F_EXPIRY]) + plain[1:pos]
+            (expiry,) = struct.unpack_from(">I", plain, pos)
+            text_at = pos + 4
+        else:
+            options_bytes, expiry, text_at = plain[:pos], None, pos
+        options = _options_cache.get(options_bytes) or _parse_options(options_bytes)
+        size = plain[text_at] + 1
+        end = text_at + 1 + size
+        if len(plain) != text_at + 1 + _BUCKET_OF[size] or plain[end:].strip(b"\0"):
             raise ValueError
-        text = plain[pos + 1 : pos + 1 + length].decode("utf-8")
+        text = plain[text_at + 1 : end].decode()
     except (IndexError, ValueError, struct.error, TypeError):
-        raise InvalidToken from None  # authentic but not well formed: same answer as forged
-    seed_body = bytes([flags & ~F_EXPIRY]) + plain[1:fields_end] + plain[pos:]
-    return options, expiry, text, seed_body
+        raise InvalidToken from None
+    expires_at = None
+    if expiry is not None:
+        expires_at = datetime.fromtimestamp(expiry, UTC)
+        if (time.time() if now is None else now) >= expiry:
+            raise ExpiredToken(expires_at)
+    return Payload(text, options, expires_at, key.noise_key, options_bytes + plain[text_at:])

@@ -49,6 +49,15 @@ class Key:
     key_id: bytes
     cipher: AESSIV = field(repr=False)
     noise_key: bytes = field(repr=False)
+    #: The token header (version 1, key id): AES-SIV's one associated-data item.
+    header: bytes = field(init=False)
+    #: ``[header]``, built once: the list AES-SIV takes, never to be changed.
+    associated_data: list[bytes] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        header = b"\x01" + self.key_id
+        object.__setattr__(self, "header", header)
+        object.__setattr__(self, "associated_data", [header])
 
     @classmethod
     def parse(cls, text: str, source: str) -> Key:
