@@ -79,6 +79,8 @@ def _run_gunicorn(config: Config) -> None:
                 "loglevel": config.log_level.lower(),
                 "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
             }
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1+
+                settings["control_socket_disable"] = True  # one service, no runtime control
             for name, value in settings.items():
                 self.cfg.set(name, value)
 

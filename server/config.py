@@ -114,16 +114,18 @@ class Config:
             raise ConfigError(str(exc)) from None
         values: dict[str, Any] = {}
         for setting in SETTINGS:
-            for source, text in (
-                (setting.env, env.get(setting.env)),
-                (setting.flag, (overrides or {}).get(setting.name)),
-            ):
-                if text is None or not text.strip():
-                    continue
-                try:
-                    values[setting.name] = setting.parse(text)
-                except ValueError as exc:
-                    raise ConfigError(f"{source}={text[:40]!r}: {exc}") from None
+            flag_value = (overrides or {}).get(setting.name)
+            source, text = (
+                (setting.flag, flag_value)
+                if flag_value is not None
+                else (setting.env, env.get(setting.env))
+            )
+            if text is None or not text.strip():
+                continue
+            try:
+                values[setting.name] = setting.parse(text)
+            except ValueError as exc:
+                raise ConfigError(f"{source}={text[:40]!r}: {exc}") from None
         return cls(keyring=keyring, **values)
 
     def with_values(self, **values: Any) -> Config:

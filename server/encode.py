@@ -72,7 +72,19 @@ def encode_image(image: Image.Image, fmt: ImageFormat) -> bytes:
         flat.paste(rgba, mask=rgba.getchannel("A"))
         flat.save(out, "JPEG", quality=90, optimize=False)
     elif fmt == "gif":
-        (image if opaque else image.convert("RGBA")).save(out, "GIF", optimize=False)
+        (image if opaque else _binary_alpha(image)).save(out, "GIF", optimize=False)
     else:
         raise ValueError(f"unknown image format {fmt!r}")
     return out.getvalue()
+
+
+def _binary_alpha(image: Image.Image) -> Image.Image:
+    """GIF has one see-through index: palette entries under half opaque all become it."""
+    alphas = (image.getpalette("RGBA") or [])[3::4][:LEVELS]
+    clear = [i for i, alpha in enumerate(alphas) if alpha < 128]
+    if not clear:
+        return image.convert("RGB")
+    remapped = image.point([clear[0] if i in clear else i for i in range(256)])
+    remapped.putpalette(image.getpalette("RGB") or [], "RGB")
+    remapped.info["transparency"] = clear[0]
+    return remapped

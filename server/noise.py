@@ -17,6 +17,8 @@ from PIL import ImageDraw
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
 
+from .encode import LEVELS
+
 __all__ = ["PROFILES", "NoiseProfile", "draw_dots", "draw_strokes", "texture_level"]
 
 
@@ -101,7 +103,10 @@ def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> 
     """
     if profile.texture == 0:
         return 0
-    level = 72
+    # Whole palette steps of the encoder (17 of 255), so the colour checked here is the
+    # colour drawn: a level between steps would be rounded, possibly towards the text.
+    step = 255 // (LEVELS - 1)
+    level = 4 * step
     if background is None:
         return level
     while level > 0:
@@ -110,5 +115,5 @@ def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> 
         tint = (r, g, b)
         if contrast_ratio(color, tint) >= MIN_CONTRAST:
             return level
-        level -= 8
+        level -= step
     return 0

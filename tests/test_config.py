@@ -1,0 +1,288 @@
+"""server.config: GLYPHVEIL_* environment, flags over it, and errors that name the culprit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tokens
+from server.config import SETTINGS, Config
+from server.errors import ConfigError
+from server.placeholder import PlaceholderLimits
+
+KEY = tokens.generate_key()
+OTHER_KEY = tokens.generate_key()
+
+#: A non-default text for every setting, and the value it must parse to.
+SAMPLES: dict[str, tuple[str, Any]] = {
+    "host": ("192.0.2.7", "192.0.2.7"),
+    "port": ("9000", 9000),
+    "workers": ("3", 3),
+    "threads": ("8", 8),
+    "cache_mb": ("0", 0),
+    "densities": ("1,2", frozenset({1, 2})),
+    "placeholders": ("off", False),
+    "max_side": ("1024", 1024),
+    "max_pixels": ("500000", 500_000),
+    "log_level": ("debug", "DEBUG"),
+}
+#: Another valid text for every setting, for flags that must win over the environment.
+OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
+    "host": ("::1", "::1"),
+    "port": ("9001", 9001),
+    "workers": ("2", 2),
+    "threads": ("1", 1),
+    "cache_mb": ("16", 16),
+    "densities": ("1", frozenset({1})),
+    "placeholders": ("on", True),
+    "max_side": ("2048", 2048),
+    "max_pixels": ("1000", 1000),
+    "log_level": ("ERROR", "ERROR"),
+}
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def env(**variables: str) -> dict[str, str]:
+    return {"GLYPHVEIL_KEYS": KEY, **variables}
+
+
+def test_samples_cover_every_setting() -> None:
+    names = [setting.name for setting in SETTINGS]
+    assert set(SAMPLES) == set(OTHER_SAMPLES) == set(names)
+    assert all(setting.env == "GLYPHVEIL_" + setting.name.upper() for setting in SETTINGS)
+    assert all(setting.flag == "--" + setting.name.replace("_", "-") for setting in SETTINGS)
+
+
+def test_defaults() -> None:
+    config = Config.from_env(env())
+    assert config.host == "127.0.0.1"
+    assert config.port == 8080
+    assert config.workers == 1
+    assert config.threads == 4
+    assert config.cache_mb == 64
+    assert config.densities == frozenset({1, 2, 3})
+    assert config.placeholders is True
+    assert config.max_side == 4000
+    assert config.max_pixels == 16_000_000
+    assert config.log_level == "INFO"
+    assert config.placeholder_limits == PlaceholderLimits(max_side=4000, max_pixels=16_000_000)
+    assert Config.from_env(env(), {}).with_values(keyring=config.keyring) == config
+
+
+def test_defaults_match_the_dataclass() -> None:
+    config = Config.from_env(env())
+    assert config == Config(keyring=config.keyring)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.env)
+def test_every_variable_is_read(setting: Any) -> None:
+    text, expected = SAMPLES[setting.name]
+    config = Config.from_env(env(**{setting.env: text}))
+    assert getattr(config, setting.name) == expected
+    for other in SETTINGS:  # and nothing else changes
+        if other is not setting:
+            assert getattr(config, other.name) == getattr(Config(config.keyring), other.name)
+
+
+def test_all_variables_together() -> None:
+    config = Config.from_env(env(**{s.env: SAMPLES[s.name][0] for s in SETTINGS}))
+    for setting in SETTINGS:
+        assert getattr(config, setting.name) == SAMPLES[setting.name][1], setting.env
+    assert config.placeholder_limits == PlaceholderLimits(max_side=1024, max_pixels=500_000)
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.flag)
+def test_flags_win_over_the_environment(setting: Any) -> None:
+    text, expected = OTHER_SAMPLES[setting.name]
+    config = Config.from_env(env(**{setting.env: SAMPLES[setting.name][0]}), {setting.name: text})
+    assert getattr(config, setting.name) == expected
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.flag)
+def test_flags_alone(setting: Any) -> None:
+    text, expected = SAMPLES[setting.name]
+    assert getattr(Config.from_env(env(), {setting.name: text}), setting.name) == expected
+
+
+def test_blank_values_keep_the_default() -> None:
+    config = Config.from_env(env(GLYPHVEIL_PORT="  ", GLYPHVEIL_LOG_LEVEL=""), {"port": ""})
+    assert config.port == 8080 and config.log_level == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", {1}),
+        ("1,2,3", {1, 2, 3}),
+        ("3, 1", {1, 3}),
+        ("1x,2x", {1, 2}),
+        ("1,1,2", {1, 2}),
+    ],
+)
+def test_densities(text: str, expected: set[int]) -> None:
+    assert Config.from_env(env(GLYPHVEIL_DENSITIES=text)).densities == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        *[("on", True), ("ON", True), ("true", True), ("1", True), ("yes", True)],
+        *[("off", False), ("false", False), ("0", False), ("No", False)],
+    ],
+)
+def test_placeholder_switch(text: str, expected: bool) -> None:
+    assert Config.from_env(env(GLYPHVEIL_PLACEHOLDERS=text)).placeholders is expected
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "info", " Warning ", "error"])
+def test_log_levels(level: str) -> None:
+    assert Config.from_env(env(GLYPHVEIL_LOG_LEVEL=level)).log_level == level.strip().upper()
+
+
+@pytest.mark.parametrize("port", ["1", "65535", " 443 "])
+def test_port_limits(port: str) -> None:
+    assert Config.from_env(env(GLYPHVEIL_PORT=port)).port == int(port)
+
+
+BAD_VALUES = [
+    ("port", "0"),
+    ("port", "70000"),
+    ("port", "abc"),
+    ("port", "-1"),
+    ("port", "80.5"),
+    ("densities", "4"),
+    ("densities", "2,3"),
+    ("densities", "1,4"),
+    ("densities", ","),
+    ("densities", "one"),
+    ("placeholders", "maybe"),
+    ("log_level", "LOUD"),
+    ("workers", "0"),
+    ("workers", "65"),
+    ("threads", "0"),
+    ("cache_mb", "-1"),
+    ("max_side", "0"),
+    ("max_pixels", "lots"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), BAD_VALUES)
+def test_bad_variable_is_named(name: str, text: str) -> None:
+    variable = BY_NAME[name].env
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(env(**{variable: text}))
+    message = str(caught.value)
+    assert variable in message
+    assert text.strip() in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("name", "text"), BAD_VALUES)
+def test_bad_flag_is_named(name: str, text: str) -> None:
+    flag = BY_NAME[name].flag
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(env(), {name: text})
+    message = str(caught.value)
+    assert flag in message
+    assert BY_NAME[name].env not in message
+    assert "\n" not in message
+
+
+def test_a_long_bad_value_is_cut_short_in_the_message() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(env(GLYPHVEIL_PORT="9" * 500))
+    assert len(str(caught.value)) < 200
+
+
+# keys
+
+
+def _roundtrip(config: Config, key: str) -> str:
+    token = tokens.encode("hello", keyring=tokens.KeyRing([key]))
+    return tokens.decode(token, keyring=config.keyring).text
+
+
+def test_keys_come_from_glyphveil_keys() -> None:
+    config = Config.from_env({"GLYPHVEIL_KEYS": f" {KEY} , {OTHER_KEY} "})
+    assert len(config.keyring.keys) == 2
+    assert _roundtrip(config, KEY) == "hello"
+    assert _roundtrip(config, OTHER_KEY) == "hello"  # older keys still decode
+    mine = tokens.encode("x", keyring=config.keyring)
+    assert tokens.decode(mine, keyring=tokens.KeyRing([KEY])).text == "x"  # first key encrypts
+    with pytest.raises(tokens.InvalidToken):
+        tokens.decode(mine, keyring=tokens.KeyRing([OTHER_KEY]))
+
+
+def test_keys_file(tmp_path: Path) -> None:
+    path = tmp_path / "service.keys"
+    path.write_text(f"# rotated 2024\n{KEY}\n\n{OTHER_KEY}\n", encoding="ascii")
+    config = Config.from_env({"GLYPHVEIL_KEYS_FILE": str(path)})
+    assert len(config.keyring.keys) == 2
+    assert _roundtrip(config, OTHER_KEY) == "hello"
+
+
+def test_malformed_key_is_a_config_error_naming_the_variable() -> None:
+    with pytest.raises(ConfigError, match="GLYPHVEIL_KEYS"):
+        Config.from_env({"GLYPHVEIL_KEYS": "not-a-key"})
+
+
+def test_missing_keys_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="GLYPHVEIL_KEYS_FILE"):
+        Config.from_env({"GLYPHVEIL_KEYS_FILE": str(tmp_path / "absent.keys")})
+
+
+def test_without_keys_development_uses_a_local_dev_key(tmp_path: Path) -> None:
+    config = Config.from_env({})
+    assert (tmp_path / ".glyphveil" / "dev.keys").is_file()  # cwd is tmp_path (conftest)
+    again = Config.from_env({})
+    token = tokens.encode("hello", keyring=config.keyring)
+    assert tokens.decode(token, keyring=again.keyring).text == "hello"
+
+
+@pytest.mark.parametrize("value", ["production", "Production", " PRODUCTION "])
+def test_production_without_keys_is_an_error(value: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="GLYPHVEIL_KEYS"):
+        Config.from_env({"GLYPHVEIL_ENV": value})
+    assert not (tmp_path / ".glyphveil").exists()  # no development key was made
+
+
+def test_production_with_keys_is_fine() -> None:
+    config = Config.from_env({"GLYPHVEIL_ENV": "production", "GLYPHVEIL_KEYS": KEY})
+    assert _roundtrip(config, KEY) == "hello"
+
+
+def test_environ_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GLYPHVEIL_KEYS", KEY)
+    monkeypatch.setenv("GLYPHVEIL_PORT", "9123")
+    config = Config.from_env()
+    assert config.port == 9123
+    assert _roundtrip(config, KEY) == "hello"
+
+
+# with_values
+
+
+def test_with_values_changes_a_copy() -> None:
+    config = Config.from_env(env())
+    changed = config.with_values(port=9999, placeholders=False)
+    assert (changed.port, changed.placeholders) == (9999, False)
+    assert (config.port, config.placeholders) == (8080, True)
+    assert changed.keyring is config.keyring
+
+
+def test_with_values_rejects_unknown_names() -> None:
+    config = Config.from_env(env())
+    with pytest.raises(ConfigError, match="colour") as caught:
+        config.with_values(port=1, colour="red")
+    assert "port" not in str(caught.value)
+    with pytest.raises(ConfigError, match="GLYPHVEIL_PORT"):
+        config.with_values(GLYPHVEIL_PORT=1)
+
+
+def test_config_is_frozen_and_hides_keys() -> None:
+    config = Config.from_env(env())
+    with pytest.raises(AttributeError):
+        config.port = 1  # type: ignore[misc]
+    assert KEY not in repr(config)

@@ -1,0 +1,377 @@
+"""``python -m server`` as a real process: one process, gunicorn workers, signals, bad flags."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
+
+import tokens
+from server.config import SETTINGS
+from server.encode import encode_image
+from server.text import render_text
+
+KEY = tokens.generate_key()
+READY_SECONDS = 15  # bound for a process to start answering
+STOP_SECONDS = 20  # bound for a process to exit after a signal (its shutdown timeout is 10 s)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def child_env(tmp_path: Path, **variables: str) -> dict[str, str]:
+    """This environment without any GLYPHVEIL_* variable, plus ``variables``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHVEIL_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # gunicorn's control socket goes here, not in ~
+    env["TMPDIR"] = str(tmp_path)  # and any temporary directory of the service
+    env.update(variables)
+    return env
+
+
+def run_cli(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m server ARGS`` to completion (for flags that make it exit at once)."""
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=tmp_path,
+        env=child_env(tmp_path, **variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def fetch(url: str, timeout: float = 30) -> Response:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return Response(resp.status, dict(resp.headers), resp.read())
+    except urllib.error.HTTPError as exc:
+        return Response(exc.code, dict(exc.headers), exc.read())
+
+
+@dataclass
+class Service:
+    """A running ``python -m server``."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    stderr_path: Path
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str) -> Response:
+        return fetch(self.url(path))
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def wait_ready(self) -> None:
+        """Retry /healthz until it answers 200, for at most READY_SECONDS."""
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"server exited with {self.proc.returncode}:\n{self.stderr}")
+            with suppress(OSError):
+                if self.get("/healthz").status == 200:
+                    return
+            time.sleep(0.05)
+        pytest.fail(f"server not ready within {READY_SECONDS} s:\n{self.stderr}")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        """Send ``sig`` and wait (bounded) for the exit status."""
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"server still running {STOP_SECONDS} s after {sig.name}:\n{self.stderr}")
+
+    def children(self) -> list[int]:
+        """Process ids of the direct children (gunicorn's workers), from /proc."""
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
+            with suppress(OSError):
+                pids += [int(pid) for pid in task.read_text().split()]
+        return sorted(pids)
+
+    def wait_children(self, count: int) -> list[int]:
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if len(pids := self.children()) >= count:
+                return pids
+            time.sleep(0.05)
+        return self.children()
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start ``python -m server --port P ARGS`` in its own process group; always stop it."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, ready: bool = True, **variables: str) -> Service:
+        port = free_port()
+        stderr_path = tmp_path / f"server-{port}.err"
+        env = child_env(tmp_path, **({"GLYPHVEIL_KEYS": KEY} | variables))
+        with stderr_path.open("wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "--port", str(port), *args],
+                cwd=tmp_path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        started.append(proc)
+        service = Service(proc, port, stderr_path)
+        if ready:
+            service.wait_ready()
+        return service
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_SECONDS)
+        with suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # anything left in its group (workers)
+        proc.wait(timeout=STOP_SECONDS)
+
+
+def expected_png(token: str, keyring: tokens.KeyRing, density: int = 1) -> bytes:
+    """What the service must send for ``token``: the library's own rendering."""
+    payload = tokens.decode(token, keyring=keyring)
+    return encode_image(render_text(payload.text, payload.options, payload.seed, density), "png")
+
+
+def check_token_served(service: Service, keyring: tokens.KeyRing) -> None:
+    token = tokens.encode("jane@example.com", keyring=keyring)
+    resp = service.get(f"/t/{token}.png")
+    assert resp.status == 200, resp.body
+    assert resp.headers["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(resp.body))
+    image.load()
+    assert image.format == "PNG"
+    assert resp.body == expected_png(token, keyring)
+
+    retina = service.get(f"/t/{token}@2x.png")
+    assert retina.status == 200
+    assert retina.body == expected_png(token, keyring, density=2)
+    assert Image.open(io.BytesIO(retina.body)).width == pytest.approx(2 * image.width, rel=0.05)
+
+    webp = service.get(f"/t/{token}.webp")
+    assert webp.status == 200
+    assert Image.open(io.BytesIO(webp.body)).format == "WEBP"
+
+    stranger = tokens.encode("jane@example.com", keyring=tokens.KeyRing([tokens.generate_key()]))
+    assert service.get(f"/t/{stranger}.png").status == 404
+
+
+def metric_total(text: str, name: str, **labels: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"  # a zombie has exited
+
+
+def wait_gone(pids: list[int]) -> list[int]:
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline and not all(gone(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if not gone(pid)]
+
+
+# one process
+
+
+def test_single_process_serves_health_and_tokens(
+    spawn: Callable[..., Service], tmp_path: Path
+) -> None:
+    service = spawn()
+    health = service.get("/healthz")
+    assert (health.status, health.body) == (200, b"ok\n")
+    check_token_served(service, tokens.KeyRing([KEY]))
+    assert service.get("/metrics").status == 200
+    assert service.children() == []  # no workers: it serves by itself
+    assert not (tmp_path / ".glyphveil").exists()  # the configured key, no development key
+    assert service.stop() == 0
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_signal_stops_the_process_cleanly(
+    spawn: Callable[..., Service], sig: signal.Signals
+) -> None:
+    service = spawn()
+    assert service.stop(sig) == 0
+    assert "Traceback" not in service.stderr
+    with pytest.raises(OSError):
+        fetch(service.url("/healthz"), timeout=5)
+
+
+def test_sigterm_lets_renders_under_way_finish(spawn: Callable[..., Service]) -> None:
+    """Requests in flight when SIGTERM arrives still get their whole image."""
+    service = spawn("--threads", "1")
+    paths = [f"/4000x4000/{bg}/000000.webp" for bg in ("ffffff", "eeeeee", "dddddd")]
+    with ThreadPoolExecutor(len(paths)) as pool:
+        pending = [pool.submit(fetch, service.url(path)) for path in paths]
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline and not all(f.done() for f in pending):
+            metrics = service.get("/metrics").body.decode()
+            if metric_total(metrics, "glyphveil_renders_in_flight") >= 1:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.skip("renders finished before they could be seen in flight")
+        service.proc.send_signal(signal.SIGTERM)
+        responses = [f.result(timeout=STOP_SECONDS) for f in pending]
+    for resp in responses:
+        assert resp.status == 200
+        image = Image.open(io.BytesIO(resp.body))
+        image.load()  # the whole body arrived
+        assert image.size == (4000, 4000)
+    assert service.proc.wait(timeout=STOP_SECONDS) == 0
+
+
+def test_development_key_is_created_in_the_working_directory(
+    spawn: Callable[..., Service], tmp_path: Path
+) -> None:
+    service = spawn(GLYPHVEIL_KEYS="")
+    dev_keys = tmp_path / ".glyphveil" / "dev.keys"
+    assert dev_keys.is_file()
+    assert "development key" in service.stderr
+    check_token_served(service, tokens.KeyRing.from_file(dev_keys))
+    assert service.stop() == 0
+
+
+# gunicorn
+
+
+def test_workers_run_under_gunicorn(spawn: Callable[..., Service]) -> None:
+    service = spawn("--workers", "2")
+    workers = service.wait_children(2)
+    assert len(workers) == 2, service.stderr
+    for pid in workers:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        assert int(stat.rpartition(")")[2].split()[1]) == service.proc.pid  # parent: the master
+    assert "aiohttp.GunicornWebWorker" in service.stderr
+    assert service.get("/healthz").status == 200
+    check_token_served(service, tokens.KeyRing([KEY]))
+    for _ in range(10):
+        assert service.get("/healthz").status == 200
+    assert service.stop() == 0
+    assert wait_gone(workers) == [], "workers outlived the master"
+    assert "Traceback" not in service.stderr
+
+
+def test_metrics_are_summed_across_workers(spawn: Callable[..., Service]) -> None:
+    service = spawn("--workers", "2")
+    assert len(service.wait_children(2)) == 2, service.stderr
+    for _ in range(20):
+        assert service.get("/healthz").status == 200  # a new connection each time
+    metrics = service.get("/metrics")
+    assert metrics.status == 200
+    text = metrics.body.decode()
+    total = metric_total(text, "glyphveil_requests_total", route="healthz", status="200")
+    assert total >= 20, f"glyphveil_requests_total for healthz is {total}:\n{text[:2000]}"
+    assert service.stop() == 0
+
+
+# bad configuration
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--port", "abc"], "--port"),
+        (["--port", "0"], "--port"),
+        (["--port", "70000"], "--port"),
+        (["--densities", "5"], "--densities"),
+        (["--densities", "2,3"], "--densities"),
+        (["--placeholders", "maybe"], "--placeholders"),
+        (["--log-level", "LOUD"], "--log-level"),
+        (["--workers", "0"], "--workers"),
+    ],
+)
+def test_bad_flag_exits_2_naming_it(tmp_path: Path, args: list[str], flag: str) -> None:
+    done = run_cli(tmp_path, *args, GLYPHVEIL_KEYS=KEY)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert flag in lines[0] and args[1] in lines[0]
+    assert done.stdout == ""
+
+
+def test_bad_variable_exits_2_naming_it(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, GLYPHVEIL_KEYS=KEY, GLYPHVEIL_PORT="abc")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "GLYPHVEIL_PORT" in lines[0], done.stderr
+
+
+def test_unknown_flag_exits_2(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "--colour", "red", GLYPHVEIL_KEYS=KEY)
+    assert done.returncode == 2
+    assert "--colour" in done.stderr
+
+
+def test_production_without_keys_exits_2(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, GLYPHVEIL_ENV="production")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "GLYPHVEIL_KEYS" in lines[0]
+    assert not (tmp_path / ".glyphveil").exists()
+
+
+def test_bad_key_exits_2(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, GLYPHVEIL_KEYS="not-a-key")
+    assert done.returncode == 2
+    assert "GLYPHVEIL_KEYS" in done.stderr
+
+
+def test_help_lists_every_flag(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "--help")
+    assert done.returncode == 0
+    for setting in SETTINGS:
+        assert setting.flag in done.stdout
+        assert setting.env in done.stdout
+    assert not (tmp_path / ".glyphveil").exists()  # --help touches no keys

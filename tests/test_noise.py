@@ -1,0 +1,176 @@
+"""server.noise: profiles, seeded strokes and dots, and background texture that keeps WCAG AA."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+from PIL import Image, ImageDraw
+
+from server.encode import colorize
+from server.noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from tokens.colors import RGB, contrast_ratio
+from tokens.options import MIN_CONTRAST, Noise, RenderOptions
+
+NOISY = [Noise.LOW, Noise.MEDIUM, Noise.HIGH]
+
+#: (text colour, background): defaults, extremes, and pairs whose texture lands near 4.5:1.
+PAIRS: list[tuple[RGB, RGB]] = [
+    (RenderOptions().color, (255, 255, 255)),  # the default #222 on white
+    ((0, 0, 0), (255, 255, 255)),
+    ((255, 255, 255), (0, 0, 0)),
+    ((0x76, 0x76, 0x76), (255, 255, 255)),  # 4.54:1, the classic AA grey
+    ((255, 255, 255), (0x76, 0x76, 0x76)),
+    ((0x70, 0x70, 0x70), (255, 255, 255)),  # 4.95:1
+    ((0, 0, 0), (0x7B, 0x7B, 0x7B)),  # 4.96:1
+    ((0x7B, 0x7B, 0x7B), (0, 0, 0)),
+    ((42, 27, 53), (137, 158, 108)),  # 5.49:1
+    ((91, 195, 1), (93, 8, 135)),  # 5.00:1
+    ((0x5E, 0x5E, 0x5E), (255, 255, 255)),  # 6.48:1
+    ((255, 255, 255), (0x48, 0x48, 0x48)),  # 9.15:1
+    ((0, 0, 0), (0x9C, 0x9C, 0x9C)),  # 7.65:1
+    ((0x00, 0x00, 0x8B), (0xFF, 0xFF, 0xE0)),  # navy on light yellow
+]
+
+
+def pair_id(pair: tuple[RGB, RGB]) -> str:
+    return "{:02x}{:02x}{:02x}-on-{:02x}{:02x}{:02x}".format(*pair[0], *pair[1])
+
+
+def blend(color: RGB, background: RGB, level: int) -> RGB:
+    r, g, b = (
+        round(bg + (fg - bg) * level / 255) for bg, fg in zip(background, color, strict=True)
+    )
+    return (r, g, b)
+
+
+def drawn_colour(color: RGB, background: RGB, level: int) -> RGB:
+    """The colour the encoder really writes for a pixel of coverage ``level``."""
+    image = colorize(Image.new("L", (1, 1), level), (*background, 255), (*color, 255))
+    index = image.getpixel((0, 0))
+    assert isinstance(index, int)
+    values = image.getpalette()
+    assert values is not None
+    r, g, b = values[3 * index : 3 * index + 3]
+    return (r, g, b)
+
+
+def test_pairs_are_all_legal_and_some_are_borderline() -> None:
+    ratios = [contrast_ratio(fg, bg) for fg, bg in PAIRS]
+    assert all(r >= MIN_CONTRAST for r in ratios)
+    assert sum(r < 5.1 for r in ratios) >= 4
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+def test_texture_blend_keeps_contrast(pair: tuple[RGB, RGB], noise: Noise) -> None:
+    color, background = pair
+    level = texture_level(color, background, PROFILES[noise])
+    assert 0 <= level <= 255
+    assert contrast_ratio(color, blend(color, background, level)) >= MIN_CONTRAST
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+@pytest.mark.parametrize("pair", PAIRS, ids=pair_id)
+def test_texture_as_encoded_keeps_contrast(pair: tuple[RGB, RGB], noise: Noise) -> None:
+    """The check must hold for the palette colour that is drawn, not only for level / 255."""
+    color, background = pair
+    level = texture_level(color, background, PROFILES[noise])
+    drawn = drawn_colour(color, background, level)
+    ratio = contrast_ratio(color, drawn)
+    assert ratio >= MIN_CONTRAST, (
+        f"texture level {level} is drawn as {drawn}, {ratio:.3f}:1 against the text"
+    )
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_texture_is_drawn_when_contrast_allows(noise: Noise) -> None:
+    profile = PROFILES[noise]
+    level = texture_level((0x22, 0x22, 0x22), (255, 255, 255), profile)
+    assert level > 0
+    assert drawn_colour((0x22, 0x22, 0x22), (255, 255, 255), level) != (255, 255, 255)
+    assert texture_level((0, 0, 0), (255, 255, 255), profile) > 0
+    # Transparent background: no contrast to keep against the page, texture still drawn.
+    assert 0 < texture_level((0x22, 0x22, 0x22), None, profile) <= 255
+
+
+def test_texture_gives_way_to_low_contrast() -> None:
+    """A pair right at the limit has no room for any texture."""
+    color, background = (0x76, 0x76, 0x76), (255, 255, 255)
+    level = texture_level(color, background, PROFILES[Noise.HIGH])
+    assert drawn_colour(color, background, level) == background
+
+
+@pytest.mark.parametrize("pair", [*PAIRS, ((0x22, 0x22, 0x22), None)], ids=str)
+def test_no_texture_without_noise(pair: tuple[RGB, RGB | None]) -> None:
+    assert texture_level(pair[0], pair[1], PROFILES[Noise.NONE]) == 0
+
+
+def test_every_level_has_a_profile() -> None:
+    assert set(PROFILES) == set(Noise)
+
+
+def test_none_profile_is_all_zero() -> None:
+    assert all(value == 0 for value in dataclasses.astuple(PROFILES[Noise.NONE]))
+
+
+@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(NoiseProfile)])
+def test_profiles_grow_stronger_from_none_to_high(name: str) -> None:
+    values = [getattr(PROFILES[level], name) for level in sorted(Noise)]
+    assert values == sorted(values)
+    assert len(set(values)) == len(values), f"{name} does not increase at every level"
+
+
+def _strokes(seed: int, profile: NoiseProfile) -> tuple[bytes, object]:
+    rng = random.Random(seed)
+    mask = Image.new("L", (240, 60))
+    draw_strokes(ImageDraw.Draw(mask), rng, (4, 10, 236, 50), 32, profile)
+    return mask.tobytes(), rng.getstate()
+
+
+def _dots(seed: int, profile: NoiseProfile, size: int = 32, scale: int = 1) -> tuple[bytes, object]:
+    rng = random.Random(seed)
+    mask = Image.new("L", (240 * scale, 60 * scale))
+    draw_dots(ImageDraw.Draw(mask), rng, mask.size, size * scale, profile)
+    return mask.tobytes(), rng.getstate()
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_are_deterministic_for_a_seeded_random(noise: Noise) -> None:
+    profile = PROFILES[noise]
+    first, state = _strokes(7, profile)
+    assert (first, state) == _strokes(7, profile)
+    assert any(first)  # something was drawn
+    assert first != _strokes(8, profile)[0]
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_dots_are_deterministic_for_a_seeded_random(noise: Noise) -> None:
+    profile = PROFILES[noise]
+    first, state = _dots(7, profile)
+    assert (first, state) == _dots(7, profile)
+    assert any(first)
+    assert first != _dots(8, profile)[0]
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_dot_pattern_does_not_depend_on_density(noise: Noise) -> None:
+    """Sizes are in font-size units: at 2x the same random draws are consumed."""
+    assert _dots(3, PROFILES[noise])[1] == _dots(3, PROFILES[noise], scale=2)[1]
+
+
+def test_more_noise_draws_more() -> None:
+    inked = [sum(map(bool, _dots(5, PROFILES[level])[0])) for level in sorted(Noise)]
+    assert inked[0] == 0
+    assert inked == sorted(inked) and len(set(inked)) == len(inked)
+    stroked = [sum(map(bool, _strokes(5, PROFILES[level])[0])) for level in sorted(Noise)]
+    assert stroked[0] == 0 and all(s > 0 for s in stroked[1:])
+
+
+def test_none_profile_draws_nothing_and_uses_no_randomness() -> None:
+    profile = PROFILES[Noise.NONE]
+    untouched = random.Random(1).getstate()
+    for blank, state in (_strokes(1, profile), _dots(1, profile)):
+        assert not any(blank)
+        assert state == untouched
