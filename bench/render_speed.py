@@ -45,12 +45,12 @@ def main() -> None:
         token = tokens.encode("jane.doe@example-mail.com", keyring=keyring, noise=noise)
         p = tokens.decode(token, keyring=keyring)
         for density in (1, 2):
-            ms, image = timed(lambda: render_text(p.text, p.options, p.seed, density), 30)
+            ms, image = timed(lambda p=p, d=density: render_text(p.text, p.options, p.seed, d), 30)
             size = len(encode_image(image, "png"))
             rows.append((f"token {noise} @{density}x", ms, size, rgb_size(image)))
     for path in ("300x200", "1200x630", "4000x4000", "600x200/transparent/0b5fff"):
         spec = PlaceholderSpec.parse(path, {}, PlaceholderLimits())
-        ms, image = timed(lambda: render_placeholder(spec), 5)
+        ms, image = timed(lambda spec=spec: render_placeholder(spec), 5)
         size = len(encode_image(image, "png"))
         rows.append((f"placeholder {path}", ms, size, rgb_size(image)))
     print(f"{'image':<36} {'ms':>8} {'png bytes':>10} {'rgb png':>9} {'ratio':>6}")
