@@ -59,12 +59,12 @@ def assert_invalid(token: str, keyring: KeyRing) -> None:
 def reseal(key: Key, plain: bytes, header: bytes | None = None) -> str:
     """An authentic token for an arbitrary plaintext (and header) under ``key``."""
     header = bytes([VERSION]) + key.key_id if header is None else header
-    return b64(header + key.cipher.encrypt(plain, [header]))
+    return b64(header + key.cipher.encrypt(plain, None))
 
 
 def plaintext(token: str, key: Key) -> bytes:
     raw = unb64(token)
-    return key.cipher.decrypt(raw[3:], [raw[:3]])
+    return key.cipher.decrypt(raw[3:], None)
 
 
 # --- strategies --------------------------------------------------------------------------
@@ -541,3 +541,15 @@ def test_bad_text_is_refused(text: object, message: str, keyring: KeyRing) -> No
     with pytest.raises(OptionError) as info:
         seal(text, keyring)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+def test_header_moved_to_another_key_is_rejected() -> None:
+    """The header is not associated data, yet it is bound: relabelling a token with the
+    id of another key in the ring, or a version other than 1, makes it fail."""
+    first, second = KeyRing([generate_key()]).current, KeyRing([generate_key()]).current
+    ring = KeyRing([first, second])
+    raw = unb64(seal(EMAIL, KeyRing([first])))
+    assert unseal(b64(raw), ring).text == EMAIL
+    assert_invalid(b64(raw[:1] + second.key_id + raw[3:]), ring)
+    for version in (0, 2, 255):
+        assert_invalid(b64(bytes([version]) + raw[1:]), ring)

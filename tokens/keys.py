@@ -49,15 +49,11 @@ class Key:
     key_id: bytes
     cipher: AESSIV = field(repr=False)
     noise_key: bytes = field(repr=False)
-    #: The token header (version 1, key id): AES-SIV's one associated-data item.
+    #: The token header: version 1 and the key id.
     header: bytes = field(init=False)
-    #: ``[header]``, built once: the list AES-SIV takes, never to be changed.
-    associated_data: list[bytes] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        header = b"\x01" + self.key_id
-        object.__setattr__(self, "header", header)
-        object.__setattr__(self, "associated_data", [header])
+        object.__setattr__(self, "header", b"\x01" + self.key_id)
 
     @classmethod
     def parse(cls, text: str, source: str) -> Key:
@@ -89,9 +85,10 @@ class KeyRing:
         if not parsed:
             raise KeyConfigError(f"{source}: no keys given")
         self.keys: tuple[Key, ...] = tuple(parsed)
-        self._by_id: dict[bytes, list[Key]] = {}
+        #: Keys by key id; a list holds several only when two ids collide.
+        self.by_id: dict[bytes, list[Key]] = {}
         for key in self.keys:
-            self._by_id.setdefault(key.key_id, []).append(key)
+            self.by_id.setdefault(key.key_id, []).append(key)
 
     @property
     def current(self) -> Key:
@@ -100,7 +97,7 @@ class KeyRing:
 
     def candidates(self, key_id: bytes) -> list[Key]:
         """Keys whose id matches; several only when two ids collide."""
-        return self._by_id.get(key_id, [])
+        return self.by_id.get(key_id, [])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyRing:
