@@ -39,7 +39,7 @@ class NoiseProfile:
 PROFILES: dict[Noise, NoiseProfile] = {
     Noise.NONE: NoiseProfile(0, 0, 0, 0, 0, 0, 0, 0),
     Noise.LOW: NoiseProfile(6, 0.05, 0.04, 0.04, 1, 0.06, 0.6, 0.04),
-    Noise.MEDIUM: NoiseProfile(11, 0.09, 0.08, 0.07, 2, 0.075, 1.2, 0.08),
+    Noise.MEDIUM: NoiseProfile(9, 0.07, 0.07, 0.06, 2, 0.07, 0.9, 0.07),
     Noise.HIGH: NoiseProfile(17, 0.13, 0.12, 0.10, 3, 0.09, 2.0, 0.14),
 }
 
