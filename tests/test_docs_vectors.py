@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from tokens import ExpiredToken, InvalidToken, KeyRing, RenderOptions
@@ -55,6 +56,8 @@ def _load() -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, str]]
 
 VECTORS, REJECTED, DERIVED = _load()
 IDS = [f"vector{i + 1}" for i in range(len(VECTORS))]
+FIRST_KEY = VECTORS[0]["key"]
+SECOND_KEY = next(v["key"] for v in VECTORS if v["key"] != FIRST_KEY)
 
 
 # --- an implementation from the document alone ------------------------------------------------
@@ -107,10 +110,10 @@ def cmac(key: bytes, m: bytes) -> bytes:
     return aes(key, xor(x, last))
 
 
-def aes_siv_encrypt(siv_key: bytes, plain: bytes, header: bytes) -> bytes:
+def aes_siv_encrypt(siv_key: bytes, plain: bytes) -> bytes:
+    """RFC 5297 with no associated data: S2V over the plaintext alone."""
     k1, k2 = siv_key[:32], siv_key[32:]
     d = cmac(k1, bytes(16))
-    d = xor(dbl(d), cmac(k1, header))
     t = plain[:-16] + xor(plain[-16:], d)
     v = cmac(k1, t)
     q = bytearray(v)
@@ -156,7 +159,7 @@ def mint_from_spec(key_text: str, text: str, options: dict[str, Any], expires: i
     siv_key = hkdf_sha256(secret, "glyphveil/v1/aes-siv", 64)
     key_id = hkdf_sha256(secret, "glyphveil/v1/key-id", 2)
     header = b"\x01" + key_id
-    sealed = aes_siv_encrypt(siv_key, plaintext_from_spec(text, options, expires), header)
+    sealed = aes_siv_encrypt(siv_key, plaintext_from_spec(text, options, expires))
     return base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode("ascii")
 
 
@@ -217,9 +220,24 @@ def test_header_and_plaintext(vector: dict[str, Any]) -> None:
     assert raw[1:3].hex() == vector["key_id"]
     key = KeyRing([vector["key"]]).current
     assert key.key_id.hex() == vector["key_id"]
-    plain = key.cipher.decrypt(raw[3:], [raw[:3]])
+    plain = key.cipher.decrypt(raw[3:], None)  # the header is not associated data
     assert plain.hex() == vector["plaintext"]
     assert len(raw) == 3 + 16 + len(plain)
+    with pytest.raises(InvalidTag):
+        key.cipher.decrypt(raw[3:], [raw[:3]])
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=IDS)
+def test_every_header_bit_is_bound(vector: dict[str, Any]) -> None:
+    # section 6: the version check and the key id make the header fail like any other byte
+    raw = b64decode(vector["token"])
+    keyring = KeyRing([FIRST_KEY, SECOND_KEY])
+    for bit in range(3 * 8):
+        changed = bytearray(raw)
+        changed[bit // 8] ^= 1 << (bit % 8)
+        token = base64.urlsafe_b64encode(changed).rstrip(b"=").decode("ascii")
+        with pytest.raises(InvalidToken):
+            unseal(token, keyring, now=vector.get("now", 1_700_000_000))
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
@@ -262,12 +280,31 @@ def test_key_derivation_example() -> None:
     assert key.noise_key.hex() == DERIVED["noise_key"]
 
 
+@pytest.mark.parametrize("keys", [[FIRST_KEY], [FIRST_KEY, SECOND_KEY]], ids=["one", "both"])
 @pytest.mark.parametrize("case", REJECTED, ids=[c["why"] for c in REJECTED])
-def test_documented_bad_tokens_are_rejected(case: dict[str, str]) -> None:
-    keyring = KeyRing([VECTORS[0]["key"]])
+def test_documented_bad_tokens_are_rejected(case: dict[str, str], keys: list[str]) -> None:
+    keyring = KeyRing(keys)
     with pytest.raises(InvalidToken) as info:
         unseal(case["token"], keyring, now=1_700_000_000)
     assert str(info.value) == "invalid token"
+
+
+def test_documented_bad_tokens_fail_for_the_stated_reason() -> None:
+    # "authentic" ones pass AES-SIV, so only a rule of section 5 can reject them; the ones
+    # with a changed header keep vector 1's sealed bytes, which verify under the first key
+    key = KeyRing([FIRST_KEY]).current
+    vector1 = b64decode(VECTORS[0]["token"])
+    authentic = [c for c in REJECTED if c["why"].startswith("authentic")]
+    relabelled = [c for c in REJECTED if "version byte" in c["why"] or "key id" in c["why"]]
+    assert len(authentic) >= 5 and len(relabelled) >= 2
+    for case in authentic:
+        raw = b64decode(case["token"])
+        assert raw[:3] == key.header
+        key.cipher.decrypt(raw[3:], None)
+    for case in relabelled:
+        raw = b64decode(case["token"])
+        assert raw[:3] != vector1[:3] and raw[3:] == vector1[3:]
+    assert {b64decode(c["token"])[0] for c in relabelled} > {0x01}
 
 
 def test_documented_expired_at() -> None:
