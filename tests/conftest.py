@@ -113,6 +113,10 @@ class MetricSamples:
         """The sample ``name{labels}``; 0 when it has not been counted yet."""
         return self.samples.get((name, frozenset(labels.items())), 0.0)
 
+    def since(self, before: MetricSamples, name: str, **labels: str) -> float:
+        """How much ``name{labels}`` grew from the ``before`` scrape to this one."""
+        return self.value(name, **labels) - before.value(name, **labels)
+
 
 @pytest.fixture
 def scrape() -> Callable[[TestClient[web.Request, web.Application]], Awaitable[MetricSamples]]:

@@ -62,10 +62,7 @@ async def test_requests_are_counted_by_route_and_status(client, mint, keyring, s
     after = await scrape(client)
 
     def delta(route: str, status: str) -> float:
-        name = "glyphveil_requests_total"
-        return after.value(name, route=route, status=status) - before.value(
-            name, route=route, status=status
-        )
+        return after.since(before, "glyphveil_requests_total", route=route, status=status)
 
     assert delta("token", "200") == 4
     assert delta("token", "304") == 1
@@ -90,7 +87,7 @@ async def test_renders_and_cache_are_counted(client, mint, scrape) -> None:
     after = await scrape(client)
 
     def delta(name: str, **labels: str) -> float:
-        return after.value(name, **labels) - before.value(name, **labels)
+        return after.since(before, name, **labels)
 
     assert delta("glyphveil_render_seconds_count", kind="token") == 1
     assert delta("glyphveil_render_seconds_count", kind="placeholder") == 1
@@ -112,7 +109,7 @@ async def test_coalesced_requests_are_counted(client, mint, scrape) -> None:
     assert {response.status for response, _ in answers} == {200}
 
     def delta(name: str, **labels: str) -> float:
-        return after.value(name, **labels) - before.value(name, **labels)
+        return after.since(before, name, **labels)
 
     assert delta("glyphveil_cache_total", result="miss") == 1
     assert (

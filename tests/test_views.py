@@ -562,7 +562,7 @@ async def test_concurrent_requests_render_once(client, mint, scrape) -> None:
     assert len({body for _, body in answers}) == 1
 
     def delta(name: str, **labels: str) -> float:
-        return after.value(name, **labels) - before.value(name, **labels)
+        return after.since(before, name, **labels)
 
     assert delta("glyphveil_cache_total", result="miss") == 1
     shared = delta("glyphveil_cache_total", result="hit")
