@@ -59,9 +59,7 @@ def encode_image(image: Image.Image, fmt: ImageFormat) -> bytes:
     out = io.BytesIO()
     opaque = not image.has_transparency_data
     if fmt == "png":
-        image.save(
-            out, "PNG", bits=4, compress_level=9 if image.width * image.height < 1 << 18 else 6
-        )
+        image.save(out, "PNG", bits=4, compress_level=6)  # 9 costs 10x the time for 2%
     elif fmt == "webp":
         image.convert("RGB" if opaque else "RGBA").save(
             out, "WEBP", lossless=True, quality=80, method=4, exif=b""
