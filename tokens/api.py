@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ from .codec import Payload, seal, unseal
 from .colors import RGB
 from .errors import OptionError
 from .keys import KeyRing, default_keyring
-from .options import Noise, RenderOptions
+from .options import DENSITIES, MAX_WIDTH, Noise, RenderOptions, estimated_width
 
 __all__ = ["OptionValues", "decode", "encode", "image_url", "img_tag"]
 
@@ -31,25 +32,23 @@ class OptionValues(TypedDict, total=False):
     padding: int
 
 
-_DEFAULT = RenderOptions()
-_options_cache: dict[tuple[tuple[str, object], ...], RenderOptions] = {}
-
-
 def _options(values: OptionValues) -> RenderOptions:
     """Validate options once per distinct set; templates repeat the same few."""
     if not values:
         return _DEFAULT
-    key = tuple(sorted((name, (type(value), value)) for name, value in values.items()))
     try:
-        return _options_cache[key]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable values: validate without caching
+        return _validated(tuple(sorted((name, type(v), v) for name, v in values.items())))
+    except TypeError:  # an unhashable value: validate it without the cache
         return RenderOptions.build(**values)
-    options = RenderOptions.build(**values)
-    if len(_options_cache) < 256:
-        _options_cache[key] = options
-    return options
+
+
+_DEFAULT = RenderOptions()
+
+
+@functools.lru_cache(maxsize=256)
+def _validated(items: tuple[tuple[str, type, object], ...]) -> RenderOptions:
+    """``RenderOptions.build`` keyed by names, types and values (so ``True`` is not ``1``)."""
+    return RenderOptions.build(**{name: value for name, _, value in items})  # type: ignore[arg-type]
 
 
 def encode(
@@ -85,7 +84,7 @@ def image_url(
     """The URL of the image of ``text``: ``{base_url}/t/{token}[@2x].png``."""
     if format not in ("png", "webp"):
         raise OptionError(f"bad format {format!r}: use png or webp")
-    if type(density) is not int or density not in (1, 2, 3):
+    if type(density) is not int or density not in DENSITIES:
         raise OptionError(f"bad density {density!r}: use 1, 2 or 3")
     token = encode(text, ttl=ttl, keyring=keyring, **options)
     suffix = "" if density == 1 else f"@{density}x"
@@ -103,27 +102,33 @@ def img_tag(
     keyring: KeyRing | None = None,
     **options: Unpack[OptionValues],
 ) -> str:
-    """Escaped ``<img>`` markup for ``text``, with a 2x ``srcset`` for sharp screens.
+    """Escaped ``<img>`` markup for ``text``, with a 2x ``srcset`` for sharp screens
+    (left out when the text is too wide to draw at 2x).
 
     ``alt`` must describe the image ("email address"), never repeat the text: an alt
-    text that contains it is refused, because it would put the text back in the HTML.
+    text or extra attribute that contains it is refused, because it would put the text
+    back in the HTML. ``attrs`` adds attributes such as ``class``; it cannot replace
+    ``src``, ``srcset`` or ``alt``.
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
-    if text.strip() and text.strip().casefold() in alt.casefold():
+    extra = dict(attrs or {})
+    for name, value in extra.items():
+        if not _ATTRIBUTE_NAME.fullmatch(name) or name.lower() in ("src", "srcset", "alt"):
+            raise OptionError(f"bad attribute name {name[:32]!r}: src, srcset and alt are set here")
+        if not isinstance(value, str):
+            raise OptionError(f"attribute {name} must be a str, not {type(value).__name__}")
+    needle = text.strip().casefold()
+    if needle and needle in alt.casefold():
         raise OptionError("alt text must not contain the protected text; describe it instead")
-    for name in attrs or {}:
-        if not _ATTRIBUTE_NAME.fullmatch(name):
-            raise OptionError(f"bad attribute name {name[:32]!r}")
+    if needle and any(needle in value.casefold() for value in extra.values()):
+        raise OptionError("attributes must not contain the protected text")
     token_url = image_url(text, base_url, format=format, ttl=ttl, keyring=keyring, **options)
-    retina_url = token_url[: -len(format) - 1] + f"@2x.{format}"
-    attributes = {
-        "src": token_url,
-        "srcset": f"{retina_url} 2x",
-        "alt": alt,
-        "loading": "lazy",
-        "decoding": "async",
-        **(attrs or {}),
-    }
+    attributes = {"src": token_url}
+    built = _options(options)
+    if estimated_width(text, built.size, built.padding, density=2) <= MAX_WIDTH:
+        attributes["srcset"] = token_url[: -len(format) - 1] + f"@2x.{format} 2x"
+    attributes.update({"alt": alt, "loading": "lazy", "decoding": "async"})
+    attributes.update(extra)
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
     return f"<img {rendered}>"

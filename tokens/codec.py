@@ -20,7 +20,9 @@ block less, a tenth of decoding.
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
+import math
 import struct
 import time
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
 from .keys import KeyRing
-from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
+from .options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, Noise, RenderOptions, estimated_width
 
 __all__ = ["VERSION", "Payload", "seal", "unseal"]
 
@@ -74,17 +76,19 @@ class Payload:
     (not the expiry) from which the renderer draws its noise.
     """
 
-    text: str
-    options: RenderOptions
+    text: str = field(repr=False)  # never in a traceback or a log line
+    options: RenderOptions = field(default_factory=RenderOptions)
     expires_at: datetime | None = None
-    _noise_key: bytes = field(default=b"", repr=False, compare=False)
-    _plain: bytes = field(default=b"\0", repr=False, compare=False)
+    _noise_key: bytes = field(default=b"", init=False, repr=False, compare=False)
+    _plain: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     @property
     def seed(self) -> bytes:
         """16 bytes of BLAKE2b over the plaintext less its expiry, keyed with the
-        decrypting key's noise subkey."""
+        decrypting key's noise subkey. Only a payload from :func:`unseal` has one."""
         plain = self._plain
+        if not plain:
+            raise ValueError("only a payload decoded from a token has a seed")
         flags = plain[0]
         fields_end = _FIELDS_END[flags]
         text_at = fields_end + 4 if flags & F_EXPIRY else fields_end
@@ -100,9 +104,7 @@ class Payload:
         }
 
 
-_packed: dict[RenderOptions, bytes] = {}
-
-
+@functools.lru_cache(maxsize=1024)
 def _pack_options(options: RenderOptions) -> bytes:
     """``flags || fields`` for the options that differ from the defaults (no expiry)."""
     flags = 0
@@ -134,7 +136,7 @@ def _expiry(ttl: float | timedelta, now: float | None) -> int:
     seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e30:
         raise OptionError(f"bad ttl {ttl!r}: use a positive number of seconds")
-    expiry = int((time.time() if now is None else now) + seconds)
+    expiry = math.ceil((time.time() if now is None else now) + seconds)
     if not 0 <= expiry <= _EXPIRY_MAX:
         raise OptionError(f"bad ttl {ttl!r}: expiry must fall between 1970 and 2106")
     return expiry
@@ -161,11 +163,12 @@ def seal(
     size = len(data)
     if not 0 < size <= MAX_TEXT_BYTES:
         raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {size}")
-    fields = _packed.get(options)
-    if fields is None:
-        fields = _pack_options(options)
-        if len(_packed) < 1024:
-            _packed[options] = fields
+    if estimated_width(text, options.size, options.padding) > MAX_WIDTH:
+        raise OptionError(
+            f"{len(text)} characters at size {options.size} could be wider than the "
+            f"{MAX_WIDTH} px the service draws: use a smaller size or a shorter text"
+        )
+    fields = _pack_options(options)
     if ttl is not None:
         expiry = struct.pack(">I", _expiry(ttl, now))
         fields = bytes([fields[0] | F_EXPIRY]) + fields[1:] + expiry
@@ -215,7 +218,7 @@ def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload
             text_at += 4
         else:
             options_bytes = plain[:text_at]
-        options = _options_cache.get(options_bytes) or _parse_options(options_bytes)
+        options = _parse_options(options_bytes)
         size = plain[text_at] + 1
         end = text_at + 1 + size
         padded_end = text_at + 1 + _BUCKET_OF[size]
@@ -224,38 +227,46 @@ def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload
         text = plain[text_at + 1 : end].decode()
     except (IndexError, ValueError, struct.error, TypeError):
         raise InvalidToken from None
-    if expiry is None:
-        return Payload(text, options, None, key.noise_key, plain)
-    expires_at = datetime.fromtimestamp(expiry, UTC)
-    if (time.time() if now is None else now) >= expiry:
-        raise ExpiredToken(expires_at)
-    return Payload(text, options, expires_at, key.noise_key, plain)
+    expires_at = None
+    if expiry is not None:
+        expires_at = datetime.fromtimestamp(expiry, UTC)
+        if (time.time() if now is None else now) >= expiry:
+            raise ExpiredToken(expires_at)
+    payload = Payload(text, options, expires_at)
+    payload._noise_key, payload._plain = key.noise_key, plain
+    return payload
 
 
-_options_cache: dict[bytes, RenderOptions] = {}
-
-
+@functools.lru_cache(maxsize=1024)
 def _parse_options(fields: bytes) -> RenderOptions:
-    """Options from ``flags || fields`` (without expiry); cached, since sites reuse a few sets."""
+    """Options from ``flags || fields`` (without expiry); cached, since sites reuse a few sets.
+
+    Raises IndexError or ValueError (OptionError) for fields a decoder must reject.
+    """
     flags, pos = fields[0], 1
-    values: dict[str, object] = {}
     if flags & F_TRANSPARENT and flags & F_BACKGROUND:
-        raise ValueError
+        raise ValueError("both an opaque and a transparent background")
+    font, size, color, background = (
+        _DEFAULT.font,
+        _DEFAULT.size,
+        _DEFAULT.color,
+        _DEFAULT.background,
+    )
+    noise, padding = _DEFAULT.noise, _DEFAULT.padding
     if flags & F_FONT:
-        values["font"], pos = FONTS[fields[pos]], pos + 1
+        font, pos = FONTS[fields[pos]], pos + 1
     if flags & F_SIZE:
-        values["size"], pos = fields[pos], pos + 1
+        size, pos = fields[pos], pos + 1
     if flags & F_COLOR:
-        values["color"], pos = tuple(fields[pos : pos + 3]), pos + 3
+        (r, g, b), pos = fields[pos : pos + 3], pos + 3
+        color = (r, g, b)
     if flags & F_BACKGROUND:
-        values["background"], pos = tuple(fields[pos : pos + 3]), pos + 3
+        (r, g, b), pos = fields[pos : pos + 3], pos + 3
+        background = (r, g, b)
     if flags & F_TRANSPARENT:
-        values["background"] = None
+        background = None
     if flags & F_NOISE:
-        values["noise"], pos = Noise(fields[pos]), pos + 1
+        noise, pos = Noise(fields[pos]), pos + 1
     if flags & F_PADDING:
-        values["padding"], pos = fields[pos], pos + 1
-    options = RenderOptions(**values)  # type: ignore[arg-type]
-    if len(_options_cache) < 1024:
-        _options_cache[fields] = options
-    return options
+        padding, pos = fields[pos], pos + 1
+    return RenderOptions(font, size, color, background, noise, padding)

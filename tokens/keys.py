@@ -95,10 +95,6 @@ class KeyRing:
         """The key that encrypts new tokens."""
         return self.keys[0]
 
-    def candidates(self, key_id: bytes) -> list[Key]:
-        """Keys whose id matches; several only when two ids collide."""
-        return self.by_id.get(key_id, [])
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyRing:
         """Keys from ``GLYPHVEIL_KEYS`` or ``GLYPHVEIL_KEYS_FILE``, else the development key.

@@ -9,13 +9,16 @@ from .colors import RGB, contrast_ratio, parse_color, to_hex
 from .errors import OptionError
 
 __all__ = [
+    "DENSITIES",
     "FONTS",
     "MAX_TEXT_BYTES",
+    "MAX_WIDTH",
     "MIN_CONTRAST",
     "PADDING_RANGE",
     "SIZE_RANGE",
     "Noise",
     "RenderOptions",
+    "estimated_width",
 ]
 
 #: Bundled font families, in token order: a family's id in a token is its index here.
@@ -28,6 +31,17 @@ PADDING_RANGE = range(0, 65)
 MAX_TEXT_BYTES = 256
 #: WCAG AA contrast for normal text; text against an opaque background must reach it.
 MIN_CONTRAST = 4.5
+#: Densities the service draws: CSS px to device px.
+DENSITIES = (1, 2, 3)
+#: The widest image the service draws, in device px (WebP's limit).
+MAX_WIDTH = 16383
+#: A generous width of one character in em, noise jitter included, for the width budget.
+_EM_PER_CHAR = 1.25
+
+
+def estimated_width(text: str, size: int, padding: int, density: int = 1) -> float:
+    """An upper estimate of the image width in device px, to refuse what cannot be drawn."""
+    return (len(text) * size * _EM_PER_CHAR + 2 * (padding + size)) * density
 
 
 class Noise(enum.IntEnum):
