@@ -13,7 +13,7 @@ from .config import Config
 from .home import home_view
 from .metrics import REQUESTS, metrics_view
 from .responses import security_headers
-from .state import CACHE, CONFIG, POOL, SHUTTING_DOWN
+from .state import CACHE, CONFIG, POOL
 from .views import healthz_view, placeholder_view, token_view
 
 __all__ = ["create_app"]
@@ -27,9 +27,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app = web.Application(middlewares=[count_requests])
     app[CONFIG] = config
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
-    app[SHUTTING_DOWN] = asyncio.Event()
     app.cleanup_ctx.append(render_pool)
-    app.on_shutdown.append(_mark_shutting_down)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home_view, name="home")
     app.router.add_get("/healthz", healthz_view, name="healthz")
@@ -45,11 +43,7 @@ async def render_pool(app: web.Application) -> AsyncIterator[None]:
     pool = ThreadPoolExecutor(max_workers=app[CONFIG].threads, thread_name_prefix="render")
     app[POOL] = pool
     yield
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-async def _mark_shutting_down(app: web.Application) -> None:
-    app[SHUTTING_DOWN].set()
+    await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
 
 @web.middleware

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from tokens import KeyRing, TokenError
+from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
 from .placeholder import PlaceholderLimits
@@ -29,7 +30,7 @@ def _int(low: int, high: int) -> Callable[[str], int]:
 
 def _densities(text: str) -> frozenset[int]:
     values = frozenset(int(part.removesuffix("x")) for part in text.split(",") if part.strip())
-    if not values or not values <= {1, 2, 3} or 1 not in values:
+    if not values or not values <= set(DENSITIES) or 1 not in values:
         raise ValueError("must be a comma-separated subset of 1,2,3 that includes 1")
     return values
 
@@ -71,9 +72,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cache_mb", "GLYPHVEIL_CACHE_MB", _int(0, 65536), "image cache per process, MB (64)"),
     Setting("densities", "GLYPHVEIL_DENSITIES", _densities, "allowed densities (1,2,3)"),
     Setting("placeholders", "GLYPHVEIL_PLACEHOLDERS", _switch, "placeholder route on|off (on)"),
-    Setting("max_side", "GLYPHVEIL_MAX_SIDE", _int(1, 16384), "placeholder side limit, px (4000)"),
     Setting(
-        "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 10**9), "placeholder area limit (16000000)"
+        "max_side", "GLYPHVEIL_MAX_SIDE", _int(1, MAX_WIDTH), "placeholder side limit, px (4000)"
+    ),
+    Setting(
+        "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 64_000_000), "image area limit, px (16000000)"
     ),
     Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
 )
@@ -89,7 +92,7 @@ class Config:
     workers: int = 1
     threads: int = 4
     cache_mb: int = 64
-    densities: frozenset[int] = frozenset({1, 2, 3})
+    densities: frozenset[int] = frozenset(DENSITIES)
     placeholders: bool = True
     max_side: int = 4000
     max_pixels: int = 16_000_000
@@ -97,7 +100,7 @@ class Config:
 
     @property
     def placeholder_limits(self) -> PlaceholderLimits:
-        return PlaceholderLimits(max_side=self.max_side, max_pixels=self.max_pixels)
+        return PlaceholderLimits(self.max_side, self.max_pixels, densities=self.densities)
 
     @classmethod
     def from_env(

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 
 from tokens.colors import RGBA, parse_color
 from tokens.errors import OptionError
+from tokens.options import DENSITIES
 
 from .encode import ImageFormat, colorize
 from .errors import RequestError
@@ -69,6 +70,7 @@ class PlaceholderLimits:
     max_side: int = 4000
     max_pixels: int = 16_000_000
     max_text: int = 256
+    densities: frozenset[int] = frozenset(DENSITIES)
 
 
 class PlaceholderError(RequestError):
@@ -135,9 +137,10 @@ def _parse_size(segment: str, limits: PlaceholderLimits) -> tuple[int, int, int]
     if at:
         match = _DENSITY.fullmatch(density_text)
         digits = match[1].lstrip("0") if match else ""
-        if digits not in ("1", "2", "3"):
+        if len(digits) != 1 or int(digits) not in limits.densities:
+            allowed = ", ".join(f"@{d}x" for d in sorted(limits.densities))
             raise PlaceholderError(
-                f"bad density {_echo('@' + density_text)} in the size segment: use @1x, @2x or @3x"
+                f"bad density {_echo('@' + density_text)} in the size segment: use {allowed}"
             )
         density = int(digits)
     match = _SIZE.fullmatch(size)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -10,9 +9,8 @@ from aiohttp import web
 from .cache import RenderCache
 from .config import Config
 
-__all__ = ["CACHE", "CONFIG", "POOL", "SHUTTING_DOWN"]
+__all__ = ["CACHE", "CONFIG", "POOL"]
 
 CONFIG = web.AppKey("config", Config)
 CACHE = web.AppKey("cache", RenderCache)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
-SHUTTING_DOWN = web.AppKey("shutting_down", asyncio.Event)

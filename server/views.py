@@ -15,10 +15,10 @@ from tokens import ExpiredToken, InvalidToken, Payload, decode
 from .encode import ImageFormat
 from .errors import RequestError
 from .placeholder import PlaceholderSpec, render_placeholder
-from .rendering import render_cached
+from .rendering import RenderJob, render_cached
 from .responses import FOREVER, error_response, image_response
-from .state import CACHE, CONFIG, POOL, SHUTTING_DOWN
-from .text import render_text
+from .state import CACHE, CONFIG, POOL
+from .text import ImageTooLarge, render_text
 
 __all__ = ["TokenImage", "healthz_view", "placeholder_view", "token_view"]
 
@@ -58,30 +58,31 @@ class TokenImage:
 async def token_view(request: web.Request) -> web.StreamResponse:
     """``GET /t/{token}.png``: the protected text as an image."""
     app = request.app
+    config = app[CONFIG]
     try:
-        wanted = TokenImage.parse(request.match_info["name"], app[CONFIG].densities)
+        wanted = TokenImage.parse(request.match_info["name"], config.densities)
     except RequestError as exc:
         return error_response(400, str(exc))
     try:
-        payload = decode(wanted.token, keyring=app[CONFIG].keyring)
+        payload = decode(wanted.token, keyring=config.keyring)
     except InvalidToken:
         log.info("token rejected: invalid")
         raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
     except ExpiredToken:
         log.info("token rejected: expired")
         return error_response(410, "token expired")
-    key = ("token", payload.seed, wanted.density, wanted.format)
-    draw = functools.partial(
-        render_text,
-        payload.text,
-        payload.options,
-        payload.seed,
-        wanted.density,
-        app[CONFIG].max_pixels,
+    seed = payload.seed
+    job = RenderJob(
+        key=("token", seed, wanted.density, wanted.format),
+        kind="token",
+        format=wanted.format,
+        draw=functools.partial(
+            render_text, payload.text, payload.options, seed, wanted.density, config.max_pixels
+        ),
     )
     try:
-        image = await render_cached(app[CACHE], app[POOL], key, "token", draw, wanted.format)
-    except RequestError as exc:  # too large at this density
+        image = await render_cached(app[CACHE], app[POOL], job)
+    except ImageTooLarge as exc:
         return error_response(400, str(exc))
     return image_response(request, image, max_age=_max_age(payload))
 
@@ -101,17 +102,20 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
         )
     except RequestError as exc:
         return error_response(400, str(exc))
-    draw = functools.partial(render_placeholder, spec)
-    image = await render_cached(app[CACHE], app[POOL], spec, "placeholder", draw, spec.format)
+    job = RenderJob(
+        key=spec,
+        kind="placeholder",
+        format=spec.format,
+        draw=functools.partial(render_placeholder, spec),
+    )
+    image = await render_cached(app[CACHE], app[POOL], job)
     return image_response(request, image, cors=True)
 
 
 async def healthz_view(request: web.Request) -> web.Response:
-    """``GET /healthz``: 200 while the service takes requests, 503 once it is stopping.
+    """``GET /healthz``: 200 while the service takes requests.
 
     Touches neither the render threads nor the cache, so it answers at once even when
     every thread is busy.
     """
-    if request.app[SHUTTING_DOWN].is_set():
-        return error_response(503, "stopping")
     return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})

@@ -14,7 +14,6 @@ from yarl import URL
 import server.views
 import tokens
 from server import create_app
-from server.state import SHUTTING_DOWN
 
 SECRET = "secret.person@example.org"
 NOISES = ["none", "low", "medium", "high"]
@@ -49,15 +48,6 @@ async def test_healthz(client) -> None:
     head, head_body = await fetch(client, "/healthz", "HEAD")
     assert head.status == 200
     assert head_body == b""
-
-
-async def test_healthz_is_503_once_stopping(client) -> None:
-    client.server.app[SHUTTING_DOWN].set()
-    response, body = await fetch(client, "/healthz")
-    assert response.status == 503
-    assert response.content_type == "text/plain"
-    assert body.endswith(b"\n") and body.count(b"\n") == 1
-    assert response.headers["Cache-Control"] == "no-store"
 
 
 async def test_healthz_answers_while_renders_are_queued(

@@ -90,7 +90,9 @@ def test_all_variables_together() -> None:
     config = Config.from_env(env(**{s.env: SAMPLES[s.name][0] for s in SETTINGS}))
     for setting in SETTINGS:
         assert getattr(config, setting.name) == SAMPLES[setting.name][1], setting.env
-    assert config.placeholder_limits == PlaceholderLimits(max_side=1024, max_pixels=500_000)
+    assert config.placeholder_limits == PlaceholderLimits(
+        max_side=1024, max_pixels=500_000, densities=SAMPLES["densities"][1]
+    )
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.flag)
