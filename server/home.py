@@ -55,7 +55,6 @@ _ENV = jinja2.Environment(
 _TEMPLATE = _ENV.get_template("home.html")
 
 PLACEHOLDER_FORMATS = ("png", "jpg", "webp", "gif")
-PLACEHOLDER_DENSITIES = (1, 2, 3)
 #: What ``encodeURIComponent`` leaves alone besides letters, digits and ``_.-~``.
 _URI_COMPONENT_SAFE = "!*'()"
 _COLOR_SEGMENT = re.compile(r"#?[0-9A-Za-z]{1,32}")
@@ -132,8 +131,9 @@ def preview_url(form: PlaygroundForm, limits: PlaceholderLimits) -> str:
                 f"{name} must be a whole number of px from 1 to {limits.max_side}"
             )
     density = form.density.strip().removesuffix("x")
-    if density not in {str(d) for d in PLACEHOLDER_DENSITIES}:
-        raise PlaceholderError("density must be 1, 2 or 3")
+    if density not in {str(d) for d in limits.densities}:
+        allowed = ", ".join(str(d) for d in sorted(limits.densities))
+        raise PlaceholderError(f"density must be one of {allowed}")
     fmt = form.format.strip().lower()
     if fmt not in PLACEHOLDER_FORMATS:
         raise PlaceholderError(f"format must be one of {', '.join(PLACEHOLDER_FORMATS)}")
@@ -204,7 +204,7 @@ async def home_view(request: web.Request) -> web.Response:
             examples=_examples(limits),
             limits=limits,
             formats=PLACEHOLDER_FORMATS,
-            placeholder_densities=PLACEHOLDER_DENSITIES,
+            placeholder_densities=sorted(limits.densities),
             default_bg=_DEFAULT_BG,
             default_fg=to_hex(DEFAULT_FOREGROUND).lstrip("#"),
             script_config={

@@ -2,8 +2,8 @@
 
 Everything random comes from a ``random.Random`` seeded with the token's secret keyed
 hash, so one token always draws the same noise: fetching it many times and averaging
-gives back exactly the same picture. Sizes are in units of the font size, so a token
-keeps its pattern at every density.
+gives back exactly the same picture. Sizes are in units of the font size, so the jitter,
+strokes and dots keep their pattern at every density (the speckle texture is per pixel).
 """
 
 from __future__ import annotations

@@ -21,13 +21,9 @@ ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No GLYPHVEIL_* variable leaks in, the working directory is empty, no cached key ring."""
-    for name in [
-        "GLYPHVEIL_KEYS",
-        "GLYPHVEIL_KEYS_FILE",
-        "GLYPHVEIL_ENV",
-        "PROMETHEUS_MULTIPROC_DIR",
-    ]:
-        monkeypatch.delenv(name, raising=False)
+    for name in [name for name in os.environ if name.startswith("GLYPHVEIL_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tokens.keys, "_default", None)
     yield
@@ -64,13 +60,6 @@ def mint(keyring: tokens.KeyRing) -> Callable[..., str]:
 
 
 # --- tokens test suite: shared helpers (tests/test_codec.py, test_keys.py, test_api.py, ...) ---
-
-
-@pytest.fixture(autouse=True)
-def no_glyphveil_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every GLYPHVEIL_* variable is removed, not only the ones named in ``isolated_env``."""
-    for name in [name for name in os.environ if name.startswith("GLYPHVEIL_")]:
-        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
