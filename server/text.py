@@ -7,7 +7,6 @@ import random
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
@@ -15,7 +14,7 @@ from tokens.options import Noise, RenderOptions
 
 from .encode import colorize
 from .errors import RequestError
-from .fonts import TextRun, draw_runs, line_metrics, load_font, measure, split_runs
+from .fonts import ATTACHED, TextRun, draw_runs, line_metrics, load_font, measure, split_runs
 from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 
 __all__ = ["MAX_SIDE", "ImageTooLarge", "render_text"]
@@ -27,6 +26,34 @@ MAX_SIDE = 16383
 
 class ImageTooLarge(RequestError):
     """The token's text at this size and density makes an image over the limits (400)."""
+
+
+#: Bidi classes that make text run right to left: letters (R, and AL for Arabic
+#: letters) and the embedding, override and isolate controls that start such a run.
+_RIGHT_TO_LEFT = frozenset({"R", "AL", "RLE", "RLO", "RLI"})
+
+#: Blocks (first and last code point) of scripts whose letters join, change shape with
+#: their neighbours or are reordered for display. Arabic and Hebrew presentation forms
+#: are right-to-left letters, caught by their bidi class, so the block of U+FEFF (the
+#: byte order mark) is not listed.
+_SHAPED_BLOCKS: tuple[tuple[int, int], ...] = (
+    (0x0600, 0x06FF),  # Arabic
+    (0x0700, 0x074F),  # Syriac
+    (0x0750, 0x077F),  # Arabic Supplement
+    (0x0780, 0x07BF),  # Thaana
+    (0x07C0, 0x07FF),  # N'Ko
+    (0x0860, 0x086F),  # Syriac Supplement
+    (0x0870, 0x08FF),  # Arabic Extended-B and Extended-A
+    (0x0900, 0x0DFF),  # Devanagari, Bengali, Gurmukhi, ... Malayalam, Sinhala
+    (0x0F00, 0x0FFF),  # Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x1800, 0x18AF),  # Mongolian
+    (0x1CD0, 0x1CFF),  # Vedic Extensions
+    (0xA8E0, 0xA8FF),  # Devanagari Extended
+    (0xA9E0, 0xA9FF),  # Myanmar Extended-B
+    (0xAA60, 0xAA7F),  # Myanmar Extended-A
+)
 
 
 def render_text(
@@ -42,6 +69,15 @@ def render_text(
     box). All randomness comes from ``seed``, so the output is a pure function of the
     arguments. The size is checked against ``max_pixels`` and :data:`MAX_SIDE` before
     any pixel is allocated.
+
+    With noise, each glyph cluster is rotated, raised and scaled on its own, then
+    strokes, dots and texture are drawn over the line. Text that is right to left or
+    in a script that joins or reorders its letters (see :func:`_needs_shaping`) is the
+    exception: shaping a cluster alone and placing clusters in logical order would
+    reverse Hebrew, break Arabic joins and lose Indic reordering and conjuncts, and
+    correct shaping beats per-glyph jitter. Such text is laid out whole by raqm, as
+    without noise, on the same canvas (with the same slack) as jittered text, and the
+    strokes, dots and texture still apply.
     """
     size = options.size * density
     pad = options.padding * density
@@ -54,11 +90,17 @@ def render_text(
     else:
         rng = random.Random(seed)
         profile = PROFILES[options.noise]
-        glyphs = _jitter(runs, profile, rng, size)
         slack = math.ceil(size * (profile.rise + 0.12))  # room for rotated and raised glyphs
-        width = math.ceil(sum(glyph.advance for glyph in glyphs)) + 2 * (pad + slack)
-        mask = _new_mask(width, ascent + descent + 2 * (pad + slack), density, max_pixels)
-        _draw_glyphs(mask, glyphs, profile, size, (pad + slack, pad + slack + ascent))
+        edge = pad + slack
+        height = ascent + descent + 2 * edge
+        if _needs_shaping("".join(run.text for run in runs)):  # as drawn: □ needs none
+            mask = _new_mask(math.ceil(measure(runs)) + 2 * edge, height, density, max_pixels)
+            draw_runs(ImageDraw.Draw(mask), edge, edge + ascent, runs, fill=255)
+        else:
+            glyphs = _jitter(runs, profile, rng, size)
+            width = math.ceil(sum(glyph.advance for glyph in glyphs)) + 2 * edge
+            mask = _new_mask(width, height, density, max_pixels)
+            _draw_glyphs(mask, glyphs, profile, size, (edge, edge + ascent))
         draw = ImageDraw.Draw(mask)
         band = (pad, pad + slack, mask.width - pad, mask.height - pad - slack)
         draw_strokes(draw, rng, band, size, profile)
@@ -68,15 +110,47 @@ def render_text(
     return colorize(mask, background, (*options.color, 255))
 
 
+def _needs_shaping(text: str) -> bool:
+    """Tell whether ``text`` must be laid out whole by raqm to read right.
+
+    True when it has a right-to-left character or control, or a character of a script
+    in :data:`_SHAPED_BLOCKS`. Latin, Greek, Cyrillic, CJK and emoji are False.
+    """
+    for char in text:
+        if unicodedata.bidirectional(char) in _RIGHT_TO_LEFT:
+            return True
+        code = ord(char)
+        if any(first <= code <= last for first, last in _SHAPED_BLOCKS):
+            return True
+    return False
+
+
 def _new_mask(width: int, height: int, density: int, max_pixels: int) -> Image.Image:
     """An empty coverage mask, at least 1x1, or :class:`ImageTooLarge`."""
     width, height = max(1, width), max(1, height)
     if width > MAX_SIDE or height > MAX_SIDE or width * height > max_pixels:
-        raise ImageTooLarge(
-            f"the image would be {width}x{height} px at @{density}x, over the limit of "
-            f"{MAX_SIDE} px a side and {max_pixels} px in all: use a smaller density"
-        )
+        raise ImageTooLarge(_too_large(width, height, density, max_pixels))
     return Image.new("L", (width, height))
+
+
+def _too_large(width: int, height: int, density: int, max_pixels: int) -> str:
+    """Why the image cannot be drawn, and what helps, without echoing its size.
+
+    A client cannot change a token's text, only ask for a lower density; @1x is
+    always among the allowed densities.
+    """
+    if density > 1:
+        return (
+            f"the image is too large at @{density}x: over {MAX_SIDE} px a side or "
+            f"{max_pixels} px in all; use @1x"
+        )
+    if width > MAX_SIDE:
+        limit = f"{MAX_SIDE} px wide"
+    elif height > MAX_SIDE:
+        limit = f"{MAX_SIDE} px high"
+    else:
+        limit = f"{max_pixels} px in all"
+    return f"the token's text is too long for its size: over {limit}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +191,8 @@ def _draw_glyphs(
     x, baseline = float(origin[0]), origin[1]
     for glyph in glyphs:
         glyph_size = max(1, round(size * (1 + profile.scale * glyph.scale)))
-        font = load_font(Path(str(glyph.run.font.path)), glyph_size)
-        image = _glyph_image(glyph.cluster, TextRun(glyph.cluster, font))
+        font = load_font(glyph.run.path, glyph_size)
+        image = _glyph_image(glyph.cluster, TextRun(glyph.cluster, font, glyph.run.path))
         image = image.rotate(
             profile.rotation * glyph.turn, resample=Image.Resampling.BICUBIC, expand=True
         )
@@ -152,10 +226,10 @@ def _glyph_image(cluster: str, run: TextRun) -> Image.Image:
 
 
 def _clusters(text: str) -> Iterator[str]:
-    """Base characters with the marks and joiners that follow them."""
+    """Base characters with the marks and joiners (:data:`~server.fonts.ATTACHED`) after them."""
     cluster = ""
     for char in text:
-        if cluster and unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        if cluster and unicodedata.category(char) in ATTACHED:
             cluster += char
             continue
         if cluster:

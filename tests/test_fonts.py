@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from server.fonts import (
+    ATTACHED,
     FALLBACKS,
     FAMILIES,
     FONTS_DIR,
@@ -33,6 +34,11 @@ LICENCES = {
     "DroidSansFallback.ttf": "LICENSE-DroidSansFallback.txt",
     "Symbola_hint.ttf": "LICENSE-Symbola.txt",
 }
+
+
+def run_of(text: str, path: Path) -> TextRun:
+    """The run split_runs makes for ``text`` in the font file ``path`` at SIZE."""
+    return TextRun(text, load_font(path, SIZE), path)
 
 
 def render(runs: list[TextRun], family: str = "sans") -> tuple[Image.Image, int]:
@@ -76,7 +82,8 @@ def test_fonts_folder_holds_only_bundled_files() -> None:
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_each_family_renders_hello(family: str) -> None:
     runs = split_runs("Hello", family, SIZE)
-    assert runs == [TextRun("Hello", load_font(FAMILIES[family], SIZE))]
+    assert runs == [run_of("Hello", FAMILIES[family])]
+    assert runs[0].path == FAMILIES[family]
     image, _ = render(runs, family)
     assert has_ink(image)
 
@@ -85,12 +92,13 @@ def test_each_family_renders_hello(family: str) -> None:
 def test_latin_uses_family(family: str) -> None:
     runs = split_runs("Glyph veil 123", family, SIZE)
     assert [run.font for run in runs] == [load_font(FAMILIES[family], SIZE)]
+    assert [run.path for run in runs] == [FAMILIES[family]]
 
 
 @pytest.mark.parametrize("text", ["你好", "こんにちは", "한국어"])
 def test_cjk_uses_fallback_with_ink(text: str) -> None:
     runs = split_runs(text, "sans", SIZE)
-    assert runs == [TextRun(text, load_font(CJK, SIZE))]
+    assert runs == [run_of(text, CJK)]
     image, _ = render(runs)
     assert has_ink(image)
     boxes, _ = render(split_runs(BOX * len(text), "sans", SIZE))
@@ -99,29 +107,30 @@ def test_cjk_uses_fallback_with_ink(text: str) -> None:
 
 def test_emoji_uses_emoji_fallback_with_ink() -> None:
     runs = split_runs("🙂", "lato", SIZE)
-    assert runs == [TextRun("🙂", load_font(EMOJI, SIZE))]
+    assert runs == [run_of("🙂", EMOJI)]
     image, _ = render(runs, "lato")
     assert has_ink(image)
 
 
 def test_mixed_scripts_make_consecutive_runs() -> None:
     runs = split_runs("Hi 你好 🙂!", "serif", SIZE)
-    serif, cjk, emoji = (load_font(p, SIZE) for p in (FAMILIES["serif"], CJK, EMOJI))
+    serif = FAMILIES["serif"]
     assert runs == [
-        TextRun("Hi ", serif),
-        TextRun("你好", cjk),
-        TextRun(" ", serif),
-        TextRun("🙂", emoji),
-        TextRun("!", serif),
+        run_of("Hi ", serif),
+        run_of("你好", CJK),
+        run_of(" ", serif),
+        run_of("🙂", EMOJI),
+        run_of("!", serif),
     ]
+    assert [run.path for run in runs] == [serif, CJK, serif, EMOJI, serif]
 
 
 @pytest.mark.parametrize("char", ["\U000f0000", "\ue000", "\U0010ffff", "\u0378"])
 def test_uncovered_char_becomes_visible_box(char: str) -> None:
     assert not any(covers(p, char) for p in (*FAMILIES.values(), *FALLBACKS))
     runs = split_runs(f"a{char}b", "lato", SIZE)
-    sans, lato = load_font(FAMILIES["sans"], SIZE), load_font(FAMILIES["lato"], SIZE)
-    assert runs == [TextRun("a", lato), TextRun(BOX, sans), TextRun("b", lato)]
+    sans, lato = FAMILIES["sans"], FAMILIES["lato"]
+    assert runs == [run_of("a", lato), run_of(BOX, sans), run_of("b", lato)]
     image, _ = render(split_runs(char, "lato", SIZE), "lato")
     assert has_ink(image)
 
@@ -149,7 +158,7 @@ def test_line_metrics_cover_fallback_fonts() -> None:
 
 def test_combining_mark_stays_in_one_run() -> None:
     runs = split_runs("e\u0301", "sans", SIZE)
-    assert runs == [TextRun("e\u0301", load_font(FAMILIES["sans"], SIZE))]
+    assert runs == [run_of("e\u0301", FAMILIES["sans"])]
     with_mark, _ = render(runs)
     without, _ = render(split_runs("e", "sans", SIZE))
     assert with_mark.size == without.size
@@ -158,26 +167,48 @@ def test_combining_mark_stays_in_one_run() -> None:
 
 def test_zwj_and_variation_selector_stay_with_previous_font() -> None:
     family = "👨\u200d👩\u200d👧"
-    assert split_runs(family, "sans", SIZE) == [TextRun(family, load_font(EMOJI, SIZE))]
+    assert split_runs(family, "sans", SIZE) == [run_of(family, EMOJI)]
     heart = "\u2764\ufe0f"
     runs = split_runs(heart, "lato", SIZE)
     assert len(runs) == 1 and runs[0].text == heart
 
 
+def test_attached_categories_include_spacing_marks() -> None:
+    assert {"Mn", "Me", "Mc", "Cf"} == ATTACHED
+
+
+def test_spacing_mark_stays_in_one_run() -> None:
+    """U+1D165 MUSICAL SYMBOL COMBINING STEM is a spacing mark (Mc) only Symbola has."""
+    stem, notehead = "\U0001d165", "\U0001d158"
+    assert covers(EMOJI, stem) and covers(EMOJI, notehead)
+    assert split_runs(notehead + stem, "sans", SIZE) == [run_of(notehead + stem, EMOJI)]
+    # After a letter in sans, which lacks it, it is dropped like any mark: not a new run.
+    assert not covers(FAMILIES["sans"], stem)
+    assert split_runs("a" + stem, "sans", SIZE) == [run_of("a", FAMILIES["sans"])]
+    assert split_runs("a\u093e", "sans", SIZE) == [run_of("a", FAMILIES["sans"])]  # ा is Mc
+
+
 def test_mark_dropped_when_previous_font_lacks_it() -> None:
     assert not covers(CJK, "\u0301")
-    assert split_runs("你\u0301", "sans", SIZE) == [TextRun("你", load_font(CJK, SIZE))]
+    assert split_runs("你\u0301", "sans", SIZE) == [run_of("你", CJK)]
 
 
 def test_leading_mark_is_dropped() -> None:
-    sans = load_font(FAMILIES["sans"], SIZE)
-    assert split_runs("\u0301x", "sans", SIZE) == [TextRun("x", sans)]
+    assert split_runs("\u0301x", "sans", SIZE) == [run_of("x", FAMILIES["sans"])]
 
 
 def test_control_characters_dropped() -> None:
     runs = split_runs("a\tb\nc\r\x00d\x7f", "mono", SIZE)
-    assert runs == [TextRun("abcd", load_font(FAMILIES["mono"], SIZE))]
+    assert runs == [run_of("abcd", FAMILIES["mono"])]
     assert split_runs("\n\t", "mono", SIZE) == []
+
+
+def test_line_and_paragraph_separators_dropped() -> None:
+    """Raqm cannot lay out U+2029 at all; a line has no breaks, so both go."""
+    runs = split_runs("a\u2028b\u2029c", "sans", SIZE)
+    assert runs == [run_of("abc", FAMILIES["sans"])]
+    assert split_runs("\u2029", "sans", SIZE) == []
+    assert measure(split_runs("x\u2029", "sans", SIZE)) > 0
 
 
 def test_empty_runs_measure_zero() -> None:
@@ -197,3 +228,16 @@ def test_unknown_family_raises_key_error() -> None:
         split_runs("", "comic", SIZE)
     with pytest.raises(KeyError):
         line_metrics([], "comic", SIZE)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_double_size_is_twice_as_wide_to_under_a_pixel(family: str) -> None:
+    """What load_font promises: close to, though not exactly, twice as wide."""
+    for text in ("jane@example.com", "Call 555-0100", "Glyph veil 123"):
+        one, two = (measure(split_runs(text, family, size)) for size in (16, 32))
+        assert abs(two - 2 * one) < 1
+
+
+def test_family_without_a_script_falls_back_to_sans_before_the_box() -> None:
+    runs = split_runs("שלום", "serif", 20)
+    assert [(run.text, run.path) for run in runs] == [("שלום", FAMILIES["sans"])]

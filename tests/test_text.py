@@ -9,13 +9,14 @@ from PIL import Image, ImageChops
 
 import server.text
 from server.encode import encode_image
-from server.text import render_text
+from server.text import MAX_SIDE, ImageTooLarge, _clusters, _needs_shaping, render_text
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import FONTS, MAX_TEXT_BYTES, MIN_CONTRAST, Noise, RenderOptions
 
 SEED = bytes(range(16))
 OTHER_SEED = bytes(range(1, 17))
 NOISY = [Noise.LOW, Noise.MEDIUM, Noise.HIGH]
+HEBREW, ARABIC, DEVANAGARI = "שלום 123", "مرحبا", "नमस्ते"
 
 
 def options(**values: object) -> RenderOptions:
@@ -258,3 +259,198 @@ def test_only_two_colours_blended_in_a_small_palette(noise: Noise) -> None:
     assert len(found) <= 16
     assert (*opts.background, 255) in found  # type: ignore[misc]
     assert (*opts.color, 255) in found
+
+
+# right-to-left and shaped scripts
+
+
+def glyph_layer(
+    text: str,
+    opts: RenderOptions,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: bytes = SEED,
+    density: int = 1,
+) -> Image.Image:
+    """The render with strokes, dots and texture switched off: the glyphs alone."""
+    with monkeypatch.context() as patch:
+        patch.setattr(server.text, "draw_strokes", lambda *_: None)
+        patch.setattr(server.text, "draw_dots", lambda *_: None)
+        patch.setattr(server.text, "texture_level", lambda *_: 0)
+        return decoded(text, opts, seed, density)
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+@pytest.mark.parametrize("text", [HEBREW, ARABIC, DEVANAGARI, "Hi مرحبا 你好"])
+def test_right_to_left_and_shaped_scripts_render_with_ink(text: str, noise: Noise) -> None:
+    opts = options(noise=noise, size=32)
+    image = decoded(text, opts)
+    assert ink_mask(image, opts).histogram()[255] > 0.03 * image.width * image.height
+
+
+@pytest.mark.parametrize("density", [1, 2])
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+@pytest.mark.parametrize("text", [HEBREW, ARABIC, "مرحبا 42", "ߒߞߏ"])  # N'Ko: sans has it
+def test_noisy_shaped_text_is_the_line_drawn_without_noise(
+    text: str, noise: Noise, density: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right to left and joined exactly as raqm lays out the line, not glyph by glyph.
+
+    Drawn a cluster at a time in logical order, as before, Hebrew came out reversed
+    and Arabic reversed and unjoined, so the ink would not match.
+    """
+    plain_opts = options(noise="none", size=32)
+    plain = decoded(text, plain_opts, density=density)
+    noisy = glyph_layer(text, options(noise=noise, size=32), monkeypatch, density=density)
+    plain_box, noisy_box = ink_box(plain, plain_opts), ink_box(noisy, plain_opts)
+    assert noisy.crop(noisy_box).tobytes() == plain.crop(plain_box).tobytes()
+    # Centred in the slack that jittered text gets: the same margin on every side.
+    slack = noisy_box[0] - plain_box[0]
+    assert slack > 0 and noisy_box[1] - plain_box[1] == slack
+    assert noisy.size == (plain.width + 2 * slack, plain.height + 2 * slack)
+
+
+def test_right_to_left_line_starts_at_the_right() -> None:
+    """Raqm lays "שלום 123" out right to left: the number is drawn leftmost."""
+    opts = options(noise="none", size=32)
+    digits, line = decoded("123", opts), decoded(HEBREW, opts)
+    box = ink_box(digits, opts)
+    assert line.crop(box).tobytes() == digits.crop(box).tobytes()
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_shaped_text_gets_the_canvas_of_jittered_text(noise: Noise) -> None:
+    opts = options(noise=noise, size=32)
+    assert decoded(HEBREW, opts).height == decoded("Hello 123", opts).height
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_latin_is_still_jittered_glyph_by_glyph(
+    noise: Noise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain_opts = options(noise="none", size=32)
+    plain = decoded("Hello 123", plain_opts)
+    noisy = glyph_layer("Hello 123", options(noise=noise, size=32), monkeypatch)
+    plain_box, noisy_box = ink_box(plain, plain_opts), ink_box(noisy, plain_opts)
+    assert noisy.crop(noisy_box).tobytes() != plain.crop(plain_box).tobytes()
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+@pytest.mark.parametrize("text", [HEBREW, ARABIC])
+def test_shaped_text_still_gets_strokes_dots_and_texture(
+    text: str, noise: Noise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opts = options(noise=noise, size=32)
+    full = decoded(text, opts)
+    bare = glyph_layer(text, opts, monkeypatch)
+    assert full.size == bare.size
+    extra = ImageChops.difference(full, bare).convert("L").point(lambda v: 255 if v else 0)
+    assert extra.histogram()[255] > 0.01 * full.width * full.height
+    assert png(text, opts) == png(text, opts)
+    assert png(text, opts) != png(text, opts, OTHER_SEED)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", False),
+        ("jane@example.com", False),
+        ("Ünïcödé e\u0301 ﬁ", False),
+        ("Ελληνικά Русский", False),
+        ("日本語 カタカナ 한국어", False),
+        ("😀 👨\u200d👩\u200d👧 \u2764\ufe0f", False),
+        ("ไทย", False),  # Thai: marks stack, nothing reorders
+        ("\ufeffbom", False),  # U+FEFF sits among Arabic presentation forms
+        ("a\u202ab\u202c", False),  # left-to-right embedding
+        (HEBREW, True),
+        ("mail שלום", True),
+        (ARABIC, True),
+        ("١٢٣", True),  # Arabic-Indic digits, in the Arabic block
+        ("\ufb1d", True),  # Hebrew presentation form: R
+        ("\ufef5", True),  # Arabic presentation form: AL
+        ("ܫܠܡܐ", True),  # Syriac
+        ("ދިވެހި", True),  # Thaana
+        ("ߒߞߏ", True),  # N'Ko
+        ("ࡀ", True),  # Mandaic: R
+        (DEVANAGARI, True),
+        ("বাংলা ਪੰਜਾਬੀ ગુજરાતી", True),
+        ("தமிழ் తెలుగు ಕನ್ನಡ മലയാളം", True),
+        ("සිංහල", True),  # Sinhala, the end of the Indic blocks
+        ("བོད", True),  # Tibetan
+        ("မြန်မာ", True),  # Myanmar
+        ("ខ្មែរ", True),  # Khmer
+        ("ᠮᠣᠩᠭᠣᠯ", True),  # Mongolian
+        ("\u200f", True),  # right-to-left mark
+        ("abc\u202eabc", True),  # right-to-left override
+        ("a\u2067b\u2069", True),  # right-to-left isolate
+    ],
+)
+def test_needs_shaping(text: str, expected: bool) -> None:
+    assert _needs_shaping(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (0x05FF, False),  # unassigned: no bidi class
+        (0x0600, True),
+        (0x07FF, True),
+        (0x08FF, True),
+        (0x0900, True),
+        (0x0DF4, True),
+        (0x0E01, False),
+        (0x0F00, True),
+        (0x109F, True),
+        (0x10A0, False),
+        (0x1780, True),
+        (0x18AA, True),
+        (0x18B0, False),
+    ],
+    ids=hex,
+)
+def test_needs_shaping_block_edges(code: int, expected: bool) -> None:
+    assert _needs_shaping(chr(code)) is expected
+
+
+def test_clusters_keep_marks_spacing_marks_and_joiners() -> None:
+    assert list(_clusters("e\u0301x")) == ["e\u0301", "x"]
+    assert list(_clusters("का")) == ["का"]  # ा is a spacing mark (Mc)
+    assert list(_clusters("\u2764\ufe0f!")) == ["\u2764\ufe0f", "!"]
+    assert list(_clusters("👨\u200d👩")) == ["👨\u200d", "👩"]  # a joiner ends its cluster
+    assert list(_clusters("\u0301x")) == ["\u0301", "x"]
+
+
+# limits
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+def test_text_too_long_at_1x(noise: Noise) -> None:
+    with pytest.raises(ImageTooLarge) as raised:
+        render_text("W" * MAX_TEXT_BYTES, options(noise=noise, size=128), SEED)
+    assert (
+        str(raised.value) == f"the token's text is too long for its size: over {MAX_SIDE} px wide"
+    )
+
+
+def test_over_the_pixel_budget_at_1x() -> None:
+    with pytest.raises(ImageTooLarge) as raised:
+        render_text("Hello", options(noise="none"), SEED, 1, max_pixels=100)
+    assert str(raised.value) == "the token's text is too long for its size: over 100 px in all"
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+def test_too_large_at_3x_says_use_1x(noise: Noise) -> None:
+    text, opts = "x" * MAX_TEXT_BYTES, options(noise=noise, size=64)
+    assert render_text(text, opts, SEED, 1).width <= MAX_SIDE  # the advice holds
+    with pytest.raises(ImageTooLarge) as raised:
+        render_text(text, opts, SEED, 3)
+    assert str(raised.value) == (
+        f"the image is too large at @3x: over {MAX_SIDE} px a side or 16000000 px in all; use @1x"
+    )
+    with pytest.raises(ImageTooLarge, match=r"at @3x: .* or 1000 px in all; use @1x$"):
+        render_text("Hello", opts, SEED, 3, max_pixels=1000)
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+def test_paragraph_separator_does_not_break_rendering(noise: Noise) -> None:
+    opts = options(noise=noise)
+    assert png("a\u2029b", opts) == png("ab", opts)
