@@ -20,7 +20,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 def _int(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = int(text.strip())
+        digits = text.strip()
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError("must be a whole number")
+        value = int(digits)
         if not low <= value <= high:
             raise ValueError(f"must be from {low} to {high}")
         return value

@@ -68,7 +68,7 @@ def encode(
 
 def decode(token: str, *, keyring: KeyRing | None = None, now: float | None = None) -> Payload:
     """Verify and decrypt a token; raises :class:`InvalidToken` or :class:`ExpiredToken`."""
-    return unseal(token, keyring or default_keyring(), now=now)
+    return unseal(token, keyring or default_keyring(), now)
 
 
 def image_url(

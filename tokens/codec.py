@@ -79,8 +79,9 @@ class Payload:
     text: str = field(repr=False)  # never in a traceback or a log line
     options: RenderOptions = field(default_factory=RenderOptions)
     expires_at: datetime | None = None
-    _noise_key: bytes = field(default=b"", init=False, repr=False, compare=False)
-    _plain: bytes = field(default=b"", init=False, repr=False, compare=False)
+    # Set by unseal() alone; a payload made by hand has no seed.
+    _noise_key: bytes = field(default=b"", repr=False, compare=False)
+    _plain: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def seed(self) -> bytes:
@@ -105,8 +106,9 @@ class Payload:
 
 
 @functools.lru_cache(maxsize=1024)
-def _pack_options(options: RenderOptions) -> bytes:
-    """``flags || fields`` for the options that differ from the defaults (no expiry)."""
+def _pack_options(options: RenderOptions) -> tuple[bytes, int]:
+    """``flags || fields`` for the options that differ from the defaults (no expiry), and
+    the most characters that fit in the widest image the service draws."""
     flags = 0
     fields = bytearray()
     if options.font != _DEFAULT.font:
@@ -129,7 +131,10 @@ def _pack_options(options: RenderOptions) -> bytes:
     if options.padding != _DEFAULT.padding:
         flags |= F_PADDING
         fields.append(options.padding)
-    return bytes([flags]) + fields
+    max_chars = 0
+    while estimated_width("x" * (max_chars + 1), options.size, options.padding) <= MAX_WIDTH:
+        max_chars += 1
+    return bytes([flags]) + fields, max_chars
 
 
 def _expiry(ttl: float | timedelta, now: float | None) -> int:
@@ -163,12 +168,12 @@ def seal(
     size = len(data)
     if not 0 < size <= MAX_TEXT_BYTES:
         raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {size}")
-    if estimated_width(text, options.size, options.padding) > MAX_WIDTH:
+    fields, max_chars = _pack_options(options)
+    if len(text) > max_chars:
         raise OptionError(
             f"{len(text)} characters at size {options.size} could be wider than the "
             f"{MAX_WIDTH} px the service draws: use a smaller size or a shorter text"
         )
-    fields = _pack_options(options)
     if ttl is not None:
         expiry = struct.pack(">I", _expiry(ttl, now))
         fields = bytes([fields[0] | F_EXPIRY]) + fields[1:] + expiry
@@ -178,7 +183,7 @@ def seal(
     return raw.rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
-def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload:
+def unseal(token: str, keyring: KeyRing, now: float | None = None) -> Payload:
     """Verify and decrypt ``token``; raise :class:`InvalidToken` or :class:`ExpiredToken`.
 
     Only the canonical spelling of a token passes: strict URL-safe base64 without
@@ -196,8 +201,8 @@ def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload
         data = binascii.a2b_base64(raw.translate(_FROM_URLSAFE) + _PADDING[tail], strict_mode=True)
     except (UnicodeEncodeError, binascii.Error):
         raise InvalidToken from None
-    keys = keyring.by_id.get(data[1:HEADER_BYTES])
-    if keys is None or len(data) < _MIN_BYTES or data[0] != VERSION:
+    keys = keyring.by_header.get(data[:HEADER_BYTES])  # only version 1 headers are there
+    if keys is None or len(data) < _MIN_BYTES:
         raise InvalidToken
     sealed = data[HEADER_BYTES:]
     for key in keys:
@@ -218,7 +223,7 @@ def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload
             text_at += 4
         else:
             options_bytes = plain[:text_at]
-        options = _parse_options(options_bytes)
+        options = _options_cache.get(options_bytes) or _parse_options(options_bytes)
         size = plain[text_at] + 1
         end = text_at + 1 + size
         padded_end = text_at + 1 + _BUCKET_OF[size]
@@ -232,14 +237,15 @@ def unseal(token: str, keyring: KeyRing, *, now: float | None = None) -> Payload
         expires_at = datetime.fromtimestamp(expiry, UTC)
         if (time.time() if now is None else now) >= expiry:
             raise ExpiredToken(expires_at)
-    payload = Payload(text, options, expires_at)
-    payload._noise_key, payload._plain = key.noise_key, plain
-    return payload
+    return Payload(text, options, expires_at, key.noise_key, plain)
 
 
-@functools.lru_cache(maxsize=1024)
+#: Parsed options by their bytes: a plain dict, as the hot path's cheapest look-up.
+_options_cache: dict[bytes, RenderOptions] = {}
+
+
 def _parse_options(fields: bytes) -> RenderOptions:
-    """Options from ``flags || fields`` (without expiry); cached, since sites reuse a few sets.
+    """Options from ``flags || fields`` (without expiry), remembered for the next token.
 
     Raises IndexError or ValueError (OptionError) for fields a decoder must reject.
     """
@@ -269,4 +275,7 @@ def _parse_options(fields: bytes) -> RenderOptions:
         noise, pos = Noise(fields[pos]), pos + 1
     if flags & F_PADDING:
         padding, pos = fields[pos], pos + 1
-    return RenderOptions(font, size, color, background, noise, padding)
+    options = RenderOptions(font, size, color, background, noise, padding)
+    if len(_options_cache) < 1024:  # sites use a few sets; never grow without bound
+        _options_cache[fields] = options
+    return options

@@ -89,6 +89,10 @@ class KeyRing:
         self.by_id: dict[bytes, list[Key]] = {}
         for key in self.keys:
             self.by_id.setdefault(key.key_id, []).append(key)
+        #: The same lists by whole token header (version 1 and key id), for decoding.
+        self.by_header: dict[bytes, list[Key]] = {
+            key.header: self.by_id[key.key_id] for key in self.keys
+        }
 
     @property
     def current(self) -> Key:
