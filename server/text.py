@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageDraw
 
-from tokens.options import Noise, RenderOptions
+from tokens.options import MAX_WIDTH, Noise, RenderOptions
 
 from .encode import colorize
 from .errors import RequestError
@@ -21,7 +21,7 @@ __all__ = ["MAX_SIDE", "ImageTooLarge", "render_text"]
 
 
 #: WebP's limit, and wider than any line of text needs.
-MAX_SIDE = 16383
+MAX_SIDE = MAX_WIDTH
 
 
 class ImageTooLarge(RequestError):

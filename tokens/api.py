@@ -13,7 +13,7 @@ from .codec import Payload, seal, unseal
 from .colors import RGB
 from .errors import OptionError
 from .keys import KeyRing, default_keyring
-from .options import DENSITIES, MAX_WIDTH, Noise, RenderOptions, estimated_width
+from .options import DENSITIES, Noise, RenderOptions, max_chars
 
 __all__ = ["OptionValues", "decode", "encode", "image_url", "img_tag"]
 
@@ -126,7 +126,7 @@ def img_tag(
     token_url = image_url(text, base_url, format=format, ttl=ttl, keyring=keyring, **options)
     attributes = {"src": token_url}
     built = _options(options)
-    if estimated_width(text, built.size, built.padding, density=2) <= MAX_WIDTH:
+    if len(text) <= max_chars(built.size, built.padding, density=2):
         attributes["srcset"] = token_url[: -len(format) - 1] + f"@2x.{format} 2x"
     attributes.update({"alt": alt, "loading": "lazy", "decoding": "async"})
     attributes.update(extra)

@@ -32,7 +32,7 @@ from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
 from .keys import KeyRing
-from .options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, Noise, RenderOptions, estimated_width
+from .options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, Noise, RenderOptions, max_chars
 
 __all__ = ["VERSION", "Payload", "seal", "unseal"]
 
@@ -130,10 +130,7 @@ def _pack_options(options: RenderOptions) -> tuple[bytes, int]:
     if options.padding != _DEFAULT.padding:
         flags |= F_PADDING
         fields.append(options.padding)
-    max_chars = 0
-    while estimated_width("x" * (max_chars + 1), options.size, options.padding) <= MAX_WIDTH:
-        max_chars += 1
-    return bytes([flags]) + fields, max_chars
+    return bytes([flags]) + fields, max_chars(options.size, options.padding)
 
 
 def _expiry(ttl: float | timedelta, now: float | None) -> int:
@@ -167,8 +164,8 @@ def seal(
     size = len(data)
     if not 0 < size <= MAX_TEXT_BYTES:
         raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {size}")
-    fields, max_chars = _pack_options(options)
-    if len(text) > max_chars:
+    fields, most_chars = _pack_options(options)
+    if len(text) > most_chars:
         raise OptionError(
             f"{len(text)} characters at size {options.size} could be wider than the "
             f"{MAX_WIDTH} px the service draws: use a smaller size or a shorter text"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 
 from .colors import RGB, contrast_ratio, parse_color, to_hex
@@ -18,7 +19,7 @@ __all__ = [
     "SIZE_RANGE",
     "Noise",
     "RenderOptions",
-    "estimated_width",
+    "max_chars",
 ]
 
 #: Bundled font families, in token order: a family's id in a token is its index here.
@@ -39,9 +40,11 @@ MAX_WIDTH = 16383
 _EM_PER_CHAR = 1.25
 
 
-def estimated_width(text: str, size: int, padding: int, density: int = 1) -> float:
-    """An upper estimate of the image width in device px, to refuse what cannot be drawn."""
-    return (len(text) * size * _EM_PER_CHAR + 2 * (padding + size)) * density
+def max_chars(size: int, padding: int, density: int = 1) -> int:
+    """The most characters sure to fit in :data:`MAX_WIDTH` at ``density``: a generous
+    estimate of the width, to refuse what cannot be drawn."""
+    room = MAX_WIDTH / density - 2 * (padding + size)
+    return max(0, math.floor(room / (size * _EM_PER_CHAR)))
 
 
 class Noise(enum.IntEnum):
