@@ -125,6 +125,12 @@ def test_decode_rejects_garbage(keyring: KeyRing) -> None:
             tokens.decode(token, keyring=keyring)
 
 
+@pytest.mark.parametrize("token", [None, 42, b"AAAA"])
+def test_decode_names_a_token_that_is_not_a_str(token: object, keyring: KeyRing) -> None:
+    with pytest.raises(TypeError, match=rf"^token must be str, not {type(token).__name__}$"):
+        tokens.decode(token, keyring=keyring)  # type: ignore[arg-type]
+
+
 def test_payload_to_dict(keyring: KeyRing) -> None:
     token = tokens.codec.seal(EMAIL, keyring, ttl=60, now=1_700_000_000)
     assert tokens.decode(token, keyring=keyring, now=1_700_000_000).to_dict() == {

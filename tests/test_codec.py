@@ -23,6 +23,7 @@ from tokens import (
     Noise,
     OptionError,
     RenderOptions,
+    codec,
     contrast_ratio,
     generate_key,
 )
@@ -304,8 +305,24 @@ def authentic_but_malformed() -> Iterator[tuple[str, bytes]]:
 
 def test_authentic_but_malformed_plaintexts_are_rejected(keyring: KeyRing) -> None:
     key = keyring.current
-    for _why, plain in authentic_but_malformed():
-        assert_invalid(reseal(key, plain), keyring)
+    assert unseal(seal("jane@example.com", keyring), keyring)  # the layout of a good one is known
+    for _ in range(2):  # the second time, every well-formed head's layout is remembered
+        for _why, plain in authentic_but_malformed():
+            assert_invalid(reseal(key, plain), keyring)
+
+
+def test_remembered_layouts_are_bounded(keyring: KeyRing) -> None:
+    """The decoder remembers what each head (options and text length) means, up to a cap;
+    beyond it, tokens still decode."""
+    sizes = range(SIZE_RANGE.start, SIZE_RANGE.stop)
+    texts = ["x" * n for n in range(1, 41)]
+    assert len(sizes) * len(texts) > codec.MAX_LAYOUTS
+    for size in sizes:
+        options = RenderOptions(size=size)
+        for text in texts:
+            payload = unseal(seal(text, keyring, options), keyring)
+            assert (payload.text, payload.options.size) == (text, size)
+    assert len(codec._layouts) == codec.MAX_LAYOUTS
 
 
 def test_redundant_default_field_is_accepted(keyring: KeyRing) -> None:

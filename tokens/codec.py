@@ -25,13 +25,15 @@ import hashlib
 import math
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
-from .keys import KeyRing
+from .keys import Key, KeyRing, default_keyring
 from .options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, Noise, RenderOptions, max_chars
 
 __all__ = ["VERSION", "Payload", "seal", "unseal"]
@@ -41,6 +43,7 @@ HEADER_BYTES = 3
 SIV_BYTES = 16
 BUCKETS = (32, 64, 128, 256)
 MAX_TOKEN_CHARS = 400  # longest valid token is 388 characters
+MAX_LAYOUTS = 4096  # plaintext heads remembered; sites use a few option sets
 
 F_FONT, F_SIZE, F_COLOR, F_BACKGROUND, F_TRANSPARENT, F_NOISE, F_PADDING, F_EXPIRY = (
     1 << bit for bit in range(8)
@@ -57,14 +60,14 @@ _ZEROS = [bytes(n) for n in range(MAX_TEXT_BYTES)]
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 # '+', '/' and '=' are not in a token's alphabet: map them to a byte strict base64 rejects.
 _FROM_URLSAFE = bytes.maketrans(b"-_+/=", b"+/!!!")
-_PADDING = (b"", b"", b"==", b"=")
 _B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-#: By token length mod 4, a 256-byte table of the canonical last characters: their
-#: unused low bits are zero, so exactly one spelling decodes to given bytes.
-_CANONICAL_LAST: tuple[bytes, ...] = tuple(
-    bytes(spare is not None and c in _B64 and _B64.index(c) & spare == 0 for c in range(256))
-    for spare in (0, None, 0xF, 0x3)  # no byte string encodes to 4n + 1 characters
-)
+#: The padding that strict base64 needs, by token length mod 4 and last character. It
+#: is "!", which strict base64 rejects, when that character is not canonical (its unused
+#: low bits are not zero), so that exactly one spelling decodes to given bytes.
+_PADDING_AFTER: tuple[tuple[bytes, ...], ...] = tuple(
+    tuple(padding if c in _B64 and _B64.index(c) & spare == 0 else b"!" for c in range(256))
+    for padding, spare in ((b"", 0), (b"!", 0), (b"==", 0xF), (b"=", 0x3))
+)  # no byte string encodes to 4n + 1 characters: any spelling of that length is bad
 
 
 @dataclass(slots=True)
@@ -80,20 +83,15 @@ class Payload:
     expires_at: datetime | None = None
     # Set by unseal() alone; a payload made by hand has no seed.
     _noise_key: bytes = field(default=b"", repr=False, compare=False)
-    _plain: bytes = field(default=b"", repr=False, compare=False)
+    _plain: bytes = field(default=b"", repr=False, compare=False)  # less its expiry
 
     @property
     def seed(self) -> bytes:
         """16 bytes of BLAKE2b over the plaintext less its expiry, keyed with the
         decrypting key's noise subkey. Only a payload from :func:`unseal` has one."""
-        plain = self._plain
-        if not plain:
+        if not self._plain:
             raise ValueError("only a payload decoded from a token has a seed")
-        flags = plain[0]
-        fields_end = _FIELDS_END[flags]
-        text_at = fields_end + 4 if flags & F_EXPIRY else fields_end
-        body = bytes([flags & ~F_EXPIRY]) + plain[1:fields_end] + plain[text_at:]
-        return hashlib.blake2b(body, key=self._noise_key, digest_size=16).digest()
+        return hashlib.blake2b(self._plain, key=self._noise_key, digest_size=16).digest()
 
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly view without the seed."""
@@ -179,53 +177,45 @@ def seal(
     return raw.rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
-def unseal(token: str, keyring: KeyRing, now: float | None = None) -> Payload:
+def unseal(token: str, keyring: KeyRing | None = None, now: float | None = None) -> Payload:
     """Verify and decrypt ``token``; raise :class:`InvalidToken` or :class:`ExpiredToken`.
 
-    Only the canonical spelling of a token passes: strict URL-safe base64 without
-    padding, whose last character has no stray low bits. Nothing in it is read before
-    AES-SIV has verified it; an authentic but malformed plaintext is answered like a
-    forged one. This is the service's hot path, hence one function.
+    ``keyring`` defaults to :func:`~tokens.default_keyring`; ``now`` stands in for the
+    clock when checking the expiry. Only the canonical spelling of a token passes: strict
+    URL-safe base64 without padding, whose last character has no stray low bits. Nothing
+    in it is read before AES-SIV has verified it; an authentic but malformed plaintext is
+    answered like a forged one. This is the service's hot path, hence one function.
     """
-    if not 0 < len(token) <= MAX_TOKEN_CHARS:
-        raise InvalidToken
+    if keyring is None:
+        keyring = default_keyring()
     try:
         raw = token.encode("ascii")
-        tail = len(raw) & 3
-        if not _CANONICAL_LAST[tail][raw[-1]]:
+        if len(raw) > MAX_TOKEN_CHARS:
             raise InvalidToken
-        data = binascii.a2b_base64(raw.translate(_FROM_URLSAFE) + _PADDING[tail], strict_mode=True)
-    except (UnicodeEncodeError, binascii.Error):
+        padding = _PADDING_AFTER[len(raw) & 3][raw[-1]]
+        data = binascii.a2b_base64(raw.translate(_FROM_URLSAFE) + padding, strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error, IndexError):
         raise InvalidToken from None
-    keys = keyring.by_header.get(data[:HEADER_BYTES])  # only version 1 headers are there
-    if keys is None:  # a short token fails below: AES-SIV or the length checks
+    except AttributeError:
+        raise TypeError(f"token must be str, not {type(token).__name__}") from None
+    key = keyring.by_header.get(data[:HEADER_BYTES])  # only version 1 headers are there
+    if key is None:  # a short token fails below: AES-SIV or the length checks
         raise InvalidToken
     sealed = data[HEADER_BYTES:]
-    for key in keys:
-        try:
-            plain = key.cipher.decrypt(sealed, None)
-            break
-        except InvalidTag:
-            continue
-    else:
-        raise InvalidToken
     try:
-        flags = plain[0]
-        text_at = _FIELDS_END[flags]
+        plain = key.cipher.decrypt(sealed, None)
+    except InvalidTag:
+        plain, key = _decrypt_with_colliding_keys(keyring, key, sealed)
+    try:
         expiry = None
-        if flags & F_EXPIRY:
-            options_bytes = bytes([flags ^ F_EXPIRY]) + plain[1:text_at]
-            (expiry,) = struct.unpack_from(">I", plain, text_at)
-            text_at += 4
-        else:
-            options_bytes = plain[:text_at]
-        options = _options_cache.get(options_bytes) or _parse_options(options_bytes)
-        size = plain[text_at] + 1
-        end = text_at + 1 + size
-        padded_end = text_at + 1 + _BUCKET_OF[size]
-        if len(plain) != padded_end or not plain.endswith(_ZEROS[padded_end - end]):
+        if plain[0] & F_EXPIRY:
+            plain, expiry = _split_expiry(plain)
+        head = plain[: _FIELDS_END[plain[0]] + 1]  # flags, option fields and text length
+        options, unpack, zeros = _layouts.get(head) or _layout(head)
+        text_bytes, padding = unpack(plain)  # struct.error unless the size is exact
+        if padding != zeros:
             raise ValueError
-        text = plain[text_at + 1 : end].decode()
+        text = text_bytes.decode()
     except (IndexError, ValueError, struct.error, TypeError):
         raise InvalidToken from None
     expires_at = None
@@ -236,12 +226,56 @@ def unseal(token: str, keyring: KeyRing, now: float | None = None) -> Payload:
     return Payload(text, options, expires_at, key.noise_key, plain)
 
 
-#: Parsed options by their bytes: a plain dict, as the hot path's cheapest look-up.
-_options_cache: dict[bytes, RenderOptions] = {}
+def _decrypt_with_colliding_keys(keyring: KeyRing, first: Key, sealed: bytes) -> tuple[bytes, Key]:
+    """Try the other keys that share ``first``'s key id (rare: ids are 16 bits)."""
+    for key in keyring.by_id[first.key_id][1:]:
+        try:
+            return key.cipher.decrypt(sealed, None), key
+        except InvalidTag:
+            continue
+    raise InvalidToken
+
+
+def _split_expiry(plain: bytes) -> tuple[bytes, int]:
+    """The plaintext without its expiry field (and flag), and the expiry."""
+    fields_end = _FIELDS_END[plain[0]]
+    (expiry,) = struct.unpack_from(">I", plain, fields_end)
+    rest = bytes([plain[0] ^ F_EXPIRY]) + plain[1:fields_end] + plain[fields_end + 4 :]
+    return rest, expiry
+
+
+class _Layout(NamedTuple):
+    """What a plaintext's head (flags, option fields, text length) says of the rest."""
+
+    options: RenderOptions
+    #: Splits a whole plaintext into its text and its padding, or raises struct.error
+    #: unless the plaintext has exactly the head's size.
+    unpack: Callable[[bytes], tuple[Any, ...]]
+    #: What the padding must be.
+    zeros: bytes
+
+
+#: Layouts by head (without expiry): a plain dict, as the hot path's cheapest look-up.
+_layouts: dict[bytes, _Layout] = {}
+
+
+def _layout(head: bytes) -> _Layout:
+    """Parse a plaintext's head, and remember it for the next token.
+
+    Raises IndexError or ValueError (OptionError) for a head a decoder must reject.
+    """
+    options = _parse_options(head[:-1])
+    text_bytes = head[-1] + 1
+    padding = _BUCKET_OF[text_bytes] - text_bytes
+    split = struct.Struct(f"{len(head)}x{text_bytes}s{padding}s")
+    layout = _Layout(options, split.unpack, _ZEROS[padding])
+    if len(_layouts) < MAX_LAYOUTS:  # never grow without bound
+        _layouts[head] = layout
+    return layout
 
 
 def _parse_options(fields: bytes) -> RenderOptions:
-    """Options from ``flags || fields`` (without expiry), remembered for the next token.
+    """Options from ``flags || fields`` (without expiry).
 
     Raises IndexError or ValueError (OptionError) for fields a decoder must reject.
     """
@@ -271,7 +305,4 @@ def _parse_options(fields: bytes) -> RenderOptions:
         noise, pos = Noise(fields[pos]), pos + 1
     if flags & F_PADDING:
         padding, pos = fields[pos], pos + 1
-    options = RenderOptions(font, size, color, background, noise, padding)
-    if len(_options_cache) < 1024:  # sites use a few sets; never grow without bound
-        _options_cache[fields] = options
-    return options
+    return RenderOptions(font, size, color, background, noise, padding)

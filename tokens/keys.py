@@ -89,10 +89,9 @@ class KeyRing:
         self.by_id: dict[bytes, list[Key]] = {}
         for key in self.keys:
             self.by_id.setdefault(key.key_id, []).append(key)
-        #: The same lists by whole token header (version 1 and key id), for decoding.
-        self.by_header: dict[bytes, list[Key]] = {
-            key.header: self.by_id[key.key_id] for key in self.keys
-        }
+        #: The first key of each list by whole token header (version 1 and key id):
+        #: decoding tries it, then the rest of its list.
+        self.by_header: dict[bytes, Key] = {ids[0].header: ids[0] for ids in self.by_id.values()}
 
     @property
     def current(self) -> Key:
