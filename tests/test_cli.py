@@ -32,8 +32,8 @@ def run(
     environ = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHVEIL_")}
     if key is not None:
         environ["GLYPHVEIL_KEYS"] = key
-    environ.update(env)
     environ["PYTHONIOENCODING"] = "utf-8"
+    environ.update(env)
     return subprocess.run(
         [sys.executable, "-m", "tokens", *args],
         cwd=tmp_path,
@@ -102,6 +102,22 @@ def test_encode_url(tmp_path: Path, key: str) -> None:
     match = re.fullmatch(rf"https://img\.example\.com/t/({TOKEN})\.png", url)
     assert match, url
     assert match.group(1) == seal(EMAIL, KeyRing([key]))
+
+
+def test_encode_url_with_empty_base_is_root_relative(tmp_path: Path, key: str) -> None:
+    result = run(tmp_path, "encode", EMAIL, "--url", "", key=key)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(rf"/t/{TOKEN}\.png\n", result.stdout)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "ascii", "latin-1"])
+def test_decode_prints_any_text_on_any_terminal(tmp_path: Path, key: str, encoding: str) -> None:
+    text = "café ☎ 😀 +44 20"
+    token = seal(text, KeyRing([key]))
+    result = run(tmp_path, "decode", token, key=key, PYTHONIOENCODING=encoding)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["text"] == text
+    assert (text in result.stdout) == (encoding == "utf-8")
 
 
 def test_decode_garbage_exits_1(tmp_path: Path, key: str) -> None:

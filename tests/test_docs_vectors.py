@@ -199,7 +199,7 @@ def test_sealing_reproduces_the_token(vector: dict[str, Any]) -> None:
 def test_unsealing_gives_the_payload_back(vector: dict[str, Any]) -> None:
     keyring = KeyRing([vector["key"]])
     now = vector.get("now", 1_700_000_000)
-    payload = unseal(vector["token"], keyring, now=now)
+    payload = unseal(vector["token"], keyring=keyring, now=now)
     assert payload.text == vector["text"]
     assert payload.options.to_dict() == vector["options"]
     assert payload.options == RenderOptions.build(**vector["options"])
@@ -209,7 +209,7 @@ def test_unsealing_gives_the_payload_back(vector: dict[str, Any]) -> None:
         assert vector["expires"] == vector["now"] + vector["ttl"]
         assert payload.expires_at == datetime.fromtimestamp(vector["expires"], UTC)
         with pytest.raises(ExpiredToken) as info:
-            unseal(vector["token"], keyring, now=vector["expires"])
+            unseal(vector["token"], keyring=keyring, now=vector["expires"])
         assert info.value.expired_at == payload.expires_at
 
 
@@ -237,7 +237,7 @@ def test_every_header_bit_is_bound(vector: dict[str, Any]) -> None:
         changed[bit // 8] ^= 1 << (bit % 8)
         token = base64.urlsafe_b64encode(changed).rstrip(b"=").decode("ascii")
         with pytest.raises(InvalidToken):
-            unseal(token, keyring, now=vector.get("now", 1_700_000_000))
+            unseal(token, keyring=keyring, now=vector.get("now", 1_700_000_000))
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
@@ -265,7 +265,7 @@ def test_noise_seed_as_documented(vector: dict[str, Any]) -> None:
         assert plain == body
     noise_key = hkdf_sha256(b64decode(vector["key"]), "glyphveil/v1/noise", 32)
     seed = hashlib.blake2b(body, key=noise_key, digest_size=16).digest()
-    payload = unseal(vector["token"], KeyRing([vector["key"]]), now=vector.get("now"))
+    payload = unseal(vector["token"], keyring=KeyRing([vector["key"]]), now=vector.get("now"))
     assert payload.seed == seed
 
 
@@ -285,7 +285,7 @@ def test_key_derivation_example() -> None:
 def test_documented_bad_tokens_are_rejected(case: dict[str, str], keys: list[str]) -> None:
     keyring = KeyRing(keys)
     with pytest.raises(InvalidToken) as info:
-        unseal(case["token"], keyring, now=1_700_000_000)
+        unseal(case["token"], keyring=keyring, now=1_700_000_000)
     assert str(info.value) == "invalid token"
 
 
@@ -316,5 +316,5 @@ def test_documented_expired_at() -> None:
     expires, shown = int(match.group(1)), match.group(2)
     vector = next(v for v in VECTORS if v["expires"] == expires)
     with pytest.raises(ExpiredToken) as info:
-        unseal(vector["token"], KeyRing([vector["key"]]), now=expires)
+        unseal(vector["token"], keyring=KeyRing([vector["key"]]), now=expires)
     assert info.value.expired_at.isoformat() == shown

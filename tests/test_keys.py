@@ -34,7 +34,7 @@ def hkdf_sha256(secret: bytes, info: bytes, length: int) -> bytes:
 def opens(ring: KeyRing, other: KeyRing) -> bool:
     """Whether tokens sealed by ``other`` open with ``ring``."""
     try:
-        unseal(seal(EMAIL, other), ring)
+        unseal(seal(EMAIL, other), keyring=ring)
     except tokens.InvalidToken:
         return False
     return True

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from .api import decode, encode, image_url
 from .errors import KeyConfigError, OptionError, TokenError
@@ -46,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _utf8(stream: TextIO) -> bool:
+    """Whether ``stream`` takes any text; JSON escapes the rest (``\\u00e9``) when not."""
+    return codecs.lookup(stream.encoding or "ascii").name == "utf-8"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (1: token rejected, 2: bad arguments or keys)."""
     parser = _parser()
@@ -62,12 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "noise": args.noise,
                 "padding": args.padding,
             }
-            if args.url:
+            if args.url is not None:  # "" gives a root-relative URL: /t/<token>.png
                 print(image_url(args.text, args.url, ttl=args.ttl, **options))
             else:
                 print(encode(args.text, ttl=args.ttl, **options))
         else:
-            print(json.dumps(decode(args.token).to_dict(), ensure_ascii=False))
+            print(json.dumps(decode(args.token).to_dict(), ensure_ascii=not _utf8(sys.stdout)))
     except (OptionError, KeyConfigError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     except TokenError as exc:

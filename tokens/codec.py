@@ -4,7 +4,7 @@ See ``docs/tokens.md`` for the byte layout. In short::
 
     token  = base64url(header || siv || ciphertext)        (no padding)
     header = version (0x01) || key id (2 bytes)
-    plain  = flags || option fields || len(text) - 1 || text || zero padding to a bucket
+    plain  = flags || option fields || [expiry] || len(text) - 1 || text || zero padding
 
 AES-SIV (RFC 5297) needs no nonce, so tokens stay short and the same payload always gives
 the same token, which caches well. The token is verified as one unit before any field of
@@ -28,22 +28,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import NamedTuple, cast
 
 from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
-from .keys import Key, KeyRing, default_keyring
+from .keys import VERSION, Key, KeyRing, default_keyring
 from .options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, Noise, RenderOptions, max_chars
 
-__all__ = ["VERSION", "Payload", "seal", "unseal"]
+__all__ = ["VERSION", "Payload", "seal", "unseal"]  # VERSION comes from .keys
 
-VERSION = 1
 HEADER_BYTES = 3
-SIV_BYTES = 16
 BUCKETS = (32, 64, 128, 256)
 MAX_TOKEN_CHARS = 400  # longest valid token is 388 characters
-MAX_LAYOUTS = 4096  # plaintext heads remembered; sites use a few option sets
+MAX_LAYOUTS = 4096  # plaintext heads (options and text length) remembered
 
 F_FONT, F_SIZE, F_COLOR, F_BACKGROUND, F_TRANSPARENT, F_NOISE, F_PADDING, F_EXPIRY = (
     1 << bit for bit in range(8)
@@ -177,29 +175,34 @@ def seal(
     return raw.rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
-def unseal(token: str, keyring: KeyRing | None = None, now: float | None = None) -> Payload:
+def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = None) -> Payload:
     """Verify and decrypt ``token``; raise :class:`InvalidToken` or :class:`ExpiredToken`.
 
-    ``keyring`` defaults to :func:`~tokens.default_keyring`; ``now`` stands in for the
-    clock when checking the expiry. Only the canonical spelling of a token passes: strict
-    URL-safe base64 without padding, whose last character has no stray low bits. Nothing
-    in it is read before AES-SIV has verified it; an authentic but malformed plaintext is
-    answered like a forged one. This is the service's hot path, hence one function.
+    Also exported as ``tokens.decode``. ``keyring`` defaults to
+    :func:`~tokens.default_keyring` (which raises :class:`KeyConfigError` when no key is
+    configured in production); ``now`` stands in for the clock when checking the expiry.
+    A token that is not a ``str`` is a :class:`TypeError`.
+
+    Only the canonical spelling of a token passes: strict URL-safe base64 without padding,
+    whose last character has no stray low bits. Nothing in it is read before AES-SIV has
+    verified it; an authentic but malformed plaintext is answered like a forged one. This
+    is the service's hot path: the rare cases (an expiry, colliding key ids, a plaintext
+    head not seen before) are left to helper functions.
     """
     if keyring is None:
         keyring = default_keyring()
     try:
-        raw = token.encode("ascii")
-        if len(raw) > MAX_TOKEN_CHARS:
+        if len(token) > MAX_TOKEN_CHARS:
             raise InvalidToken
+        raw = token.encode("ascii")
         padding = _PADDING_AFTER[len(raw) & 3][raw[-1]]
         data = binascii.a2b_base64(raw.translate(_FROM_URLSAFE) + padding, strict_mode=True)
     except (UnicodeEncodeError, binascii.Error, IndexError):
         raise InvalidToken from None
-    except AttributeError:
+    except (AttributeError, TypeError):
         raise TypeError(f"token must be str, not {type(token).__name__}") from None
     key = keyring.by_header.get(data[:HEADER_BYTES])  # only version 1 headers are there
-    if key is None:  # a short token fails below: AES-SIV or the length checks
+    if key is None:
         raise InvalidToken
     sealed = data[HEADER_BYTES:]
     try:
@@ -211,12 +214,12 @@ def unseal(token: str, keyring: KeyRing | None = None, now: float | None = None)
         if plain[0] & F_EXPIRY:
             plain, expiry = _split_expiry(plain)
         head = plain[: _FIELDS_END[plain[0]] + 1]  # flags, option fields and text length
-        options, unpack, zeros = _layouts.get(head) or _layout(head)
-        text_bytes, padding = unpack(plain)  # struct.error unless the size is exact
+        options, split, zeros = _layouts.get(head) or _layout(head)
+        text_bytes, padding = split(plain)  # struct.error unless the size is exact
         if padding != zeros:
             raise ValueError
         text = text_bytes.decode()
-    except (IndexError, ValueError, struct.error, TypeError):
+    except (IndexError, ValueError, struct.error):
         raise InvalidToken from None
     expires_at = None
     if expiry is not None:
@@ -226,9 +229,11 @@ def unseal(token: str, keyring: KeyRing | None = None, now: float | None = None)
     return Payload(text, options, expires_at, key.noise_key, plain)
 
 
-def _decrypt_with_colliding_keys(keyring: KeyRing, first: Key, sealed: bytes) -> tuple[bytes, Key]:
-    """Try the other keys that share ``first``'s key id (rare: ids are 16 bits)."""
-    for key in keyring.by_id[first.key_id][1:]:
+def _decrypt_with_colliding_keys(keyring: KeyRing, tried: Key, sealed: bytes) -> tuple[bytes, Key]:
+    """Try the other keys that share ``tried``'s key id (rare: ids are 16 bits)."""
+    for key in keyring.by_id[tried.key_id]:
+        if key is tried:
+            continue
         try:
             return key.cipher.decrypt(sealed, None), key
         except InvalidTag:
@@ -250,13 +255,18 @@ class _Layout(NamedTuple):
     options: RenderOptions
     #: Splits a whole plaintext into its text and its padding, or raises struct.error
     #: unless the plaintext has exactly the head's size.
-    unpack: Callable[[bytes], tuple[Any, ...]]
+    split: Callable[[bytes], tuple[bytes, bytes]]
     #: What the padding must be.
     zeros: bytes
 
 
 #: Layouts by head (without expiry): a plain dict, as the hot path's cheapest look-up.
+#: Heads beyond :data:`MAX_LAYOUTS` are worked out for each token, which costs about a
+#: quarter of a decode, as the options and splitters they need are remembered apart.
 _layouts: dict[bytes, _Layout] = {}
+#: Parsed options by their bytes (flags and fields, without expiry).
+_options_by_fields: dict[bytes, RenderOptions] = {}
+MAX_OPTION_SETS = 1024
 
 
 def _layout(head: bytes) -> _Layout:
@@ -264,14 +274,25 @@ def _layout(head: bytes) -> _Layout:
 
     Raises IndexError or ValueError (OptionError) for a head a decoder must reject.
     """
-    options = _parse_options(head[:-1])
+    fields = head[:-1]
+    options = _options_by_fields.get(fields)
+    if options is None:
+        options = _parse_options(fields)
+        if len(_options_by_fields) < MAX_OPTION_SETS:
+            _options_by_fields[fields] = options
     text_bytes = head[-1] + 1
     padding = _BUCKET_OF[text_bytes] - text_bytes
-    split = struct.Struct(f"{len(head)}x{text_bytes}s{padding}s")
-    layout = _Layout(options, split.unpack, _ZEROS[padding])
-    if len(_layouts) < MAX_LAYOUTS:  # never grow without bound
+    layout = _Layout(options, _splitter(len(head), text_bytes, padding), _ZEROS[padding])
+    if len(_layouts) < MAX_LAYOUTS:
         _layouts[head] = layout
     return layout
+
+
+@functools.cache  # at most 12 head sizes by 256 text lengths
+def _splitter(skip: int, text_bytes: int, padding: int) -> Callable[[bytes], tuple[bytes, bytes]]:
+    """A function that skips a head and splits the rest into text and padding."""
+    unpack = struct.Struct(f"{skip}x{text_bytes}s{padding}s").unpack
+    return cast("Callable[[bytes], tuple[bytes, bytes]]", unpack)
 
 
 def _parse_options(fields: bytes) -> RenderOptions:

@@ -24,6 +24,8 @@ from .errors import KeyConfigError
 
 __all__ = ["DEV_KEYS_PATH", "Key", "KeyRing", "default_keyring", "generate_key"]
 
+#: The token format's version, the first byte of every token's header.
+VERSION = 1
 KEY_BYTES = 32
 KEY_ID_BYTES = 2
 #: Where the development key lives when no key is configured, relative to the working directory.
@@ -49,11 +51,11 @@ class Key:
     key_id: bytes
     cipher: AESSIV = field(repr=False)
     noise_key: bytes = field(repr=False)
-    #: The token header: version 1 and the key id.
+    #: The token header: the version and the key id.
     header: bytes = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "header", b"\x01" + self.key_id)
+        object.__setattr__(self, "header", bytes([VERSION]) + self.key_id)
 
     @classmethod
     def parse(cls, text: str, source: str) -> Key:
@@ -89,8 +91,8 @@ class KeyRing:
         self.by_id: dict[bytes, list[Key]] = {}
         for key in self.keys:
             self.by_id.setdefault(key.key_id, []).append(key)
-        #: The first key of each list by whole token header (version 1 and key id):
-        #: decoding tries it, then the rest of its list.
+        #: The first key of each list by whole token header (version and key id):
+        #: decoding tries it, then the rest of its list in :attr:`by_id`.
         self.by_header: dict[bytes, Key] = {ids[0].header: ids[0] for ids in self.by_id.values()}
 
     @property
