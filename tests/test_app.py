@@ -15,15 +15,10 @@ import server.views
 import tokens
 from server import create_app
 
+from fetching import fetch
+
 SECRET = "secret.person@example.org"
 NOISES = ["none", "low", "medium", "high"]
-
-
-async def fetch(
-    client, path: str | URL, method: str = "GET", **kwargs
-) -> tuple[ClientResponse, bytes]:
-    response = await client.request(method, path, **kwargs)
-    return response, await response.read()
 
 
 def without_date(response: ClientResponse) -> list[tuple[str, str]]:

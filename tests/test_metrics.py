@@ -5,21 +5,15 @@ Counters are process-global, so every test compares a scrape before and after.
 
 from __future__ import annotations
 
-import asyncio
 import time
-
-from aiohttp import ClientResponse
 
 import tokens
 import tokens.codec
 from tokens.options import RenderOptions
 
+from fetching import fetch
+
 SECRET = "secret.person@example.org"
-
-
-async def fetch(client, path: str, method: str = "GET", **kwargs) -> tuple[ClientResponse, bytes]:
-    response = await client.request(method, path, **kwargs)
-    return response, await response.read()
 
 
 async def test_prometheus_text_format(client) -> None:
@@ -97,27 +91,6 @@ async def test_renders_and_cache_are_counted(client, mint, scrape) -> None:
     assert delta("glyphveil_cache_total", result="hit") == 2
     assert ("glyphveil_renders_in_flight", frozenset()) in after.samples
     assert after.value("glyphveil_renders_in_flight") == before.value("glyphveil_renders_in_flight")
-
-
-async def test_coalesced_requests_are_counted(client, mint, scrape) -> None:
-    token = mint(SECRET, noise="high", size=64)
-    before = await scrape(client)
-    answers = await asyncio.wait_for(
-        asyncio.gather(*(fetch(client, f"/t/{token}@3x.webp") for _ in range(20))), timeout=60
-    )
-    after = await scrape(client)
-    assert {response.status for response, _ in answers} == {200}
-
-    def delta(name: str, **labels: str) -> float:
-        return after.since(before, name, **labels)
-
-    assert delta("glyphveil_cache_total", result="miss") == 1
-    assert (
-        delta("glyphveil_cache_total", result="hit")
-        + delta("glyphveil_cache_total", result="coalesced")
-        == 19
-    )
-    assert delta("glyphveil_requests_total", route="token", status="200") == 20
 
 
 async def test_labels_never_carry_tokens_or_text(client, mint, scrape) -> None:

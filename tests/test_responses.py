@@ -14,14 +14,11 @@ import tokens
 import tokens.codec
 from tokens.options import RenderOptions
 
+from fetching import fetch
+
 SECRET = "secret.person@example.org"
 FOREVER = "public, max-age=31536000, immutable"
 STRONG_ETAG = re.compile(r'"[!#-~]+"')  # quoted, no W/ prefix
-
-
-async def fetch(client, path: str, method: str = "GET", **kwargs) -> tuple[ClientResponse, bytes]:
-    response = await client.request(method, path, **kwargs)
-    return response, await response.read()
 
 
 def max_age(response: ClientResponse) -> int:

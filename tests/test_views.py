@@ -24,6 +24,8 @@ from server.state import CACHE
 from server.text import render_text
 from tokens.options import FONTS, Noise, RenderOptions
 
+from fetching import fetch
+
 SECRET = "secret.person@example.org"
 DENSITIES = (1, 2, 3)
 NOISES = [str(level) for level in Noise]
@@ -32,11 +34,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-async def fetch(client, path: str, method: str = "GET", **kwargs) -> tuple[ClientResponse, bytes]:
-    response = await client.request(method, path, **kwargs)
-    return response, await response.read()
 
 
 def open_image(body: bytes) -> Image.Image:
@@ -569,6 +566,7 @@ async def test_concurrent_requests_render_once(client, mint, scrape) -> None:
     shared += delta("glyphveil_cache_total", result="coalesced")
     assert shared == 19
     assert delta("glyphveil_render_seconds_count", kind="token") == 1
+    assert delta("glyphveil_requests_total", route="token", status="200") == 20
 
 
 async def test_requests_for_different_tokens_do_not_share_images(client, mint) -> None:

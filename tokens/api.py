@@ -66,7 +66,7 @@ def encode(
     return seal(text, keyring or default_keyring(), _options(options), ttl=ttl)
 
 
-#: Verify and decrypt a token: ``decode(token, keyring=None, now=None) -> Payload``;
+#: Verify and decrypt a token: ``decode(token, *, keyring=None, now=None) -> Payload``;
 #: raises :class:`InvalidToken` or :class:`ExpiredToken`. It is the codec's
 #: :func:`~tokens.codec.unseal` itself, with no wrapper, because the service calls it
 #: on every request.
