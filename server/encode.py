@@ -15,7 +15,7 @@ from PIL import Image
 
 from tokens.colors import RGBA
 
-__all__ = ["CONTENT_TYPES", "LEVELS", "ImageFormat", "colorize", "encode_image"]
+__all__ = ["CONTENT_TYPES", "LEVELS", "ImageFormat", "colorize", "encode_image", "palette_color"]
 
 ImageFormat = Literal["png", "webp", "jpeg", "gif"]
 CONTENT_TYPES: dict[str, str] = {
@@ -24,6 +24,8 @@ CONTENT_TYPES: dict[str, str] = {
     "jpeg": "image/jpeg",
     "gif": "image/gif",
 }
+#: A colour as RGB or RGBA channels, 0-255.
+Channels = tuple[int, ...]
 #: Coverage steps kept from the 256 of an anti-aliased mask.
 LEVELS = 16
 _STEP = 255 / (LEVELS - 1)
@@ -46,12 +48,17 @@ def colorize(mask: Image.Image, background: RGBA, foreground: RGBA) -> Image.Ima
     return image
 
 
-def _ramp(background: tuple[int, ...], foreground: tuple[int, ...]) -> bytes:
-    ramp = bytearray()
-    for level in range(LEVELS):
-        t = level / (LEVELS - 1)
-        ramp += bytes(round(b + (f - b) * t) for b, f in zip(background, foreground, strict=True))
-    return bytes(ramp)
+def _ramp(background: Channels, foreground: Channels) -> bytes:
+    return b"".join(bytes(palette_color(background, foreground, step)) for step in range(LEVELS))
+
+
+def palette_color(
+    background: tuple[int, ...], foreground: tuple[int, ...], step: int
+) -> tuple[int, ...]:
+    """The colour of coverage step ``step`` (0 to ``LEVELS - 1``): ``background`` blended
+    that far towards ``foreground``, channel by channel."""
+    t = step / (LEVELS - 1)
+    return tuple(round(b + (f - b) * t) for b, f in zip(background, foreground, strict=True))
 
 
 def encode_image(image: Image.Image, fmt: ImageFormat) -> bytes:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
 from fontTools.ttLib import TTFont
 from PIL import ImageDraw, ImageFont, features
+
+from tokens.options import FONTS
 
 __all__ = [
     "ATTACHED",
@@ -27,9 +29,11 @@ __all__ = [
     "TextRun",
     "covers",
     "draw_runs",
+    "font_runs",
     "line_metrics",
     "load_font",
     "measure",
+    "sized_runs",
     "split_runs",
 ]
 
@@ -42,13 +46,16 @@ def _fonts_dir() -> Path:
 
 FONTS_DIR: Path = _fonts_dir()
 
+_FAMILY_FILES = {
+    "sans": "DejaVuSans.ttf",
+    "serif": "DejaVuSerif.ttf",
+    "mono": "DejaVuSansMono.ttf",
+    "lato": "Lato-Regular.ttf",
+}
+#: The font file of each family a token can name, in :data:`tokens.FONTS` order (a
+#: family added there without a file here fails at import, not in a request).
 FAMILIES: Mapping[str, Path] = MappingProxyType(
-    {
-        "sans": FONTS_DIR / "DejaVuSans.ttf",
-        "serif": FONTS_DIR / "DejaVuSerif.ttf",
-        "mono": FONTS_DIR / "DejaVuSansMono.ttf",
-        "lato": FONTS_DIR / "Lato-Regular.ttf",
-    }
+    {family: FONTS_DIR / _FAMILY_FILES[family] for family in FONTS}
 )
 
 FALLBACKS: tuple[Path, ...] = (
@@ -70,7 +77,7 @@ _DROPPED = frozenset({"Cc", "Zl", "Zp"})
 class TextRun:
     """A stretch of text drawn with a single font, loaded from the file ``path``."""
 
-    text: str
+    text: str = field(repr=False)  # may be protected text
     font: ImageFont.FreeTypeFont
     path: Path
 
@@ -116,7 +123,14 @@ def _pick(char: str, primary: Path) -> tuple[Path, str]:
 
 
 def split_runs(text: str, family: str, size: int) -> list[TextRun]:
-    """Split ``text`` into runs so each character is drawn by a font that has it.
+    """Split ``text`` into runs so each character is drawn by a font that has it, at
+    ``size`` px: :func:`font_runs` then :func:`sized_runs`."""
+    return sized_runs(font_runs(text, family), size)
+
+
+def font_runs(text: str, family: str) -> list[tuple[Path, str]]:
+    """Split ``text`` into (font file, text) runs so each character is drawn by a font
+    that has it; the split does not depend on the size.
 
     Marks (spacing ones too) and format characters (ZWJ, variation selectors), the
     :data:`ATTACHED` categories, stay in the previous character's run so a sequence is
@@ -139,7 +153,12 @@ def split_runs(text: str, family: str, size: int) -> list[TextRun]:
             runs[-1][1].append(shown)
         else:
             runs.append((path, [shown]))
-    return [TextRun("".join(chars), load_font(path, size), path) for path, chars in runs]
+    return [(path, "".join(chars)) for path, chars in runs]
+
+
+def sized_runs(runs: Sequence[tuple[Path, str]], size: int) -> list[TextRun]:
+    """The runs of :func:`font_runs` with their fonts loaded at ``size`` px."""
+    return [TextRun(text, load_font(path, size), path) for path, text in runs]
 
 
 def line_metrics(runs: Sequence[TextRun], family: str, size: int) -> tuple[int, int]:

@@ -8,6 +8,7 @@ page's inline script builds it as the user types.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ from tokens.options import (
 from .placeholder import (
     DEFAULT_BACKGROUND,
     DEFAULT_FOREGROUND,
+    FORMAT_NAMES,
     PlaceholderError,
     PlaceholderLimits,
     PlaceholderSpec,
@@ -54,7 +56,6 @@ _ENV = jinja2.Environment(
 )
 _TEMPLATE = _ENV.get_template("home.html")
 
-PLACEHOLDER_FORMATS = ("png", "jpg", "webp", "gif")
 #: What ``encodeURIComponent`` leaves alone besides letters, digits and ``_.-~``.
 _URI_COMPONENT_SAFE = "!*'()"
 _COLOR_SEGMENT = re.compile(r"#?[0-9A-Za-z]{1,32}")
@@ -77,9 +78,11 @@ class Example:
     alt: str
     width: int
     height: int
+    transparent: bool  # shown on a checkerboard
 
 
-def _examples(limits: PlaceholderLimits) -> list[Example]:
+@functools.lru_cache(maxsize=8)
+def _examples(limits: PlaceholderLimits) -> tuple[Example, ...]:
     """The examples that the configured limits allow."""
     shown = []
     for url, alt in EXAMPLES:
@@ -88,8 +91,9 @@ def _examples(limits: PlaceholderLimits) -> list[Example]:
             spec = PlaceholderSpec.parse(unquote(path), dict(parse_qsl(query)), limits)
         except PlaceholderError:
             continue
-        shown.append(Example(url, alt, spec.width, spec.height))
-    return shown
+        transparent = spec.background[3] < 255
+        shown.append(Example(url, alt, spec.width, spec.height, transparent))
+    return tuple(shown)
 
 
 def _encode(value: str) -> str:
@@ -135,8 +139,8 @@ def preview_url(form: PlaygroundForm, limits: PlaceholderLimits) -> str:
         allowed = ", ".join(str(d) for d in sorted(limits.densities))
         raise PlaceholderError(f"density must be one of {allowed}")
     fmt = form.format.strip().lower()
-    if fmt not in PLACEHOLDER_FORMATS:
-        raise PlaceholderError(f"format must be one of {', '.join(PLACEHOLDER_FORMATS)}")
+    if fmt not in FORMAT_NAMES:
+        raise PlaceholderError(f"format must be one of {', '.join(FORMAT_NAMES)}")
     colors = []
     for name, value in (("background", form.bg.strip()), ("foreground", form.fg.strip())):
         if value and not _COLOR_SEGMENT.fullmatch(value):
@@ -176,19 +180,30 @@ def _token_docs() -> dict[str, Any]:
     }
 
 
+_TOKEN_DOCS = _token_docs()
+
+
+@functools.lru_cache(maxsize=8)
+def _sample_urls(keyring: tokens.KeyRing) -> tuple[str, str]:
+    """The live token example at 1x and 2x: the same token for the life of the key ring."""
+    return (
+        tokens.image_url(SAMPLE_TEXT, "", keyring=keyring, size=20),
+        tokens.image_url(SAMPLE_TEXT, "", keyring=keyring, size=20, density=2),
+    )
+
+
 async def home_view(request: web.Request) -> web.Response:
     """``GET /``: the documentation page."""
     config = request.app[CONFIG]
     limits = config.placeholder_limits
     densities = sorted(config.densities)
-    sample = tokens.image_url(SAMPLE_TEXT, "", keyring=config.keyring, size=20)
-    sample_2x = sample.removesuffix(".png") + "@2x.png" if 2 in densities else None
+    sample, sample_2x = _sample_urls(config.keyring)
     context: dict[str, Any] = {
         "placeholders": config.placeholders,
         "densities": densities,
         "sample_url": sample,
-        "sample_2x": sample_2x,
-        "token_docs": _token_docs(),
+        "sample_2x": sample_2x if 2 in densities else None,
+        "token_docs": _TOKEN_DOCS,
         "nonce": secrets.token_urlsafe(16),
     }
     if config.placeholders:
@@ -203,7 +218,7 @@ async def home_view(request: web.Request) -> web.Response:
             preview_error=error,
             examples=_examples(limits),
             limits=limits,
-            formats=PLACEHOLDER_FORMATS,
+            formats=FORMAT_NAMES,
             placeholder_densities=sorted(limits.densities),
             default_bg=_DEFAULT_BG,
             default_fg=to_hex(DEFAULT_FOREGROUND).lstrip("#"),
@@ -211,6 +226,7 @@ async def home_view(request: web.Request) -> web.Response:
                 "maxSide": limits.max_side,
                 "maxPixels": limits.max_pixels,
                 "defaultBg": _DEFAULT_BG,
+                "colorSegment": _COLOR_SEGMENT.pattern,
             },
         )
     nonce = context["nonce"]

@@ -17,7 +17,7 @@ from PIL import ImageDraw
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
 
-from .encode import LEVELS
+from .encode import LEVELS, palette_color
 
 __all__ = ["PROFILES", "NoiseProfile", "draw_dots", "draw_strokes", "texture_level"]
 
@@ -105,15 +105,11 @@ def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> 
         return 0
     # Whole palette steps of the encoder (17 of 255), so the colour checked here is the
     # colour drawn: a level between steps would be rounded, possibly towards the text.
-    step = 255 // (LEVELS - 1)
-    level = 4 * step
+    coverage_per_step = 255 // (LEVELS - 1)
     if background is None:
-        return level
-    while level > 0:
-        t = level / 255
-        r, g, b = (round(bg + (fg - bg) * t) for bg, fg in zip(background, color, strict=True))
-        tint = (r, g, b)
-        if contrast_ratio(color, tint) >= MIN_CONTRAST:
-            return level
-        level -= step
+        return 4 * coverage_per_step
+    for step in range(4, 0, -1):
+        r, g, b = palette_color(background, color, step)
+        if contrast_ratio(color, (r, g, b)) >= MIN_CONTRAST:
+            return step * coverage_per_step
     return 0

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageDraw
 
@@ -21,11 +22,12 @@ from tokens.options import DENSITIES
 
 from .encode import ImageFormat, colorize
 from .errors import RequestError
-from .fonts import FAMILIES, TextRun, draw_runs, line_metrics, measure, split_runs
+from .fonts import FAMILIES, TextRun, draw_runs, font_runs, line_metrics, measure, sized_runs
 
 __all__ = [
     "DEFAULT_BACKGROUND",
     "DEFAULT_FOREGROUND",
+    "FORMAT_NAMES",
     "PlaceholderError",
     "PlaceholderLimits",
     "PlaceholderSpec",
@@ -38,6 +40,8 @@ __all__ = [
 DEFAULT_BACKGROUND: RGBA = (0xDD, 0xDD, 0xDD, 0xFF)
 DEFAULT_FOREGROUND: RGBA = (0x66, 0x66, 0x66, 0xFF)
 
+#: The formats a URL can name, as offered (``jpeg`` is accepted for ``jpg`` too).
+FORMAT_NAMES = ("png", "jpg", "webp", "gif")
 _FORMATS: Mapping[str, ImageFormat] = {
     "png": "png",
     "jpg": "jpeg",
@@ -45,6 +49,7 @@ _FORMATS: Mapping[str, ImageFormat] = {
     "webp": "webp",
     "gif": "gif",
 }
+_FORMAT_CHOICE = ", ".join(FORMAT_NAMES[:-1]) + " or " + FORMAT_NAMES[-1]  # for messages
 _SIZE = re.compile(r"([0-9]+)(?:[xX]([0-9]+))?")
 _DENSITY = re.compile(r"([0-9]+)[xX]")
 _COLOR_ROLES = ("background", "foreground")
@@ -117,7 +122,7 @@ def _split_format(segments: list[str]) -> ImageFormat:
         return "png"
     if ext.lower() not in _FORMATS:
         raise PlaceholderError(
-            f"unknown image format {_echo(ext)} in the last segment: use png, jpg, webp or gif"
+            f"unknown image format {_echo(ext)} in the last segment: use {_FORMAT_CHOICE}"
         )
     segments[-1] = stem
     return _FORMATS[ext.lower()]
@@ -167,15 +172,16 @@ def _parse_size(segment: str, limits: PlaceholderLimits) -> tuple[int, int, int]
 
 def _parse_color(segment: str, role: str) -> RGBA:
     """Parse a colour segment, naming it in the error."""
+    bad = PlaceholderError(
+        f"bad colour {_echo(segment)} in the {role} segment:"
+        " use hex like ff0000, a CSS name or transparent"
+    )
+    if len(segment) > _MAX_COLOR:
+        raise bad
     try:
-        if len(segment) > _MAX_COLOR:
-            raise OptionError(segment)
         return parse_color(segment)
     except OptionError:
-        raise PlaceholderError(
-            f"bad colour {_echo(segment)} in the {role} segment:"
-            " use hex like ff0000, a CSS name or transparent"
-        ) from None
+        raise bad from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +221,7 @@ class PlaceholderSpec:
         if len(segments) > 1 + len(_COLOR_ROLES):
             raise PlaceholderError(
                 f"unexpected segment {_echo(segments[3])} after the foreground colour:"
-                " a last segment must be png, jpg, webp or gif"
+                f" a last segment must be {_FORMAT_CHOICE}"
             )
         width, height, density = _parse_size(segments[0], limits)
         colors = [DEFAULT_BACKGROUND, DEFAULT_FOREGROUND]
@@ -240,9 +246,10 @@ class _Layout:
         return self.ascent + self.descent
 
 
-def _layout(lines: Sequence[str], family: str, size: int) -> _Layout:
-    """Lay out the lines at ``size`` px; one ascent/descent for all, so lines are evenly spaced."""
-    runs = [split_runs(line, family, size) for line in lines]
+def _layout(lines: Sequence[Sequence[tuple[Path, str]]], family: str, size: int) -> _Layout:
+    """Lay out the lines' font runs at ``size`` px; one ascent/descent for all, so lines
+    are evenly spaced."""
+    runs = [sized_runs(line, size) for line in lines]
     ascent, descent = line_metrics([run for line in runs for run in line], family, size)
     return _Layout(runs, [measure(line) for line in runs], ascent, descent)
 
@@ -252,8 +259,10 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
 
     The box is the image less a 10% margin on each edge; a line is at most a quarter
     of the image height (as placehold.co), so a huge image does not get huge text.
-    Only advances and metrics are measured, so each probe is cheap at any size.
+    The lines are split into font runs once; each probe only loads fonts at its size
+    and measures advances and metrics, so it is cheap at any size.
     """
+    runs = [font_runs(line, family) for line in lines]
     box_w = max(1, width - 2 * (width // 10))
     box_h = max(1, height - 2 * (height // 10))
     cap = max(1.0, height / 4)
@@ -265,13 +274,13 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
             and max(layout.widths) <= box_w
         )
 
-    best = _layout(lines, family, 1)
+    best = _layout(runs, family, 1)
     if not fits(best):
         return None
     low, high = 1, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
     while low < high:
         mid = (low + high + 1) // 2
-        layout = _layout(lines, family, mid)
+        layout = _layout(runs, family, mid)
         if fits(layout):
             low, best = mid, layout
         else:

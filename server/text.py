@@ -6,7 +6,8 @@ import math
 import random
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
@@ -17,11 +18,7 @@ from .errors import RequestError
 from .fonts import ATTACHED, TextRun, draw_runs, line_metrics, load_font, measure, split_runs
 from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 
-__all__ = ["MAX_SIDE", "ImageTooLarge", "render_text"]
-
-
-#: WebP's limit, and wider than any line of text needs.
-MAX_SIDE = MAX_WIDTH
+__all__ = ["ImageTooLarge", "render_text"]
 
 
 class ImageTooLarge(RequestError):
@@ -67,7 +64,7 @@ def render_text(
 
     The image is sized to the text from font metrics (ascent and descent, not the ink
     box). All randomness comes from ``seed``, so the output is a pure function of the
-    arguments. The size is checked against ``max_pixels`` and :data:`MAX_SIDE` before
+    arguments. The size is checked against ``max_pixels`` and :data:`MAX_WIDTH` before
     any pixel is allocated.
 
     With noise, each glyph cluster is rotated, raised and scaled on its own, then
@@ -83,24 +80,21 @@ def render_text(
     pad = options.padding * density
     runs = split_runs(text, options.font, size)
     ascent, descent = line_metrics(runs, options.font, size)
-    if options.noise is Noise.NONE:
-        width = math.ceil(measure(runs)) + 2 * pad
-        mask = _new_mask(width, ascent + descent + 2 * pad, density, max_pixels)
-        draw_runs(ImageDraw.Draw(mask), pad, pad + ascent, runs, fill=255)
+    noisy = options.noise is not Noise.NONE
+    rng = random.Random(seed)
+    profile = PROFILES[options.noise]
+    slack = math.ceil(size * (profile.rise + 0.12)) if noisy else 0  # rotated, raised glyphs
+    edge = pad + slack
+    height = ascent + descent + 2 * edge
+    if not noisy or _needs_shaping("".join(run.text for run in runs)):  # as drawn: □ needs none
+        mask = _new_mask(math.ceil(measure(runs)) + 2 * edge, height, density, max_pixels)
+        draw_runs(ImageDraw.Draw(mask), edge, edge + ascent, runs, fill=255)
     else:
-        rng = random.Random(seed)
-        profile = PROFILES[options.noise]
-        slack = math.ceil(size * (profile.rise + 0.12))  # room for rotated and raised glyphs
-        edge = pad + slack
-        height = ascent + descent + 2 * edge
-        if _needs_shaping("".join(run.text for run in runs)):  # as drawn: □ needs none
-            mask = _new_mask(math.ceil(measure(runs)) + 2 * edge, height, density, max_pixels)
-            draw_runs(ImageDraw.Draw(mask), edge, edge + ascent, runs, fill=255)
-        else:
-            glyphs = _jitter(runs, profile, rng, size)
-            width = math.ceil(sum(glyph.advance for glyph in glyphs)) + 2 * edge
-            mask = _new_mask(width, height, density, max_pixels)
-            _draw_glyphs(mask, glyphs, profile, size, (edge, edge + ascent))
+        glyphs = _jitter(runs, profile, rng, size)
+        width = math.ceil(sum(glyph.advance for glyph in glyphs)) + 2 * edge
+        mask = _new_mask(width, height, density, max_pixels)
+        _draw_glyphs(mask, glyphs, profile, size, (edge, edge + ascent))
+    if noisy:
         draw = ImageDraw.Draw(mask)
         band = (pad, pad + slack, mask.width - pad, mask.height - pad - slack)
         draw_strokes(draw, rng, band, size, profile)
@@ -128,7 +122,7 @@ def _needs_shaping(text: str) -> bool:
 def _new_mask(width: int, height: int, density: int, max_pixels: int) -> Image.Image:
     """An empty coverage mask, at least 1x1, or :class:`ImageTooLarge`."""
     width, height = max(1, width), max(1, height)
-    if width > MAX_SIDE or height > MAX_SIDE or width * height > max_pixels:
+    if width > MAX_WIDTH or height > MAX_WIDTH or width * height > max_pixels:
         raise ImageTooLarge(_too_large(width, height, density, max_pixels))
     return Image.new("L", (width, height))
 
@@ -141,13 +135,13 @@ def _too_large(width: int, height: int, density: int, max_pixels: int) -> str:
     """
     if density > 1:
         return (
-            f"the image is too large at @{density}x: over {MAX_SIDE} px a side or "
+            f"the image is too large at @{density}x: over {MAX_WIDTH} px a side or "
             f"{max_pixels} px in all; use @1x"
         )
-    if width > MAX_SIDE:
-        limit = f"{MAX_SIDE} px wide"
-    elif height > MAX_SIDE:
-        limit = f"{MAX_SIDE} px high"
+    if width > MAX_WIDTH:
+        limit = f"{MAX_WIDTH} px wide"
+    elif height > MAX_WIDTH:
+        limit = f"{MAX_WIDTH} px high"
     else:
         limit = f"{max_pixels} px in all"
     return f"the token's text is too long for its size: over {limit}"
@@ -157,8 +151,8 @@ def _too_large(width: int, height: int, density: int, max_pixels: int) -> str:
 class _Glyph:
     """One glyph cluster with its own rotation, rise and scale (each -1 to 1)."""
 
-    cluster: str
-    run: TextRun
+    cluster: str = field(repr=False)  # protected text
+    path: Path  # the font file
     turn: float
     rise: float
     scale: float
@@ -174,9 +168,8 @@ def _jitter(
             turn, rise, scale = rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)
             space = rng.random()
             advance = run.font.getlength(cluster) * (1 + profile.scale * scale)
-            glyphs.append(
-                _Glyph(cluster, run, turn, rise, scale, advance + size * profile.spacing * space)
-            )
+            advance += size * profile.spacing * space
+            glyphs.append(_Glyph(cluster, run.path, turn, rise, scale, advance))
     return glyphs
 
 
@@ -191,12 +184,11 @@ def _draw_glyphs(
     x, baseline = float(origin[0]), origin[1]
     for glyph in glyphs:
         glyph_size = max(1, round(size * (1 + profile.scale * glyph.scale)))
-        font = load_font(glyph.run.path, glyph_size)
-        image = _glyph_image(glyph.cluster, TextRun(glyph.cluster, font, glyph.run.path))
+        font = load_font(glyph.path, glyph_size)
+        image, (ascent, descent) = _glyph_image(TextRun(glyph.cluster, font, glyph.path))
         image = image.rotate(
             profile.rotation * glyph.turn, resample=Image.Resampling.BICUBIC, expand=True
         )
-        ascent, descent = font.getmetrics()
         top = (
             baseline + profile.rise * size * glyph.rise - image.height / 2 - (ascent - descent) / 2
         )
@@ -216,13 +208,13 @@ def _texture(
     return ImageChops.lighter(mask, speckle.point(lambda v: level if v < threshold else 0))
 
 
-def _glyph_image(cluster: str, run: TextRun) -> Image.Image:
-    """One glyph cluster on its own canvas, baseline at ``ascent``, ready to rotate."""
-    font = run.font
-    size_ascent, size_descent = font.getmetrics()
-    canvas = Image.new("L", (math.ceil(font.getlength(cluster)) + 2, size_ascent + size_descent))
-    draw_runs(ImageDraw.Draw(canvas), 1, size_ascent, [run], fill=255)
-    return canvas
+def _glyph_image(run: TextRun) -> tuple[Image.Image, tuple[int, int]]:
+    """One glyph cluster on its own canvas, baseline at ``ascent``, ready to rotate; and
+    the font's (ascent, descent)."""
+    ascent, descent = run.font.getmetrics()
+    canvas = Image.new("L", (math.ceil(run.font.getlength(run.text)) + 2, ascent + descent))
+    draw_runs(ImageDraw.Draw(canvas), 1, ascent, [run], fill=255)
+    return canvas, (ascent, descent)
 
 
 def _clusters(text: str) -> Iterator[str]:

@@ -9,9 +9,9 @@ from PIL import Image, ImageChops
 
 import server.text
 from server.encode import encode_image
-from server.text import MAX_SIDE, ImageTooLarge, _clusters, _needs_shaping, render_text
+from server.text import ImageTooLarge, _clusters, _needs_shaping, render_text
 from tokens.colors import RGB, contrast_ratio
-from tokens.options import FONTS, MAX_TEXT_BYTES, MIN_CONTRAST, Noise, RenderOptions
+from tokens.options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, MIN_CONTRAST, Noise, RenderOptions
 
 SEED = bytes(range(16))
 OTHER_SEED = bytes(range(1, 17))
@@ -427,7 +427,7 @@ def test_text_too_long_at_1x(noise: Noise) -> None:
     with pytest.raises(ImageTooLarge) as raised:
         render_text("W" * MAX_TEXT_BYTES, options(noise=noise, size=128), SEED)
     assert (
-        str(raised.value) == f"the token's text is too long for its size: over {MAX_SIDE} px wide"
+        str(raised.value) == f"the token's text is too long for its size: over {MAX_WIDTH} px wide"
     )
 
 
@@ -440,11 +440,11 @@ def test_over_the_pixel_budget_at_1x() -> None:
 @pytest.mark.parametrize("noise", list(Noise), ids=str)
 def test_too_large_at_3x_says_use_1x(noise: Noise) -> None:
     text, opts = "x" * MAX_TEXT_BYTES, options(noise=noise, size=64)
-    assert render_text(text, opts, SEED, 1).width <= MAX_SIDE  # the advice holds
+    assert render_text(text, opts, SEED, 1).width <= MAX_WIDTH  # the advice holds
     with pytest.raises(ImageTooLarge) as raised:
         render_text(text, opts, SEED, 3)
     assert str(raised.value) == (
-        f"the image is too large at @3x: over {MAX_SIDE} px a side or 16000000 px in all; use @1x"
+        f"the image is too large at @3x: over {MAX_WIDTH} px a side or 16000000 px in all; use @1x"
     )
     with pytest.raises(ImageTooLarge, match=r"at @3x: .* or 1000 px in all; use @1x$"):
         render_text("Hello", opts, SEED, 3, max_pixels=1000)
