@@ -10,18 +10,11 @@ from __future__ import annotations
 import os
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from aiohttp.typedefs import Handler
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client.aiohttp import make_aiohttp_handler
 
-__all__ = ["CACHE_EVENTS", "RENDERS_IN_FLIGHT", "RENDER_SECONDS", "REQUESTS", "metrics_view"]
+__all__ = ["CACHE_EVENTS", "RENDERS_IN_FLIGHT", "RENDER_SECONDS", "REQUESTS", "metrics_handler"]
 
 REQUESTS = Counter(
     "glyphveil_requests", "HTTP requests answered, by route and status", ["route", "status"]
@@ -50,9 +43,14 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-async def metrics_view(request: web.Request) -> web.Response:
-    """``GET /metrics``: the Prometheus text format."""
-    body = generate_latest(_registry())
-    return web.Response(
-        body=body, headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
-    )
+def metrics_handler() -> Handler:
+    """``GET /metrics``: prometheus_client's own handler (Prometheus or OpenMetrics text,
+    as the scraper asks), never cached."""
+    export = make_aiohttp_handler(_registry())
+
+    async def metrics_view(request: web.Request) -> web.StreamResponse:
+        response = await export(request)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return metrics_view

@@ -37,8 +37,11 @@ def _matches(request: web.Request, etag: str) -> bool:
 
 
 def error_response(status: int, reason: str) -> web.Response:
-    """A one-line ``text/plain`` error. ``reason`` must never quote protected text."""
-    return web.Response(status=status, text=reason + "\n", headers={"Cache-Control": "no-store"})
+    """A one-line ``text/plain`` error (that no cache keeps: see :func:`security_headers`).
+
+    ``reason`` must never quote protected text.
+    """
+    return web.Response(status=status, text=reason + "\n")
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:

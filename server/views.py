@@ -1,4 +1,8 @@
-"""Request handlers. Each reads as: parse, cache or render, respond."""
+"""Request handlers. Each reads as: parse, cache or render, respond.
+
+A :class:`~server.errors.RequestError` raised anywhere in them (a bad URL, an image
+over the limits) is answered with a one-line 400 by :func:`server.app.request_errors`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from .placeholder import PlaceholderSpec, render_placeholder
 from .rendering import RenderJob, render_cached
 from .responses import FOREVER, error_response, image_response
 from .state import CACHE, CONFIG, POOL
-from .text import ImageTooLarge, render_text
+from .text import render_text
 
 __all__ = ["TokenImage", "healthz_view", "placeholder_view", "token_view"]
 
@@ -59,10 +63,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     """``GET /t/{token}.png``: the protected text as an image."""
     app = request.app
     config = app[CONFIG]
-    try:
-        wanted = TokenImage.parse(request.match_info["name"], config.densities)
-    except RequestError as exc:
-        return error_response(400, str(exc))
+    wanted = TokenImage.parse(request.match_info["name"], config.densities)
     try:
         payload = decode(wanted.token, keyring=config.keyring)
     except InvalidToken:
@@ -80,10 +81,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
             render_text, payload.text, payload.options, seed, wanted.density, config.max_pixels
         ),
     )
-    try:
-        image = await render_cached(app[CACHE], app[POOL], job)
-    except ImageTooLarge as exc:
-        return error_response(400, str(exc))
+    image = await render_cached(app[CACHE], app[POOL], job)  # may raise ImageTooLarge
     return image_response(request, image, max_age=_max_age(payload))
 
 
@@ -96,12 +94,8 @@ def _max_age(payload: Payload) -> int:
 async def placeholder_view(request: web.Request) -> web.StreamResponse:
     """``GET /{W}x{H}[@2x][/{bg}[/{fg}]][.fmt]``: a placeholder image."""
     app = request.app
-    try:
-        spec = PlaceholderSpec.parse(
-            request.match_info["spec"], request.query, app[CONFIG].placeholder_limits
-        )
-    except RequestError as exc:
-        return error_response(400, str(exc))
+    limits = app[CONFIG].placeholder_limits
+    spec = PlaceholderSpec.parse(request.match_info["spec"], request.query, limits)
     job = RenderJob(
         key=spec,
         kind="placeholder",
