@@ -85,6 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+_DEFAULT_LIMITS = PlaceholderLimits()
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the service needs to run. Keys come from :meth:`KeyRing.from_env`."""
@@ -97,8 +100,8 @@ class Config:
     cache_mb: int = 64
     densities: frozenset[int] = frozenset(DENSITIES)
     placeholders: bool = True
-    max_side: int = 4000
-    max_pixels: int = 16_000_000
+    max_side: int = _DEFAULT_LIMITS.max_side
+    max_pixels: int = _DEFAULT_LIMITS.max_pixels
     log_level: str = "INFO"
 
     @property
