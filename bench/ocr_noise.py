@@ -24,7 +24,7 @@ import subprocess
 from PIL import Image, ImageChops, ImageFilter
 
 import tokens
-from server.text import render_text
+from server.render.text import render_text
 
 KEY = "glyphveil-ocr-bench-key-000000000000000000A"
 

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from PIL import Image
 
 import tokens
-from server.encode import encode_image
-from server.placeholder import PlaceholderLimits, PlaceholderSpec, render_placeholder
-from server.text import render_text
+from server.config import PlaceholderLimits
+from server.render.encode import encode_image
+from server.render.placeholder import PlaceholderSpec, render_placeholder
+from server.render.text import render_text
 
 KEY = "glyphveil-render-bench-key-0000000000000000"
 

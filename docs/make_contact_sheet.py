@@ -11,8 +11,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 import tokens
-from server.fonts import FAMILIES, load_font
-from server.text import render_text
+from server.render.fonts import FAMILIES, load_font
+from server.render.text import render_text
 
 EMAIL = "jane.doe@example-mail.com"
 KEY = "glyphveil-contact-sheet-key-0123456789abcdA"  # fixed, so the sheet is reproducible

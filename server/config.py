@@ -11,9 +11,8 @@ from tokens import KeyRing, TokenError
 from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
-from .placeholder import PlaceholderLimits
 
-__all__ = ["SETTINGS", "Config"]
+__all__ = ["SETTINGS", "Config", "PlaceholderLimits"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -83,6 +82,16 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceholderLimits:
+    """Bounds on the OUTPUT image (after density), which cap memory and CPU per request."""
+
+    max_side: int = 4000
+    max_pixels: int = 16_000_000
+    max_text: int = 256
+    densities: frozenset[int] = frozenset(DENSITIES)
 
 
 _DEFAULT_LIMITS = PlaceholderLimits()

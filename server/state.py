@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from .cache import RenderCache
 from .config import Config
+from .ops.cache import RenderCache
 
 __all__ = ["CACHE", "CONFIG", "POOL"]
 

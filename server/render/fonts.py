@@ -40,7 +40,7 @@ __all__ = [
 
 def _fonts_dir() -> Path:
     """``fonts/`` beside the package in a checkout, else where the wheel installed them."""
-    checkout = Path(__file__).resolve().parent.parent / "fonts"
+    checkout = Path(__file__).resolve().parents[2] / "fonts"
     return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "glyphveil" / "fonts"
 
 

@@ -1,4 +1,4 @@
-"""server.cache: LRU by bytes, single flight per key, and strong ETags."""
+"""server.ops.cache: LRU by bytes, single flight per key, and strong ETags."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from server.cache import RenderCache, RenderedImage
+from server.ops.cache import RenderCache, RenderedImage
 
 Render = Callable[[], Awaitable[RenderedImage]]
 

@@ -9,9 +9,8 @@ import time
 
 import tokens
 import tokens.codec
+from tests.fetching import fetch
 from tokens.options import RenderOptions
-
-from fetching import fetch
 
 SECRET = "secret.person@example.org"
 

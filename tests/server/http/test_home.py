@@ -13,8 +13,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from server import Config, create_app
-from server.home import SAMPLE_TEXT, PlaygroundForm, preview_url
-from server.placeholder import PlaceholderError, PlaceholderLimits
+from server.config import PlaceholderLimits
+from server.http.home import SAMPLE_TEXT, PlaygroundForm, preview_url
+from server.render.placeholder import PlaceholderError
 
 Client = TestClient[web.Request, web.Application]
 ServerFactory = Callable[..., Awaitable[TestServer]]

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Hashable
-from concurrent.futures import Executor
+from collections.abc import AsyncIterator, Callable, Hashable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aiohttp import web
 from PIL import Image
 
+from ..render.encode import CONTENT_TYPES, ImageFormat, encode_image
+from ..state import CONFIG, POOL
 from .cache import RenderCache, RenderedImage
-from .encode import CONTENT_TYPES, ImageFormat, encode_image
 from .metrics import CACHE_EVENTS, RENDER_SECONDS, RENDERS_IN_FLIGHT
 
-__all__ = ["RenderJob", "render_cached"]
+__all__ = ["RenderJob", "render_cached", "render_pool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +53,11 @@ def _draw_and_encode(job: RenderJob) -> RenderedImage:
     body = encode_image(job.draw(), job.format)
     RENDER_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
     return RenderedImage.from_bytes(body, CONTENT_TYPES[job.format])
+
+
+async def render_pool(app: web.Application) -> AsyncIterator[None]:
+    """The render threads, sized from the config, shut down with the app."""
+    pool = ThreadPoolExecutor(max_workers=app[CONFIG].threads, thread_name_prefix="render")
+    app[POOL] = pool
+    yield
+    await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

@@ -1,4 +1,4 @@
-"""server.noise: profiles, seeded strokes and dots, and background texture that keeps WCAG AA."""
+"""server.render.noise: profiles, seeded strokes and dots, and texture that keeps WCAG AA."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import random
 import pytest
 from PIL import Image, ImageDraw
 
-from server.encode import colorize
-from server.noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from server.render.encode import colorize
+from server.render.noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise, RenderOptions
 

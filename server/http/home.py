@@ -32,15 +32,15 @@ from tokens.options import (
     RenderOptions,
 )
 
-from .placeholder import (
+from ..config import PlaceholderLimits
+from ..render.placeholder import (
     DEFAULT_BACKGROUND,
     DEFAULT_FOREGROUND,
     FORMAT_NAMES,
     PlaceholderError,
-    PlaceholderLimits,
     PlaceholderSpec,
 )
-from .state import CONFIG
+from ..state import CONFIG
 
 __all__ = ["SAMPLE_TEXT", "PlaygroundForm", "home_view", "preview_url"]
 

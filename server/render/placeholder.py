@@ -18,10 +18,10 @@ from PIL import Image, ImageDraw
 
 from tokens.colors import RGBA, parse_color
 from tokens.errors import OptionError
-from tokens.options import DENSITIES
 
+from ..config import PlaceholderLimits
+from ..errors import RequestError
 from .encode import ImageFormat, colorize
-from .errors import RequestError
 from .fonts import FAMILIES, TextRun, draw_runs, font_runs, line_metrics, measure, sized_runs
 
 __all__ = [
@@ -29,7 +29,6 @@ __all__ = [
     "DEFAULT_FOREGROUND",
     "FORMAT_NAMES",
     "PlaceholderError",
-    "PlaceholderLimits",
     "PlaceholderSpec",
     "render_placeholder",
     "resolve_font",
@@ -66,16 +65,6 @@ _FONT_ALIASES: Mapping[str, str] = {
     **{name: "mono" for name in ("monospace", "courier", "courier-new", "consolas", "menlo")},
     **{name: "mono" for name in ("source-code-pro", "inconsolata", "fira-code")},
 }
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceholderLimits:
-    """Bounds on the OUTPUT image (after density), which cap memory and CPU per request."""
-
-    max_side: int = 4000
-    max_pixels: int = 16_000_000
-    max_text: int = 256
-    densities: frozenset[int] = frozenset(DENSITIES)
 
 
 class PlaceholderError(RequestError):

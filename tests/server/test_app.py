@@ -11,11 +11,10 @@ from aiohttp import ClientResponse
 from PIL import Image
 from yarl import URL
 
-import server.views
+import server.http.token_image
 import tokens
 from server import create_app
-
-from fetching import fetch
+from tests.fetching import fetch
 
 SECRET = "secret.person@example.org"
 NOISES = ["none", "low", "medium", "high"]
@@ -49,7 +48,7 @@ async def test_healthz_answers_while_renders_are_queued(
     aiohttp_client, config, keyring, monkeypatch: pytest.MonkeyPatch, scrape
 ) -> None:
     started, release = threading.Event(), threading.Event()
-    real_render = server.views.render_text
+    real_render = server.http.token_image.render_text
 
     def blocked_render(*args):
         started.set()
@@ -57,7 +56,7 @@ async def test_healthz_answers_while_renders_are_queued(
             raise RuntimeError("the test never released the render")
         return real_render(*args)
 
-    monkeypatch.setattr(server.views, "render_text", blocked_render)
+    monkeypatch.setattr(server.http.token_image, "render_text", blocked_render)
     client = await aiohttp_client(create_app(config.with_values(threads=1)))
     made = [tokens.encode(f"user{i}@example.org", keyring=keyring) for i in range(4)]
     before = (await scrape(client)).value("glyphveil_renders_in_flight")

@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from server.encode import ImageFormat, encode_image
-from server.placeholder import (
+from server.config import PlaceholderLimits
+from server.render.encode import ImageFormat, encode_image
+from server.render.placeholder import (
     DEFAULT_BACKGROUND,
     DEFAULT_FOREGROUND,
     PlaceholderError,
-    PlaceholderLimits,
     PlaceholderSpec,
     render_placeholder,
 )

@@ -1,4 +1,4 @@
-"""server.encode: coverage mask → 4-bit palette image → PNG/WebP/JPEG/GIF bytes."""
+"""server.render.encode: coverage mask → 4-bit palette image → PNG/WebP/JPEG/GIF bytes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import struct
 import pytest
 from PIL import Image
 
-from server.encode import CONTENT_TYPES, LEVELS, colorize, encode_image
+from server.render.encode import CONTENT_TYPES, LEVELS, colorize, encode_image
 
 WHITE = (255, 255, 255, 255)
 INK = (0x22, 0x22, 0x22, 255)

@@ -1,4 +1,4 @@
-"""Tests for server.fonts: bundled files, fallback runs, metrics and real rendered pixels."""
+"""Tests for server.render.fonts: bundled files, fallback runs, metrics and real rendered pixels."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from server.fonts import (
+from server.render.fonts import (
     ATTACHED,
     FALLBACKS,
     FAMILIES,
@@ -60,7 +60,7 @@ def has_ink(image: Image.Image) -> bool:
 
 def test_family_order_and_names() -> None:
     assert list(FAMILIES) == ["sans", "serif", "mono", "lato"]
-    repo_fonts = Path(__file__).resolve().parent.parent / "fonts"
+    repo_fonts = Path(__file__).resolve().parents[3] / "fonts"
     assert repo_fonts == FONTS_DIR
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .cache import RenderedImage
+from ..ops.cache import RenderedImage
 
 __all__ = ["FOREVER", "error_response", "image_response", "security_headers"]
 

@@ -1,4 +1,4 @@
-"""server.text.render_text: deterministic, metric-sized, readable images of protected text."""
+"""server.render.text.render_text: deterministic, metric-sized, readable images of text."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import io
 import pytest
 from PIL import Image, ImageChops
 
-import server.text
-from server.encode import encode_image
-from server.text import ImageTooLarge, _clusters, _needs_shaping, render_text
+import server.render.text
+from server.render.encode import encode_image
+from server.render.text import ImageTooLarge, _clusters, _needs_shaping, render_text
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, MIN_CONTRAST, Noise, RenderOptions
 
@@ -204,7 +204,7 @@ def _background_pixels(
     """
     image = decoded(text, opts, seed)
     with monkeypatch.context() as patch:
-        patch.setattr(server.text, "texture_level", lambda *_: 0)
+        patch.setattr(server.render.text, "texture_level", lambda *_: 0)
         bare = decoded(text, opts, seed)
     assert bare.size == image.size
     background = ink_mask(bare, opts).point(lambda v: 0 if v else 255)
@@ -273,9 +273,9 @@ def glyph_layer(
 ) -> Image.Image:
     """The render with strokes, dots and texture switched off: the glyphs alone."""
     with monkeypatch.context() as patch:
-        patch.setattr(server.text, "draw_strokes", lambda *_: None)
-        patch.setattr(server.text, "draw_dots", lambda *_: None)
-        patch.setattr(server.text, "texture_level", lambda *_: 0)
+        patch.setattr(server.render.text, "draw_strokes", lambda *_: None)
+        patch.setattr(server.render.text, "draw_dots", lambda *_: None)
+        patch.setattr(server.render.text, "texture_level", lambda *_: 0)
         return decoded(text, opts, seed, density)
 
 

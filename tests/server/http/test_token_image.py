@@ -1,7 +1,7 @@
 """The token route over HTTP: ``/t/{token}[@2x].png|webp`` (server/views.py).
 
 Every image a test receives is decoded with Pillow; the clean render it is compared
-with comes from :func:`server.text.render_text`, the function the service draws with.
+with comes from :func:`server.render.text.render_text`, the function the service draws with.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import pytest
 from aiohttp import ClientResponse
 from PIL import Image
 
-import server.views
+import server.http.token_image
 import tokens
 import tokens.codec
 from server import create_app
+from server.render.text import render_text
 from server.state import CACHE
-from server.text import render_text
+from tests.fetching import fetch
 from tokens.options import FONTS, Noise, RenderOptions
-
-from fetching import fetch
 
 SECRET = "secret.person@example.org"
 DENSITIES = (1, 2, 3)
@@ -434,7 +433,7 @@ async def test_token_expires_even_when_its_image_is_cached(
     later = time.time() + 120
     clock = SimpleNamespace(time=lambda: later)
     monkeypatch.setattr(tokens.codec, "time", clock)
-    monkeypatch.setattr(server.views, "time", clock)
+    monkeypatch.setattr(server.http.token_image, "time", clock)
     response, body = await fetch(client, f"/t/{token}.png")
     assert_one_line_error(response, body, 410)
     etag = first.headers["ETag"]

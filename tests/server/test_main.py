@@ -23,8 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import tokens
 from server.config import SETTINGS
-from server.encode import encode_image
-from server.text import render_text
+from server.render.encode import encode_image
+from server.render.text import render_text
 
 KEY = tokens.generate_key()
 READY_SECONDS = 15  # bound for a process to start answering

@@ -13,8 +13,8 @@ from PIL import Image, ImageChops, ImageDraw
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
 
+from ..errors import RequestError
 from .encode import colorize
-from .errors import RequestError
 from .fonts import ATTACHED, TextRun, draw_runs, line_metrics, load_font, measure, split_runs
 from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 
@@ -218,7 +218,7 @@ def _glyph_image(run: TextRun) -> tuple[Image.Image, tuple[int, int]]:
 
 
 def _clusters(text: str) -> Iterator[str]:
-    """Base characters with the marks and joiners (:data:`~server.fonts.ATTACHED`) after them."""
+    """Base characters with the marks and joiners (:data:`.fonts.ATTACHED`) after them."""
     cluster = ""
     for char in text:
         if cluster and unicodedata.category(char) in ATTACHED:

@@ -1,7 +1,7 @@
-"""Request handlers. Each reads as: parse, cache or render, respond.
+"""``GET /t/{token}.png``: parse the name, decode the token, cache or render, respond.
 
-A :class:`~server.errors.RequestError` raised anywhere in them (a bad URL, an image
-over the limits) is answered with a one-line 400 by :func:`server.app.request_errors`.
+A :class:`~server.errors.RequestError` raised here (a bad URL, an image over the
+limits) is answered with a one-line 400 by :func:`server.http.middleware.request_errors`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ from aiohttp import web
 
 from tokens import ExpiredToken, InvalidToken, Payload, decode
 
-from .encode import ImageFormat
-from .errors import RequestError
-from .placeholder import PlaceholderSpec, render_placeholder
-from .rendering import RenderJob, render_cached
+from ..errors import RequestError
+from ..ops.jobs import RenderJob, render_cached
+from ..render.encode import ImageFormat
+from ..render.text import render_text
+from ..state import CACHE, CONFIG, POOL
 from .responses import FOREVER, error_response, image_response
-from .state import CACHE, CONFIG, POOL
-from .text import render_text
 
-__all__ = ["TokenImage", "healthz_view", "placeholder_view", "token_view"]
+__all__ = ["TokenImage", "token_view"]
 
 log = logging.getLogger("glyphveil")
 
@@ -89,27 +88,3 @@ def _max_age(payload: Payload) -> int:
     if payload.expires_at is None:
         return FOREVER
     return max(0, min(FOREVER, int(payload.expires_at.timestamp() - time.time())))
-
-
-async def placeholder_view(request: web.Request) -> web.StreamResponse:
-    """``GET /{W}x{H}[@2x][/{bg}[/{fg}]][.fmt]``: a placeholder image."""
-    app = request.app
-    limits = app[CONFIG].placeholder_limits
-    spec = PlaceholderSpec.parse(request.match_info["spec"], request.query, limits)
-    job = RenderJob(
-        key=spec,
-        kind="placeholder",
-        format=spec.format,
-        draw=functools.partial(render_placeholder, spec),
-    )
-    image = await render_cached(app[CACHE], app[POOL], job)
-    return image_response(request, image, cors=True)
-
-
-async def healthz_view(request: web.Request) -> web.Response:
-    """``GET /healthz``: 200 while the service takes requests.
-
-    Touches neither the render threads nor the cache, so it answers at once even when
-    every thread is busy.
-    """
-    return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 import tokens
-from server.config import SETTINGS, Config
+from server.config import SETTINGS, Config, PlaceholderLimits
 from server.errors import ConfigError
-from server.placeholder import PlaceholderLimits
 
 KEY = tokens.generate_key()
 OTHER_KEY = tokens.generate_key()

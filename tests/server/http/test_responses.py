@@ -12,9 +12,8 @@ from PIL import Image
 
 import tokens
 import tokens.codec
+from tests.fetching import fetch
 from tokens.options import RenderOptions
-
-from fetching import fetch
 
 SECRET = "secret.person@example.org"
 FOREVER = "public, max-age=31536000, immutable"

@@ -1,0 +1,42 @@
+"""``GET /healthz`` and ``GET /metrics``: for load balancers and scrapers."""
+
+from __future__ import annotations
+
+import os
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+from prometheus_client.aiohttp import make_aiohttp_handler
+
+__all__ = ["healthz_view", "metrics_handler"]
+
+
+async def healthz_view(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 while the service takes requests.
+
+    Touches neither the render threads nor the cache, so it answers at once even when
+    every thread is busy.
+    """
+    return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})
+
+
+def _registry() -> CollectorRegistry:
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
+def metrics_handler() -> Handler:
+    """``GET /metrics``: prometheus_client's own handler (Prometheus or OpenMetrics text,
+    as the scraper asks), never cached."""
+    export = make_aiohttp_handler(_registry())
+
+    async def metrics_view(request: web.Request) -> web.StreamResponse:
+        response = await export(request)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return metrics_view

@@ -1,0 +1,40 @@
+"""The middlewares, outermost first: count every answer, then turn request errors into 400s."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from ..errors import RequestError
+from ..ops.metrics import REQUESTS
+from .responses import error_response
+
+__all__ = ["count_requests", "request_errors"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Count every answer by route name and status; a label never holds a token or text."""
+    route = request.match_info.route.name or "unmatched"
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        REQUESTS.labels(route, str(exc.status)).inc()
+        raise
+    except Exception:
+        REQUESTS.labels(route, "500").inc()
+        raise
+    REQUESTS.labels(route, str(response.status)).inc()
+    return response
+
+
+@web.middleware
+async def request_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer a :class:`RequestError` from any handler with its one-line 400."""
+    try:
+        return await handler(request)
+    except RequestError as exc:
+        return error_response(400, str(exc))

@@ -1,0 +1,30 @@
+"""Prometheus metrics, also correct under several gunicorn workers.
+
+With ``PROMETHEUS_MULTIPROC_DIR`` set before this module is imported, each process
+writes its values there and ``/metrics`` sums them (prometheus_client's multiprocess
+mode). Labels never carry tokens or text.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = ["CACHE_EVENTS", "RENDERS_IN_FLIGHT", "RENDER_SECONDS", "REQUESTS"]
+
+REQUESTS = Counter(
+    "glyphveil_requests", "HTTP requests answered, by route and status", ["route", "status"]
+)
+RENDER_SECONDS = Histogram(
+    "glyphveil_render_seconds",
+    "Time to draw and encode one image, off the event loop",
+    ["kind"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+CACHE_EVENTS = Counter(
+    "glyphveil_cache", "Image cache look-ups: hit, miss or coalesced", ["result"]
+)
+RENDERS_IN_FLIGHT = Gauge(
+    "glyphveil_renders_in_flight",
+    "Renders running or queued for a thread",
+    multiprocess_mode="livesum",
+)
