@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test system lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,11 @@ $(STAMP): setup.cfg pyproject.toml
 run: $(STAMP)
 	$(PY) -m server
 
-test: $(STAMP)
+# The Debian packages the suite needs (.ci/apt-packages.txt); apt runs only for missing ones.
+system:
+	bash .ci/system-packages
+
+test: system $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
