@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from ocr_attacks import ENGINES, Attack, Attackers, attacks_for, flatten
+from ocr_attacks import ATTACKS, ENGINES, Attack, Attackers, attacks_for, flatten
 from ocr_corpus import (
     CATEGORIES,
     Sample,
@@ -416,6 +416,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--examples", type=int, default=0, help="print N readings per level")
     parser.add_argument("--json", type=Path, help="save every reading to this file")
     parser.add_argument("--baseline", type=Path, help="a --json file to print beside this run")
+    parser.add_argument(
+        "--report", type=Path, nargs="+", help="print saved --json runs as one; attack nothing"
+    )
     parser.add_argument("--sheets", type=Path, help="write ocr-sheet-<level>.png here")
     parser.add_argument("--sheet-size", type=int, default=40, help="samples per sheet")
     args = parser.parse_args(argv)
@@ -441,6 +444,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parse_args(argv)
+    if args.report:
+        _report_saved(args.report, args.examples)
+        return
     started = time.perf_counter()
     samples = build_corpus(args.count, args.seed, FONTS)
     print(
@@ -487,24 +493,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     cpu = children.ru_utime + children.ru_stime
     _report(results, args, attacks, elapsed, loaded - started, cpu)
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "args": {
-                        "count": args.count,
-                        "seed": args.seed,
-                        "levels": args.levels,
-                        "densities": args.densities,
-                        "fonts": FONTS,
-                    },
-                    "seconds": elapsed,
-                    "unavailable": unavailable,
-                    "results": [asdict(r) for r in results],
-                },
-                ensure_ascii=False,
-                indent=0,
-            )
-        )
+        saved = {
+            "args": {
+                "count": args.count,
+                "seed": args.seed,
+                "levels": args.levels,
+                "densities": args.densities,
+                "fonts": FONTS,
+                "fetches": args.fetches,
+                "workers": args.workers,
+                "exhaustive": args.exhaustive,
+            },
+            "seconds": elapsed,
+            "loading": loaded - started,
+            "cpu": cpu,
+            "unavailable": unavailable,
+            "results": [asdict(r) for r in results],
+        }
+        args.json.write_text(json.dumps(saved, ensure_ascii=False, indent=0))
         print(f"wrote {args.json}")
     if args.baseline:
         saved = json.loads(args.baseline.read_text())
@@ -518,6 +524,35 @@ def main(argv: Sequence[str] | None = None) -> None:
             path = args.sheets / f"ocr-sheet-{level}.png"
             contact_sheet(chosen, level, path)
             print(f"wrote {path}")
+
+
+def _report_saved(paths: Sequence[Path], examples: int) -> None:
+    """Print the tables of runs saved with ``--json`` as one run (e.g. levels run apart)."""
+    runs = [json.loads(path.read_text()) for path in paths]
+    results = [Result(**r) for run in runs for r in run["results"]]
+    wanted = {r.level for r in results}
+    first = runs[0]["args"]
+    args = argparse.Namespace(
+        levels=tuple(level for level in LEVELS if level in wanted),
+        fetches=first["fetches"],
+        exhaustive=first["exhaustive"],
+        workers=first["workers"],
+        examples=examples,
+    )
+    names = {name for r in results for name in r.readings}
+    attacks = [attack for attack in ATTACKS if attack.name in names]
+    print(f"Saved runs: {', '.join(map(str, paths))}")
+    for run in runs:
+        for engine, error in run["unavailable"].items():
+            print(f"ENGINE UNAVAILABLE {engine}: {error}")
+    _report(
+        results,
+        args,
+        attacks,
+        sum(run["seconds"] for run in runs),
+        sum(run["loading"] for run in runs),
+        sum(run["cpu"] for run in runs),
+    )
 
 
 def _engines_of(unavailable: dict[str, str]) -> set[str]:
