@@ -184,7 +184,8 @@ def _run_job(job: _Job) -> list[Result]:
     for sample in job.samples:
         for level in job.levels:
             for density in job.densities:
-                fetches = [fetch(sample, level, density, keyring) for _ in range(job.fetches)]
+                times = job.fetches if density == 1 else 1  # @2x costs more to draw again
+                fetches = [fetch(sample, level, density, keyring) for _ in range(times)]
                 image = _decoded(fetches[0].png)
                 distinct = len({f.png for f in fetches})
                 if distinct > 1:  # never expected: then attack the average, as a scraper would
@@ -407,7 +408,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument(
-        "--fetches", type=int, default=2, help="fetches of each image, to average (default 2)"
+        "--fetches", type=int, default=2, help="fetches of each @1x image, to average (default 2)"
     )
     parser.add_argument("--no-tier2", action="store_true", help="skip the image variants")
     parser.add_argument(
@@ -574,7 +575,7 @@ def _report(
         f"\nRead: any attack, either density, gives the string ignoring spaces and case, "
         f"or its letters and digits in order. CER: the best attack's, per string."
         f"\nms and B: median render+encode time and PNG size; contrast: text colour against "
-        f"the mean background; fetches: distinct images among {args.fetches} fetches."
+        f"the mean background; fetches: distinct images among {args.fetches} fetches @1x."
     )
     print("\n".join(level_table(results, args.levels)))
     print(
@@ -586,8 +587,9 @@ def _report(
     print("\nWho read what, per level and category (images, both densities):")
     print("\n".join(category_attack_table(results, args.levels, attacks)))
     distinct = max(r.distinct_fetches for r in results)
+    fetched = sum(r.density == 1 for r in results)
     print(
-        f"\nAveraging fetches: {args.fetches} fetches of each of {len(results)} images gave "
+        f"\nAveraging fetches: {args.fetches} fetches of each of {fetched} @1x images gave "
         f"{distinct} distinct image{'s' if distinct > 1 else ''} each"
         + (
             ": the average is the image itself, so averaging gains nothing."
