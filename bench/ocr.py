@@ -41,6 +41,7 @@ beside this one; ``--sheets DIR`` writes a contact sheet of 40 samples per level
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import json
 import os
@@ -80,6 +81,9 @@ LEVELS = tuple(str(level) for level in Noise)
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_TAKES_STYLE = "style" in inspect.signature(render_text).parameters
+
+
 @dataclass(frozen=True, slots=True)
 class Fetch:
     """One served image: the PNG bytes and what it cost to draw and encode them."""
@@ -98,8 +102,10 @@ def fetch(sample: Sample, level: str, density: int, keyring: tokens.KeyRing) -> 
         sample.text, keyring=keyring, font=sample.font, size=sample.size, noise=level
     )
     payload = tokens.decode(token, keyring=keyring)
+    # as server/http/token_image.py calls it; the per-deployment style where there is one
+    style = {"style": payload.style} if _TAKES_STYLE else {}
     start = time.perf_counter()
-    image = render_text(payload.text, payload.options, payload.seed, density)
+    image = render_text(payload.text, payload.options, payload.seed, density, **style)
     png = encode_image(image, "png")
     return Fetch(png, time.perf_counter() - start)
 
