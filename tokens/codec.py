@@ -91,6 +91,16 @@ class Payload:
             raise ValueError("only a payload decoded from a token has a seed")
         return hashlib.blake2b(self._plain, key=self._noise_key, digest_size=16).digest()
 
+    @property
+    def style(self) -> bytes:
+        """16 bytes of BLAKE2b keyed with the decrypting key's noise subkey alone: the
+        same for every token of a key, so that all images of a deployment share one
+        look and two deployments look different. Only a payload from :func:`unseal`
+        has one."""
+        if not self._plain:
+            raise ValueError("only a payload decoded from a token has a style")
+        return hashlib.blake2b(b"style", key=self._noise_key, digest_size=16).digest()
+
     def to_dict(self) -> dict[str, object]:
         """JSON-friendly view without the seed."""
         return {

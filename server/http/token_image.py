@@ -77,7 +77,13 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         kind="token",
         format=wanted.format,
         draw=functools.partial(
-            render_text, payload.text, payload.options, seed, wanted.density, config.max_pixels
+            render_text,
+            payload.text,
+            payload.options,
+            seed,
+            wanted.density,
+            config.max_pixels,
+            style=payload.style,
         ),
     )
     image = await render_cached(app[CACHE], app[POOL], job)  # may raise ImageTooLarge

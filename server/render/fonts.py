@@ -26,15 +26,18 @@ __all__ = [
     "FALLBACKS",
     "FAMILIES",
     "FONTS_DIR",
+    "GLYPH_FONTS",
     "TextRun",
     "covers",
     "draw_runs",
     "font_runs",
     "line_metrics",
     "load_font",
+    "load_glyph_font",
     "measure",
     "sized_runs",
     "split_runs",
+    "x_height",
 ]
 
 
@@ -61,6 +64,23 @@ FAMILIES: Mapping[str, Path] = MappingProxyType(
 FALLBACKS: tuple[Path, ...] = (
     FONTS_DIR / "DroidSansFallback.ttf",  # CJK ideographs, kana, hangul
     FONTS_DIR / "Symbola_hint.ttf",  # monochrome emoji and symbols
+)
+
+#: Fonts that noisy text draws single glyphs with, one picked per glyph: the four
+#: families and nine more, upright and plainly legible, the nine subset to Latin,
+#: digits, punctuation and currency signs (see ``fonts/README.md``). A glyph a font
+#: lacks is drawn with the run's own font.
+GLYPH_FONTS: tuple[Path, ...] = (
+    *(FONTS_DIR / _FAMILY_FILES[family] for family in FONTS),
+    FONTS_DIR / "Andika-Regular.ttf",
+    FONTS_DIR / "Cantarell-Regular.otf",
+    FONTS_DIR / "CharisSIL-Regular.ttf",
+    FONTS_DIR / "ComicNeue-Regular.otf",
+    FONTS_DIR / "LiberationSans-Regular.ttf",
+    FONTS_DIR / "LiberationSerif-Regular.ttf",
+    FONTS_DIR / "LinBiolinum_R.otf",
+    FONTS_DIR / "OpenSans-Regular.ttf",
+    FONTS_DIR / "texgyreschola-regular.otf",
 )
 
 _MISSING = "\u25a1"  # □ WHITE SQUARE, drawn with the sans font
@@ -99,12 +119,31 @@ def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size, layout_engine=_LAYOUT)
 
 
+@lru_cache(maxsize=256)
+def load_glyph_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """Open a font for drawing one character at a time: without raqm, whose shaping a
+    lone character does not need and which costs more than the drawing itself."""
+    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
 @cache
 def _codepoints(path: Path) -> frozenset[int]:
     """Return the codepoints the font's Unicode cmap maps, reading only that table."""
     with TTFont(path, lazy=True) as font:
         cmap: Mapping[int, str] | None = font.getBestCmap()
     return frozenset(cmap or ())
+
+
+@cache
+def x_height(path: Path) -> float:
+    """The font's x-height in em, measured as the ink height of "x" at 1000 px.
+
+    Glyphs from different fonts are scaled to one x-height so that a line mixing them
+    keeps an even size. Measured rather than read from the OS/2 table, which some
+    fonts leave empty, so every font is judged the same way.
+    """
+    top = ImageFont.truetype(path, 1000).getbbox("x", anchor="ls")[1]
+    return -top / 1000 if top < 0 else 0.5
 
 
 def covers(path: Path, char: str) -> bool:

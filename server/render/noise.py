@@ -10,73 +10,142 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
 
 from .encode import LEVELS, palette_color
+from .path import Placement
+from .style import Style
 
 __all__ = ["PROFILES", "NoiseProfile", "draw_dots", "draw_strokes", "texture_level"]
 
 
 @dataclass(frozen=True, slots=True)
 class NoiseProfile:
-    """How strongly each kind of noise is applied, in units of the font size."""
+    """How strongly each kind of noise is applied; lengths in units of the font size."""
 
-    rotation: float  # max glyph rotation, degrees
-    rise: float  # max baseline shift of a glyph
+    rotation: float  # max extra rotation of a glyph beyond the path's, degrees
+    rise: float  # max shift of a glyph across the path
     scale: float  # max relative change of a glyph's size
-    spacing: float  # max extra space after a glyph
+    spacing: float  # space between glyphs (negative: they crowd and touch)
+    slope: tuple[float, float]  # zigzag runs' angle range, degrees; (0, 0): a straight line
+    band: float  # the zigzag's corners lie up to this far above and below its centre line
+    short_band: float  # the same for a line under SHORT_LINE em: shorter runs
+    corner: float  # width of the corner rounding
+    fonts: int  # glyph fonts of the style mixed per glyph (0: the token's family only)
     strokes: int  # curves crossing the text
     stroke_width: float  # close to the font's stem width
+    stroke_offset: float  # how far from the path's centre line strokes run, up and down in turn
+    stroke_wobble: float  # how far they wander from there
     dots: float  # dots per square font-size
     texture: float  # share of background pixels tinted towards the text colour
 
 
+#: A line shorter than this, in em (about 12 characters), takes the profile's short band.
+SHORT_LINE = 7.0
+
 PROFILES: dict[Noise, NoiseProfile] = {
-    Noise.NONE: NoiseProfile(0, 0, 0, 0, 0, 0, 0, 0),
-    Noise.LOW: NoiseProfile(6, 0.05, 0.04, 0.04, 1, 0.06, 0.6, 0.04),
-    Noise.MEDIUM: NoiseProfile(9, 0.07, 0.07, 0.06, 2, 0.07, 0.9, 0.07),
-    Noise.HIGH: NoiseProfile(17, 0.13, 0.12, 0.10, 3, 0.09, 2.0, 0.14),
+    Noise.NONE: NoiseProfile(0, 0, 0, 0, (0, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    Noise.LOW: NoiseProfile(
+        2, 0.03, 0.04, -0.01, (22, 28), 0.6, 0.45, 0.6, 4, 1, 0.08, 0.3, 0.04, 0.0, 0.04
+    ),
+    Noise.MEDIUM: NoiseProfile(
+        3, 0.04, 0.05, -0.03, (35, 45), 1.0, 0.7, 0.6, 8, 2, 0.085, 0.3, 0.05, 0.0, 0.07
+    ),
+    Noise.HIGH: NoiseProfile(
+        5, 0.05, 0.07, -0.05, (40, 48), 1.1, 0.8, 0.55, 10, 3, 0.09, 0.25, 0.1, 0.2, 0.10
+    ),
 }
 
 
 def draw_strokes(
-    draw: ImageDraw.ImageDraw,
+    mask: Image.Image,
     rng: random.Random,
-    box: tuple[float, float, float, float],
+    guide: Callable[[float], Placement],
+    span: tuple[float, float],
     size: float,
     profile: NoiseProfile,
+    style: Style,
 ) -> None:
-    """Wavy curves across the text band, as thick as the letters' stems.
+    """Curves through the text along its path, as thick as the letters' stems and as dark.
 
-    Curves that look like strokes are what makes segmentation hard: a filter that
-    removes them removes parts of the letters too.
+    ``guide(d)`` is the point of the text's path (mask px) ``d`` px along it, and
+    ``span`` where the text starts and ends along it. Each stroke follows the path,
+    wandering from the baseline to the x-height and a little beyond, so it runs
+    through the joins between letters and ties them into one shape: segmentation
+    fails, and a filter that removes the strokes removes parts of the letters too.
+    A person reads through it as through a strikethrough. They are drawn
+    antialiased (at a finer scale, then reduced) so their edges look like the glyphs'.
     """
-    left, top, right, bottom = box
-    width = max(1, round(size * profile.stroke_width))
+    if not profile.strokes:
+        return
+    begin, finish = span
+    paths = []
+    side = rng.choice((-1, 1))
     for _ in range(profile.strokes):
-        y0 = rng.uniform(top + 0.25 * (bottom - top), bottom - 0.25 * (bottom - top))
-        slope = rng.uniform(-0.35, 0.35) * (bottom - top) / max(1.0, right - left)
-        amplitude = rng.uniform(0.08, 0.22) * size
-        wavelength = rng.uniform(1.5, 3.5) * size
+        start = begin - rng.uniform(0.0, 0.4) * size
+        end = finish + rng.uniform(0.0, 0.4) * size
+        centre = (side * profile.stroke_offset + rng.uniform(-0.04, 0.04)) * size
+        amplitude = rng.uniform(0.6, 1.0) * profile.stroke_wobble * size
+        side = -side
+        period = rng.uniform(*style.wavelength) * size
         phase = rng.uniform(0, 2 * math.pi)
-        start = left + rng.uniform(0, 0.15) * (right - left)
-        end = right - rng.uniform(0, 0.15) * (right - left)
-        steps = max(2, int((end - start) / max(1.0, size / 8)))
-        points = [
-            (
-                x,
-                y0
-                + slope * (x - start)
-                + amplitude * math.sin(phase + 2 * math.pi * x / wavelength),
+        shape = _rounded_triangle if style.stroke_shape == "echo" else math.sin
+        steps = max(2, math.ceil((end - start) / max(1.0, size / 6)))
+        points = []
+        for i in range(steps + 1):
+            distance = start + (end - start) * i / steps
+            point = guide(distance)
+            offset = centre + amplitude * shape(phase + 2 * math.pi * distance / period)
+            # Above the path is towards -y, turned with the path.
+            points.append(
+                (point.x + math.sin(point.angle) * offset, point.y - math.cos(point.angle) * offset)
             )
-            for x in (start + (end - start) * i / steps for i in range(steps + 1))
-        ]
-        draw.line(points, fill=255, width=width, joint="curve")
+        paths.append(points)
+    _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width))
+
+
+def _rounded_triangle(angle: float) -> float:
+    """A triangle wave from -1 to 1 with softened peaks, period 2π."""
+    t = (angle / (2 * math.pi)) % 1.0
+    triangle = 4 * abs(t - 0.5) - 1
+    return math.copysign(abs(triangle) ** 1.3, triangle)
+
+
+#: Most pixels the supersampled stroke layer may hold; larger images draw strokes at 1x.
+_SUPERSAMPLED_PIXELS = 4_000_000
+
+
+def _draw_smooth_lines(
+    mask: Image.Image, paths: list[list[tuple[float, float]]], width: float
+) -> None:
+    """Draw polylines ``width`` px wide onto ``mask``, antialiased by supersampling.
+
+    Each line is filled as one polygon, its outline offset half the width either
+    side of the points, which is much faster than Pillow's jointed wide lines.
+    """
+    factor = max(1, min(4, math.isqrt(_SUPERSAMPLED_PIXELS // max(1, mask.width * mask.height))))
+    layer = Image.new("L", (mask.width * factor, mask.height * factor))
+    draw = ImageDraw.Draw(layer)
+    half = width * factor / 2
+    for path in paths:
+        points = [(x * factor, y * factor) for x, y in path]
+        left, right = [], []
+        for i, (x, y) in enumerate(points):
+            (xa, ya), (xb, yb) = points[max(0, i - 1)], points[min(len(points) - 1, i + 1)]
+            length = math.hypot(xb - xa, yb - ya) or 1.0
+            nx, ny = -(yb - ya) / length * half, (xb - xa) / length * half
+            left.append((x + nx, y + ny))
+            right.append((x - nx, y - ny))
+        draw.polygon(left + right[::-1], fill=255)
+    if factor > 1:
+        layer = layer.resize(mask.size, Image.Resampling.BOX)
+    mask.paste(255, (0, 0), layer)
 
 
 def draw_dots(

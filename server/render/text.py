@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import unicodedata
@@ -9,16 +10,38 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
 
 from ..errors import RequestError
 from .encode import colorize
-from .fonts import ATTACHED, TextRun, draw_runs, line_metrics, load_font, measure, split_runs
-from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from .fonts import (
+    ATTACHED,
+    FAMILIES,
+    GLYPH_FONTS,
+    TextRun,
+    covers,
+    draw_runs,
+    line_metrics,
+    load_font,
+    load_glyph_font,
+    measure,
+    split_runs,
+    x_height,
+)
+from .noise import PROFILES, SHORT_LINE, NoiseProfile, draw_dots, draw_strokes, texture_level
+from .path import Placement, ZigzagPath
+from .style import Style, style_for
 
-__all__ = ["ImageTooLarge", "render_text"]
+__all__ = [
+    "PATH_HEIGHT",
+    "PATH_MARGIN",
+    "PATH_WIDTH",
+    "ImageTooLarge",
+    "canvas_size",
+    "render_text",
+]
 
 
 class ImageTooLarge(RequestError):
@@ -59,49 +82,117 @@ def render_text(
     seed: bytes,
     density: int = 1,
     max_pixels: int = 16_000_000,
+    *,
+    style: bytes = b"",
 ) -> Image.Image:
     """Render ``text`` as the token's options say, at ``density`` device pixels per CSS px.
 
-    The image is sized to the text from font metrics (ascent and descent, not the ink
-    box). All randomness comes from ``seed``, so the output is a pure function of the
-    arguments. The size is checked against ``max_pixels`` and :data:`MAX_WIDTH` before
-    any pixel is allocated.
+    The image has the size :func:`canvas_size` gives, checked against ``max_pixels``
+    and :data:`MAX_WIDTH` before any pixel is allocated. All randomness comes from
+    ``seed``, and the deployment's look from ``style`` (its secret style key, see
+    :mod:`.style`), so the output is a pure function of the arguments.
 
-    With noise, each glyph cluster is rotated, raised and scaled on its own, then
-    strokes, dots and texture are drawn over the line. Text that is right to left or
-    in a script that joins or reorders its letters (see :func:`_needs_shaping`) is the
+    With noise, the text is set along a steep zigzag (see :mod:`.path`), each glyph
+    turned to its stretch of the path, drawn in a font picked per glyph from the
+    style's fonts at one x-height, and fitted close; then strokes as thick and dark
+    as the letters cross it, with dots and texture. Text that is right to left or in
+    a script that joins or reorders its letters (see :func:`_needs_shaping`) is the
     exception: shaping a cluster alone and placing clusters in logical order would
     reverse Hebrew, break Arabic joins and lose Indic reordering and conjuncts, and
-    correct shaping beats per-glyph jitter. Such text is laid out whole by raqm, as
-    without noise, on the same canvas (with the same slack) as jittered text, and the
-    strokes, dots and texture still apply.
+    correct shaping beats per-glyph noise. Such text is laid out whole by raqm, as
+    without noise, centred on the same canvas, and the strokes, dots and texture
+    still apply.
     """
     size = options.size * density
     pad = options.padding * density
     runs = split_runs(text, options.font, size)
-    ascent, descent = line_metrics(runs, options.font, size)
-    noisy = options.noise is not Noise.NONE
+    width, height = _canvas(runs, options, size, pad)
+    mask = _new_mask(width, height, density, max_pixels)
+    if options.noise is Noise.NONE:
+        draw_runs(
+            ImageDraw.Draw(mask),
+            pad,
+            pad + line_metrics(runs, options.font, size)[0],
+            runs,
+            fill=255,
+        )
+        background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
+        return colorize(mask, background, (*options.color, 255))
     rng = random.Random(seed)
     profile = PROFILES[options.noise]
-    slack = math.ceil(size * (profile.rise + 0.12)) if noisy else 0  # rotated, raised glyphs
-    edge = pad + slack
-    height = ascent + descent + 2 * edge
-    if not noisy or _needs_shaping("".join(run.text for run in runs)):  # as drawn: □ needs none
-        mask = _new_mask(math.ceil(measure(runs)) + 2 * edge, height, density, max_pixels)
-        draw_runs(ImageDraw.Draw(mask), edge, edge + ascent, runs, fill=255)
+    look = style_for(style)
+    inner = (pad, pad, width - pad, height - pad)
+    if _needs_shaping("".join(run.text for run in runs)):
+        left, top, right, bottom = _draw_line_centred(mask, runs, options.font, size, inner)
+        middle = (top + bottom) / 2
+
+        def guide(distance: float) -> Placement:
+            return Placement(left + distance, middle, 0.0)
+
+        span, stroke_size = (0.0, right - left), float(size)
     else:
-        glyphs = _jitter(runs, profile, rng, size)
-        width = math.ceil(sum(glyph.advance for glyph in glyphs)) + 2 * edge
-        mask = _new_mask(width, height, density, max_pixels)
-        _draw_glyphs(mask, glyphs, profile, size, (edge, edge + ascent))
-    if noisy:
-        draw = ImageDraw.Draw(mask)
-        band = (pad, pad + slack, mask.width - pad, mask.height - pad - slack)
-        draw_strokes(draw, rng, band, size, profile)
-        draw_dots(draw, rng, mask.size, size, profile)
-        mask = _texture(mask, rng, options, profile)
+        glyphs = _glyphs(runs, options.font, profile, look, rng, size)
+        placed, path, span = _along_path(glyphs, profile, look, rng, size, measure(runs))
+        fit, dx, dy = _draw_placed(mask, placed, inner)
+
+        def guide(distance: float) -> Placement:
+            point = path.at(distance / size)
+            return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
+
+        stroke_size = size * fit
+    draw_strokes(mask, rng, guide, span, stroke_size, profile, look)
+    draw_dots(ImageDraw.Draw(mask), rng, mask.size, size, profile)
+    mask = _texture(mask, rng, options, profile)
     background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
     return colorize(mask, background, (*options.color, 255))
+
+
+def canvas_size(text: str, options: RenderOptions, density: int = 1) -> tuple[int, int]:
+    """The (width, height) in px of the image :func:`render_text` draws for ``text``.
+
+    A function of the text's advance widths as drawn without noise (the token's family,
+    with fallback fonts for what it lacks), the size, padding, noise level and density
+    alone, never of the seed or the style, so a page can be given each image's size
+    ahead. With ``size = options.size * density``, ``pad = options.padding * density``,
+    ``line`` the advance width of the text at ``size`` (:func:`.fonts.measure`) and
+    ``ascent``/``descent`` the line's font metrics (:func:`.fonts.line_metrics`):
+
+    - no noise: ``(ceil(line) + 2 pad, ascent + descent + 2 pad)``;
+    - with noise: ``(ceil(line * WIDTH + size * MARGIN) + 2 pad,
+      ascent + descent + ceil(2 * band * PATH_HEIGHT * size) + 2 pad)``, where ``band``
+      is the level's ``band`` (:data:`.noise.PROFILES`: 0.6 low, 1.0 medium, 1.1 high)
+      and WIDTH, MARGIN and PATH_HEIGHT are :data:`PATH_WIDTH`, :data:`PATH_MARGIN`
+      and :data:`PATH_HEIGHT`. The height is the same for every text of a size and level.
+    """
+    size = options.size * density
+    return _canvas(split_runs(text, options.font, size), options, size, options.padding * density)
+
+
+#: A zigzag at 35-45 degrees, tightly fitted, covers this share of the straight line's
+#: width; the canvas leaves room for the steepest paths' share of the slack.
+PATH_WIDTH = 0.86
+#: Room at the ends of a noisy line, in em, for glyphs turned on the path and strokes.
+PATH_MARGIN = 0.8
+#: The corners of the zigzag rarely all reach its band: the canvas gives the band this share.
+PATH_HEIGHT = 0.7
+
+
+def _canvas(runs: list[TextRun], options: RenderOptions, size: int, pad: int) -> tuple[int, int]:
+    line = measure(runs)
+    ascent, descent = line_metrics(runs, options.font, size)
+    if options.noise is Noise.NONE:
+        return math.ceil(line) + 2 * pad, ascent + descent + 2 * pad
+    band = PROFILES[options.noise].band
+    return (
+        math.ceil(line * PATH_WIDTH + size * PATH_MARGIN) + 2 * pad,
+        ascent + descent + math.ceil(2 * band * PATH_HEIGHT * size) + 2 * pad,
+    )
+
+
+def _band(profile: NoiseProfile, line: float, size: int) -> float:
+    """The zigzag's half-height in em for a line ``line`` px long at ``size`` px: a
+    short line takes shorter runs, in the middle of the same canvas."""
+    return profile.short_band if line < SHORT_LINE * size else profile.band
 
 
 def _needs_shaping(text: str) -> bool:
@@ -149,51 +240,235 @@ def _too_large(width: int, height: int, density: int, max_pixels: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Glyph:
-    """One glyph cluster with its own rotation, rise and scale (each -1 to 1)."""
+    """One glyph cluster in the font picked for it, at its own size (px)."""
 
     cluster: str = field(repr=False)  # protected text
     path: Path  # the font file
+    size: int
+    advance: float  # px, at ``size``
+    pivot: float  # px above the baseline that sits on the path: half the x-height
+
+
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """A glyph's centre on the path (px, before fitting) and its turn (degrees)."""
+
+    glyph: _Glyph
+    x: float
+    y: float
     turn: float
-    rise: float
-    scale: float
-    advance: float
+    angle: float  # the path's direction at the glyph, radians
 
 
-def _jitter(
-    runs: list[TextRun], profile: NoiseProfile, rng: random.Random, size: int
+#: Pairs that crowded together read as something else: they keep their normal spacing.
+_CONFUSABLE = frozenset(
+    {
+        "rn",
+        "rm",
+        "rr",
+        "cl",
+        "cI",
+        "ci",
+        "vv",
+        "VV",
+        "vy",
+        "nn",
+        "ii",
+        "il",
+        "li",
+        "ll",
+        "0O",
+        "O0",
+        "0o",
+        "o0",
+        "1l",
+        "l1",
+        "1I",
+        "I1",
+        "lI",
+        "Il",
+        "II",
+        "l!",
+        "!l",
+        "ij",
+    }
+)
+
+
+def _glyphs(
+    runs: list[TextRun],
+    family: str,
+    profile: NoiseProfile,
+    look: Style,
+    rng: random.Random,
+    size: int,
 ) -> list[_Glyph]:
+    """The clusters of ``runs``, each in a font picked among the style's that has it,
+    scaled to the family's x-height, and slightly resized at random."""
+    nominal = x_height(FAMILIES[family])
+    choices = look.fonts[: profile.fonts]
     glyphs = []
     for run in runs:
+        fallback = run.path not in GLYPH_FONTS
         for cluster in _clusters(run.text):
-            turn, rise, scale = rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(-1, 1)
-            space = rng.random()
-            advance = run.font.getlength(cluster) * (1 + profile.scale * scale)
-            advance += size * profile.spacing * space
-            glyphs.append(_Glyph(cluster, run.path, turn, rise, scale, advance))
+            path = run.path
+            if choices and not fallback:
+                fitting = [f for f in choices if all(covers(f, c) for c in cluster)]
+                path = fitting[rng.randrange(len(fitting))] if fitting else run.path
+            scale = 1 + profile.scale * rng.uniform(-1, 1)
+            height = x_height(path) if path in GLYPH_FONTS else nominal
+            glyph_size = max(1, round(size * scale * nominal / height))
+            font = _glyph_font(path, glyph_size, cluster)
+            glyphs.append(
+                _Glyph(cluster, path, glyph_size, font.getlength(cluster), height * glyph_size / 2)
+            )
     return glyphs
 
 
-def _draw_glyphs(
-    mask: Image.Image,
+def _along_path(
     glyphs: list[_Glyph],
     profile: NoiseProfile,
+    look: Style,
+    rng: random.Random,
     size: int,
-    origin: tuple[int, int],
-) -> None:
-    """Paste each glyph, rotated and raised, centred on its advance along the baseline."""
-    x, baseline = float(origin[0]), origin[1]
+    line: float,
+) -> tuple[list[_Placed], ZigzagPath, tuple[float, float]]:
+    """Place each glyph's centre along a zigzag, one after another, turned to the path.
+
+    Returns the glyphs, the path, and where the text starts and ends along it (px).
+    Where the path turns so that the tops (or the feet) of neighbours lean together,
+    they get extra space, as much as the turn brings them closer.
+    """
+    gaps = []
+    previous = ""
     for glyph in glyphs:
-        glyph_size = max(1, round(size * (1 + profile.scale * glyph.scale)))
-        font = load_font(glyph.path, glyph_size)
-        image, (ascent, descent) = _glyph_image(TextRun(glyph.cluster, font, glyph.path))
-        image = image.rotate(
-            profile.rotation * glyph.turn, resample=Image.Resampling.BICUBIC, expand=True
-        )
-        top = (
-            baseline + profile.rise * size * glyph.rise - image.height / 2 - (ascent - descent) / 2
-        )
-        mask.paste(255, (round(x - (image.width - glyph.advance) / 2), round(top)), image)
-        x += glyph.advance
+        pair = previous[-1:] + glyph.cluster[:1]
+        spacing = max(profile.spacing, 0.03) if pair in _CONFUSABLE else profile.spacing
+        gaps.append(spacing * size)
+        previous = glyph.cluster
+    length = sum(glyph.advance for glyph in glyphs) + sum(gaps[1:])
+    low, high = profile.slope
+    path = ZigzagPath(
+        rng,
+        length / size,
+        _band(profile, line, size) * look.band,
+        (low + look.slope_shift, high + look.slope_shift),
+        profile.corner * look.corner,
+    )
+    start = rng.uniform(0, max(0.0, path.length - length / size - 0.5 * len(glyphs) * 0.1 - 0.5))
+    rises = [profile.rise * size * rng.uniform(-1, 1) for _ in glyphs]
+    turns = [profile.rotation * rng.uniform(-1, 1) for _ in glyphs]
+    extra = [0.0] * len(glyphs)
+    for _ in range(2):  # place, then widen the gaps where the turn brings glyphs together
+        placed = []
+        distance = start * size
+        for i, glyph in enumerate(glyphs):
+            if i:
+                distance += gaps[i] + extra[i]
+            point = path.at((distance + glyph.advance / 2) / size)
+            x = point.x * size - math.sin(point.angle) * rises[i]
+            y = point.y * size + math.cos(point.angle) * rises[i]
+            placed.append(_Placed(glyph, x, y, -math.degrees(point.angle) + turns[i], point.angle))
+            distance += glyph.advance
+        extra = [0.0] + [
+            size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
+            for a, b in itertools.pairwise(placed)
+        ]
+    return placed, path, (start * size, distance)
+
+
+#: Extra space between neighbours, in em, per unit of the sine of the path's turn.
+_TURN_ROOM = 0.45
+
+
+def _leaning_together(before: float, after: float) -> float:
+    """How much two neighbours on the path lean into each other (0 to 1).
+
+    At a valley the tops of the letters close in, at a peak the feet do; tops
+    (ascenders and x-height) reach further from the path, so they count in full,
+    feet half.
+    """
+    turn = math.sin(after - before)
+    return max(0.0, -turn) + 0.5 * max(0.0, turn)
+
+
+def _draw_placed(
+    mask: Image.Image, placed: list[_Placed], inner: tuple[int, int, int, int]
+) -> tuple[float, float, float]:
+    """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it.
+
+    Returns the transform from layout to mask px: (scale, x offset, y offset).
+    """
+    if not placed:
+        return 1.0, inner[0], inner[1]
+    images = [_turned(p.glyph, p.turn) for p in placed]
+    inks = [image.getbbox() or (0, 0, 1, 1) for image in images]
+    left = min(
+        p.x - image.width / 2 + ink[0] for p, image, ink in zip(placed, images, inks, strict=True)
+    )
+    right = max(
+        p.x - image.width / 2 + ink[2] for p, image, ink in zip(placed, images, inks, strict=True)
+    )
+    top = min(
+        p.y - image.height / 2 + ink[1] for p, image, ink in zip(placed, images, inks, strict=True)
+    )
+    bottom = max(
+        p.y - image.height / 2 + ink[3] for p, image, ink in zip(placed, images, inks, strict=True)
+    )
+    room_w, room_h = inner[2] - inner[0], inner[3] - inner[1]
+    fit = min(1.0, room_w / max(1.0, right - left), room_h / max(1.0, bottom - top))
+    dx = inner[0] + (room_w - (right - left) * fit) / 2 - left * fit
+    dy = inner[1] + (room_h - (bottom - top) * fit) / 2 - top * fit
+    for p, image in zip(placed, images, strict=True):
+        if fit < 1.0:
+            glyph = p.glyph
+            smaller = max(1, round(glyph.size * fit))
+            font = _glyph_font(glyph.path, smaller, glyph.cluster)
+            image = _turned(
+                _Glyph(
+                    glyph.cluster,
+                    glyph.path,
+                    smaller,
+                    font.getlength(glyph.cluster),
+                    glyph.pivot * fit,
+                ),
+                p.turn,
+            )
+        x, y = p.x * fit + dx, p.y * fit + dy
+        mask.paste(255, (round(x - image.width / 2), round(y - image.height / 2)), image)
+    return fit, dx, dy
+
+
+def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:
+    """A lone character needs no shaping; a cluster with marks or joiners does."""
+    return load_glyph_font(path, size) if len(cluster) == 1 else load_font(path, size)
+
+
+def _turned(glyph: _Glyph, turn: float) -> Image.Image:
+    """The glyph on a square canvas centred on its pivot (the middle of its advance,
+    half an x-height above the baseline), turned ``turn`` degrees about it."""
+    font = _glyph_font(glyph.path, glyph.size, glyph.cluster)
+    left, top, right, bottom = font.getbbox(glyph.cluster, anchor="ls")
+    px, py = glyph.advance / 2, -glyph.pivot
+    reach = max(math.hypot(x - px, y - py) for x in (left, right) for y in (top, bottom))
+    half = math.ceil(reach) + 1
+    canvas = Image.new("L", (2 * half, 2 * half))
+    ImageDraw.Draw(canvas).text(
+        (half - px, half - py), glyph.cluster, fill=255, font=font, anchor="ls"
+    )
+    return canvas.rotate(turn, resample=Image.Resampling.BICUBIC) if turn else canvas
+
+
+def _draw_line_centred(
+    mask: Image.Image, runs: list[TextRun], family: str, size: int, inner: tuple[int, int, int, int]
+) -> tuple[float, float, float, float]:
+    """Draw the line whole, as without noise, centred in ``inner``; return its box."""
+    ascent, descent = line_metrics(runs, family, size)
+    line = measure(runs)
+    x = round(inner[0] + (inner[2] - inner[0] - line) / 2)
+    top = round(inner[1] + (inner[3] - inner[1] - ascent - descent) / 2)
+    draw_runs(ImageDraw.Draw(mask), x, top + ascent, runs, fill=255)
+    return (x, top, x + line, top + ascent + descent)
 
 
 def _texture(
@@ -206,15 +481,6 @@ def _texture(
     threshold = round(255 * profile.texture)
     speckle = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
     return ImageChops.lighter(mask, speckle.point(lambda v: level if v < threshold else 0))
-
-
-def _glyph_image(run: TextRun) -> tuple[Image.Image, tuple[int, int]]:
-    """One glyph cluster on its own canvas, baseline at ``ascent``, ready to rotate; and
-    the font's (ascent, descent)."""
-    ascent, descent = run.font.getmetrics()
-    canvas = Image.new("L", (math.ceil(run.font.getlength(run.text)) + 2, ascent + descent))
-    draw_runs(ImageDraw.Draw(canvas), 1, ascent, [run], fill=255)
-    return canvas, (ascent, descent)
 
 
 def _clusters(text: str) -> Iterator[str]:

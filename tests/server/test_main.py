@@ -170,7 +170,8 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Service]]:
 def expected_png(token: str, keyring: tokens.KeyRing, density: int = 1) -> bytes:
     """What the service must send for ``token``: the library's own rendering."""
     payload = tokens.decode(token, keyring=keyring)
-    return encode_image(render_text(payload.text, payload.options, payload.seed, density), "png")
+    image = render_text(payload.text, payload.options, payload.seed, density, style=payload.style)
+    return encode_image(image, "png")
 
 
 def check_token_served(service: Service, keyring: tokens.KeyRing) -> None:

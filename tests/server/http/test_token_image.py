@@ -44,7 +44,7 @@ def open_image(body: bytes) -> Image.Image:
 def clean_render(keyring: tokens.KeyRing, token: str, density: int = 1) -> Image.Image:
     """What the service must draw for ``token``: the renderer run on the decoded payload."""
     payload = tokens.decode(token, keyring=keyring)
-    return render_text(payload.text, payload.options, payload.seed, density)
+    return render_text(payload.text, payload.options, payload.seed, density, style=payload.style)
 
 
 def visible(image: Image.Image) -> bytes:

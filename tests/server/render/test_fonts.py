@@ -13,6 +13,7 @@ from server.render.fonts import (
     FALLBACKS,
     FAMILIES,
     FONTS_DIR,
+    GLYPH_FONTS,
     TextRun,
     covers,
     draw_runs,
@@ -20,6 +21,7 @@ from server.render.fonts import (
     load_font,
     measure,
     split_runs,
+    x_height,
 )
 
 SIZE = 32
@@ -33,6 +35,15 @@ LICENCES = {
     "Lato-Regular.ttf": "LICENSE-Lato.txt",
     "DroidSansFallback.ttf": "LICENSE-DroidSansFallback.txt",
     "Symbola_hint.ttf": "LICENSE-Symbola.txt",
+    "Andika-Regular.ttf": "LICENSE-Andika.txt",
+    "Cantarell-Regular.otf": "LICENSE-Cantarell.txt",
+    "CharisSIL-Regular.ttf": "LICENSE-CharisSIL.txt",
+    "ComicNeue-Regular.otf": "LICENSE-ComicNeue.txt",
+    "LiberationSans-Regular.ttf": "LICENSE-Liberation.txt",
+    "LiberationSerif-Regular.ttf": "LICENSE-Liberation.txt",
+    "LinBiolinum_R.otf": "LICENSE-LinuxLibertine.txt",
+    "OpenSans-Regular.ttf": "LICENSE-OpenSans.txt",
+    "texgyreschola-regular.otf": "LICENSE-TeXGyre.txt",
 }
 
 
@@ -65,7 +76,7 @@ def test_family_order_and_names() -> None:
 
 
 def test_bundled_fonts_exist_with_licences() -> None:
-    for path in (*FAMILIES.values(), *FALLBACKS):
+    for path in (*FAMILIES.values(), *FALLBACKS, *GLYPH_FONTS):
         assert path.is_file(), path
         assert path.parent == FONTS_DIR
         licence = FONTS_DIR / LICENCES[path.name]
@@ -241,3 +252,51 @@ def test_double_size_is_twice_as_wide_to_under_a_pixel(family: str) -> None:
 def test_family_without_a_script_falls_back_to_sans_before_the_box() -> None:
     runs = split_runs("שלום", "serif", 20)
     assert [(run.text, run.path) for run in runs] == [("שלום", FAMILIES["sans"])]
+
+
+# glyph fonts for noisy text
+
+#: What every glyph font covers: Latin with accents, digits, punctuation, currency signs.
+GLYPH_CHARACTERS = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    "@.,:;-_+()[]/&%#!?'\"$€£¥ éèüößçñøåÉÜ"
+)
+
+
+def test_glyph_fonts_are_the_families_and_nine_more() -> None:
+    assert GLYPH_FONTS[: len(FAMILIES)] == tuple(FAMILIES.values())
+    assert len(GLYPH_FONTS) == len(set(GLYPH_FONTS)) == len(FAMILIES) + 9
+    assert not set(GLYPH_FONTS) & set(FALLBACKS)
+
+
+@pytest.mark.parametrize("path", GLYPH_FONTS, ids=lambda p: p.name)
+def test_glyph_fonts_cover_latin_digits_and_currency(path: Path) -> None:
+    missing = [char for char in GLYPH_CHARACTERS if not covers(path, char)]
+    assert not missing
+
+
+@pytest.mark.parametrize("path", GLYPH_FONTS, ids=lambda p: p.name)
+def test_glyph_fonts_draw_the_digits_distinctly(path: Path) -> None:
+    """Ten different shapes: a font that drew a digit as a box or a blank would not do."""
+    font = load_font(path, SIZE)
+    shapes = set()
+    for digit in "0123456789":
+        image = Image.new("L", (SIZE, 2 * SIZE))
+        ImageDraw.Draw(image).text((2, 1.5 * SIZE), digit, font=font, fill=255, anchor="ls")
+        assert has_ink(image)
+        shapes.add(image.tobytes())
+    assert len(shapes) == 10
+
+
+def test_x_height_is_measured_from_the_x() -> None:
+    for path in GLYPH_FONTS:
+        assert 0.4 < x_height(path) < 0.6
+        box = load_font(path, 100).getbbox("x", anchor="ls")
+        assert x_height(path) == pytest.approx(-box[1] / 100, abs=0.02)
+    assert x_height(FAMILIES["sans"]) > x_height(FONTS_DIR / "LiberationSerif-Regular.ttf")
+
+
+def test_noise_only_fonts_are_subset_small() -> None:
+    extra = [path for path in GLYPH_FONTS if path not in FAMILIES.values()]
+    assert sum(path.stat().st_size for path in extra) < 400_000
+    assert all(not covers(path, "日") for path in extra)

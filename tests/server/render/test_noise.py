@@ -10,6 +10,8 @@ from PIL import Image, ImageDraw
 
 from server.render.encode import colorize
 from server.render.noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from server.render.path import Placement
+from server.render.style import STROKE_SHAPES, Style, style_for
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise, RenderOptions
 
@@ -111,21 +113,77 @@ def test_every_level_has_a_profile() -> None:
     assert set(PROFILES) == set(Noise)
 
 
+def _flat(profile: NoiseProfile) -> list[float]:
+    values: list[float] = []
+    for value in dataclasses.astuple(profile):
+        values.extend(value if isinstance(value, tuple) else (value,))
+    return values
+
+
 def test_none_profile_is_all_zero() -> None:
-    assert all(value == 0 for value in dataclasses.astuple(PROFILES[Noise.NONE]))
+    assert all(value == 0 for value in _flat(PROFILES[Noise.NONE]))
 
 
-@pytest.mark.parametrize("name", [f.name for f in dataclasses.fields(NoiseProfile)])
+GROWING = [
+    "rotation",
+    "rise",
+    "scale",
+    "band",
+    "short_band",
+    "fonts",
+    "strokes",
+    "stroke_width",
+    "stroke_wobble",
+    "texture",
+]
+
+
+@pytest.mark.parametrize("name", GROWING)
 def test_profiles_grow_stronger_from_none_to_high(name: str) -> None:
     values = [getattr(PROFILES[level], name) for level in sorted(Noise)]
     assert values == sorted(values)
     assert len(set(values)) == len(values), f"{name} does not increase at every level"
 
 
-def _strokes(seed: int, profile: NoiseProfile) -> tuple[bytes, object]:
+def test_every_field_is_checked_somewhere() -> None:
+    others = {"spacing", "slope", "corner", "stroke_offset", "dots"}
+    assert {f.name for f in dataclasses.fields(NoiseProfile)} == {*GROWING, *others}
+
+
+def test_noisier_levels_crowd_glyphs_and_steepen_the_path() -> None:
+    spacing = [PROFILES[level].spacing for level in sorted(Noise)]
+    assert spacing == sorted(spacing, reverse=True) and len(set(spacing)) == len(spacing)
+    slopes = [sum(PROFILES[level].slope) for level in sorted(Noise)]
+    assert slopes == sorted(slopes) and len(set(slopes)) == len(slopes)
+    for level in NOISY:
+        low, high = PROFILES[level].slope
+        assert 0 < low < high < 60
+        assert PROFILES[level].short_band < PROFILES[level].band
+    assert PROFILES[Noise.MEDIUM].slope[0] >= 35 and PROFILES[Noise.MEDIUM].slope[1] <= 45
+
+
+def test_dots_only_where_legibility_can_spare_them() -> None:
+    """Dots look like full stops, which emails are full of: only the high level has them."""
+    assert [PROFILES[level].dots > 0 for level in sorted(Noise)] == [False, False, False, True]
+
+
+def _along(distance: float) -> Placement:
+    """A guide for the strokes: a line at 30 px, 10 px from the left edge."""
+    return Placement(10 + distance, 30, 0.0)
+
+
+def _strokes(
+    seed: int, profile: NoiseProfile, style: Style | None = None, scale: int = 1
+) -> tuple[bytes, object]:
     rng = random.Random(seed)
-    mask = Image.new("L", (240, 60))
-    draw_strokes(ImageDraw.Draw(mask), rng, (4, 10, 236, 50), 32, profile)
+    mask = Image.new("L", (240 * scale, 60 * scale))
+
+    def guide(distance: float) -> Placement:
+        point = _along(distance / scale)
+        return Placement(point.x * scale, point.y * scale, point.angle)
+
+    span = (0.0, 220.0 * scale)
+    draw_strokes(mask, rng, guide, span, 32 * scale, profile, style or style_for(b""))
     return mask.tobytes(), rng.getstate()
 
 
@@ -145,7 +203,10 @@ def test_strokes_are_deterministic_for_a_seeded_random(noise: Noise) -> None:
     assert first != _strokes(8, profile)[0]
 
 
-@pytest.mark.parametrize("noise", NOISY, ids=str)
+DOTTED = [level for level in NOISY if PROFILES[level].dots]
+
+
+@pytest.mark.parametrize("noise", DOTTED, ids=str)
 def test_dots_are_deterministic_for_a_seeded_random(noise: Noise) -> None:
     profile = PROFILES[noise]
     first, state = _dots(7, profile)
@@ -154,7 +215,7 @@ def test_dots_are_deterministic_for_a_seeded_random(noise: Noise) -> None:
     assert first != _dots(8, profile)[0]
 
 
-@pytest.mark.parametrize("noise", NOISY, ids=str)
+@pytest.mark.parametrize("noise", DOTTED, ids=str)
 def test_dot_pattern_does_not_depend_on_density(noise: Noise) -> None:
     """Sizes are in font-size units: at 2x the same random draws are consumed."""
     assert _dots(3, PROFILES[noise])[1] == _dots(3, PROFILES[noise], scale=2)[1]
@@ -162,10 +223,10 @@ def test_dot_pattern_does_not_depend_on_density(noise: Noise) -> None:
 
 def test_more_noise_draws_more() -> None:
     inked = [sum(map(bool, _dots(5, PROFILES[level])[0])) for level in sorted(Noise)]
-    assert inked[0] == 0
-    assert inked == sorted(inked) and len(set(inked)) == len(inked)
+    assert inked[0] == 0 and inked[-1] > 0
     stroked = [sum(map(bool, _strokes(5, PROFILES[level])[0])) for level in sorted(Noise)]
-    assert stroked[0] == 0 and all(s > 0 for s in stroked[1:])
+    assert stroked[0] == 0
+    assert stroked == sorted(stroked) and len(set(stroked)) == len(stroked)
 
 
 def test_none_profile_draws_nothing_and_uses_no_randomness() -> None:
@@ -174,3 +235,42 @@ def test_none_profile_draws_nothing_and_uses_no_randomness() -> None:
     for blank, state in (_strokes(1, profile), _dots(1, profile)):
         assert not any(blank)
         assert state == untouched
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_stroke_pattern_does_not_depend_on_density(noise: Noise) -> None:
+    """Sizes are in font-size units: at 2x the same random draws are consumed, and the
+    strokes cover about four times the pixels."""
+    one, state = _strokes(3, PROFILES[noise])
+    two, state_two = _strokes(3, PROFILES[noise], scale=2)
+    assert state == state_two
+    ink_one, ink_two = sum(v / 255 for v in one), sum(v / 255 for v in two)
+    assert ink_two == pytest.approx(4 * ink_one, rel=0.15)
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_follow_the_guide_as_thick_as_a_stem(noise: Noise) -> None:
+    """Each stroke stays within a few tenths of an em of the text's path and is about a
+    stem wide: it runs through the letters, not across the image."""
+    profile = PROFILES[noise]
+    pixels, _ = _strokes(4, profile)
+    mask = Image.frombytes("L", (240, 60), pixels)
+    box = mask.getbbox()
+    assert box is not None
+    reach = 32 * (profile.stroke_offset + profile.stroke_wobble + 0.04 + profile.stroke_width)
+    assert 30 - reach - 1 <= box[1] and box[3] <= 30 + reach + 1
+    assert box[0] <= 10 and box[2] >= 230  # from the start of the text to its end, and beyond
+    coverage = sum(v / 255 for v in pixels)
+    width = coverage / (profile.strokes * 220)
+    assert 0.6 * profile.stroke_width * 32 < width < 1.6 * profile.stroke_width * 32
+
+
+def test_stroke_shapes_differ_by_style() -> None:
+    profile = PROFILES[Noise.MEDIUM]
+    wave, echo = (
+        next(
+            style_for(bytes([i])) for i in range(64) if style_for(bytes([i])).stroke_shape == shape
+        )
+        for shape in STROKE_SHAPES
+    )
+    assert _strokes(2, profile, wave)[0] != _strokes(2, profile, echo)[0]
