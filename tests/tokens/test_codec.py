@@ -27,7 +27,7 @@ from tokens import (
     contrast_ratio,
     generate_key,
 )
-from tokens.codec import BUCKETS, MAX_TOKEN_CHARS, VERSION, seal, unseal
+from tokens.codec import BUCKETS, MAX_TOKEN_CHARS, VERSION, Payload, seal, unseal
 from tokens.options import MIN_CONTRAST, PADDING_RANGE, SIZE_RANGE
 
 ALPHABET = string.ascii_letters + string.digits + "-_"
@@ -555,6 +555,23 @@ def test_seed_is_not_compared(keyring: KeyRing) -> None:
     assert a.seed != b.seed
     assert a == b  # Payload equality ignores the seed
     assert "seed" not in repr(a)
+
+
+def test_style_is_one_per_key(keyring: KeyRing) -> None:
+    """Every token of a key shares one style; another key has another; it is not the seed."""
+    payloads = [
+        unseal(seal(EMAIL, keyring), keyring=keyring),
+        unseal(seal("bob@example.org", keyring, RenderOptions(noise=Noise.HIGH)), keyring=keyring),
+        unseal(seal(EMAIL, keyring, ttl=60, now=NOW), keyring=keyring, now=NOW),
+    ]
+    assert len({payload.style for payload in payloads}) == 1
+    assert len(payloads[0].style) == 16
+    assert payloads[0].style != payloads[0].seed
+    other = KeyRing([generate_key()])
+    assert unseal(seal(EMAIL, other), keyring=other).style != payloads[0].style
+    assert "style" not in repr(payloads[0])
+    with pytest.raises(ValueError, match="style"):
+        _ = Payload(EMAIL).style
 
 
 # --- what seal refuses ---------------------------------------------------------------------

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import io
+import itertools
+import math
+import random
 
 import pytest
 from PIL import Image, ImageChops
 
 import server.render.text
 from server.render.encode import encode_image
+from server.render.fonts import GLYPH_FONTS, line_metrics, measure, split_runs
+from server.render.noise import PROFILES
+from server.render.style import style_for
 from server.render.text import (
+    PATH_HEIGHT,
+    PATH_MARGIN,
+    PATH_WIDTH,
     ImageTooLarge,
     _clusters,
     _needs_shaping,
@@ -460,3 +469,100 @@ def test_too_large_at_3x_says_use_1x(noise: Noise) -> None:
 def test_paragraph_separator_does_not_break_rendering(noise: Noise) -> None:
     opts = options(noise=noise)
     assert png("a\u2029b", opts) == png("ab", opts)
+
+
+# the zigzag, the canvas contract and the deployment's style
+
+CORPUS = ["jane@example.com", "+1 363 277 932", "$1,299.00", "W", "日本語 ok", HEBREW, "x" * 60]
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+@pytest.mark.parametrize("density", [1, 2, 3])
+def test_canvas_size_is_the_rendered_size(noise: Noise, density: int) -> None:
+    for text in CORPUS:
+        for font in FONTS:
+            for size, padding in ((8, 0), (16, 4), (23, 9)):
+                opts = options(noise=noise, font=font, size=size, padding=padding)
+                image = render_text(text, opts, SEED, density, style=b"any")
+                assert image.size == canvas_size(text, opts, density)
+
+
+def test_canvas_size_ignores_seed_and_style() -> None:
+    opts = options()
+    sizes = {
+        render_text("jane@example.com", opts, seed, 1, style=style).size
+        for seed in (SEED, OTHER_SEED)
+        for style in (b"", b"a", b"b")
+    }
+    assert sizes == {canvas_size("jane@example.com", opts)}
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_height_is_one_per_size_and_level(noise: Noise) -> None:
+    """Whatever its length (fallback fonts with other metrics aside)."""
+    opts = options(noise=noise)
+    heights = {canvas_size(text, opts)[1] for text in CORPUS if text.isascii()}
+    assert len(heights) == 1
+
+
+def test_noisy_canvas_rule() -> None:
+    """The documented rule, spelled out for the default options."""
+    opts = options()  # 16 px, padding 4, medium
+    runs = split_runs("jane@example.com", "sans", 16)
+    ascent, descent = line_metrics(runs, "sans", 16)
+    band = PROFILES[Noise.MEDIUM].band
+    assert canvas_size("jane@example.com", opts) == (
+        math.ceil(measure(runs) * PATH_WIDTH + 16 * PATH_MARGIN) + 8,
+        ascent + descent + math.ceil(2 * band * PATH_HEIGHT * 16) + 8,
+    )
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_style_changes_the_look_not_the_size(noise: Noise) -> None:
+    opts = options(noise=noise)
+    one = png("jane@example.com", opts)
+    assert one == encode_image(render_text("jane@example.com", opts, SEED, style=b""), "png")
+    styled = {
+        encode_image(render_text("jane@example.com", opts, SEED, style=key), "png")
+        for key in (b"", b"deployment one", b"deployment two")
+    }
+    assert len(styled) == 3
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_latin_climbs_and_falls_along_the_zigzag(
+    noise: Noise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The glyphs' ink spans well over a line's height: the text runs up and down."""
+    text = "jane.doe@example-mail.com"
+    plain_opts = options(noise="none", size=32)
+    plain = ink_box(decoded(text, plain_opts), plain_opts)
+    glyphs = ink_box(glyph_layer(text, options(noise=noise, size=32), monkeypatch), plain_opts)
+    assert glyphs[3] - glyphs[1] > 1.5 * (plain[3] - plain[1])
+
+
+def test_glyphs_are_drawn_in_several_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: set[object] = set()
+    real = server.render.text._glyph_font
+
+    def spy(path: object, size: int, cluster: str) -> object:
+        drawn.add(path)
+        return real(path, size, cluster)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server.render.text, "_glyph_font", spy)
+    render_text("jane.doe@example-mail.com 0123456789", options(), SEED)
+    assert len(drawn) >= 4
+    assert drawn <= set(GLYPH_FONTS)
+
+
+def test_confusable_pairs_keep_their_spacing() -> None:
+    glyphs = [
+        server.render.text._Glyph(c, GLYPH_FONTS[0], 32, 16.0, 8.0)
+        for c in "arna"  # "rn" would read as "m" if crowded
+    ]
+    profile = PROFILES[Noise.HIGH]
+    placed, _, _ = server.render.text._along_path(
+        glyphs, profile, style_for(b""), random.Random(1), 32, 200.0
+    )
+    gaps = [math.hypot(b.x - a.x, b.y - a.y) for a, b in itertools.pairwise(placed)]
+    assert gaps[1] > gaps[0] and gaps[1] > gaps[2]
