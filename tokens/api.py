@@ -24,6 +24,8 @@ __all__ = [
     "DEFAULT_DENSITIES",
     "OPTION_NAMES",
     "OptionValues",
+    "check_base_url",
+    "check_format",
     "decode",
     "encode",
     "image_url",
@@ -57,7 +59,7 @@ def _options(values: OptionValues) -> RenderOptions:
     unknown = values.keys() - OPTION_NAMES
     if unknown:
         name = sorted(unknown)[0]
-        raise OptionError(f"unknown option {name!r}: use {', '.join(OptionValues.__annotations__)}")
+        raise OptionError(f"unknown option {name!r}: use {', '.join(OPTION_NAMES)}")
     try:
         return _validated(tuple(sorted((name, type(v), v) for name, v in values.items())))
     except TypeError:  # an unhashable value: validate it without the cache
@@ -65,8 +67,8 @@ def _options(values: OptionValues) -> RenderOptions:
 
 
 _DEFAULT = RenderOptions()
-#: The names of the render options.
-OPTION_NAMES = frozenset(OptionValues.__annotations__)
+#: The names of the render options, in the order the documentation lists them.
+OPTION_NAMES: tuple[str, ...] = tuple(OptionValues.__annotations__)
 
 
 @functools.lru_cache(maxsize=256)
@@ -112,8 +114,8 @@ def image_url(
     ``base_url`` is where the service answers: ``https://img.example.com``, a path on
     it, or a path on the site's own origin (``/glyphs``, or ``""`` for ``/t/...``).
     """
-    base = _base(base_url)
-    _check_format(format)
+    base = check_base_url(base_url)
+    check_format(format)
     if type(density) is not int or density not in DENSITIES:
         raise OptionError(f"bad density {density!r}: use 1, 2 or 3")
     token = encode(text, ttl=ttl, keyring=keyring, **options)
@@ -149,8 +151,8 @@ def img_tag(
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
-    base = _base(base_url)
-    _check_format(format)
+    base = check_base_url(base_url)
+    check_format(format)
     offered = check_densities(densities)
     if alt is None:
         alt = describe(text)
@@ -186,8 +188,10 @@ def img_tag(
     return SafeHTML(f"<img {rendered}>")
 
 
-def _base(base_url: object) -> str:
-    """``base_url`` without its trailing slashes, or :class:`OptionError`."""
+def check_base_url(base_url: object) -> str:
+    """``base_url`` without its trailing slashes, or :class:`OptionError` saying what
+    is wrong: an absolute http(s) URL, ``//host``, a path starting with ``/``, or ``""``
+    (the site's own ``/t/``), without a query or fragment."""
     if not isinstance(base_url, str):
         raise OptionError(
             "base_url must be where the service answers, as a str such as "
@@ -209,7 +213,8 @@ def _base(base_url: object) -> str:
     return base_url.rstrip("/")
 
 
-def _check_format(format: object) -> None:
+def check_format(format: object) -> None:
+    """:class:`OptionError` unless ``format`` is ``png`` or ``webp``."""
     if format not in ("png", "webp"):
         raise OptionError(f"bad format {format!r}: use png or webp")
 

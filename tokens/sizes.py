@@ -252,7 +252,7 @@ def check_densities(densities: object) -> tuple[int, ...]:
     """
     if isinstance(densities, str | bytes) or not hasattr(densities, "__iter__"):
         raise OptionError(f"bad densities {densities!r}: use a sequence such as (1, 2)")
-    given = list(densities)  # type: ignore[call-overload]
+    given = list(densities)
     if not given or any(type(d) is not int or d not in DENSITIES for d in given):
         raise OptionError(f"bad densities {densities!r}: use some of 1, 2, 3")
     values = tuple(sorted(set(given)))
