@@ -17,7 +17,7 @@ import functools
 import json
 import math
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
@@ -37,6 +37,7 @@ __all__ = [
     "TextBox",
     "check_densities",
     "fits",
+    "font_runs",
     "font_table",
     "image_size",
     "text_box",
@@ -178,35 +179,30 @@ class TextBox:
 
 
 @functools.lru_cache(maxsize=8192)
-def _place(char: str, family: str) -> tuple[FontMetrics, int]:
-    """The font that draws base character ``char`` and its advance there: the family,
-    then sans, then the fallbacks, else sans's □ (as the service picks)."""
+def _place(char: str, family: str) -> tuple[FontMetrics, str, int]:
+    """The font that draws base character ``char``, what it draws and its advance: the
+    family, then sans, then the fallbacks, else sans's □ (as the service picks)."""
     table = font_table()
     code = ord(char)
     for font in (table.families[family], table.families["sans"], *table.fallbacks):
         advance = font.advance(code)
         if advance is not None:
-            return font, advance
+            return font, char, advance
     sans = table.families["sans"]
-    return sans, sans.advance(ord(MISSING)) or 0
+    return sans, MISSING, sans.advance(ord(MISSING)) or 0
 
 
-def text_box(text: str, options: RenderOptions) -> TextBox:
-    """The box the service draws ``text`` in with ``options``; see the module docstring.
+def _glyphs(text: str, family: str) -> Iterator[tuple[FontMetrics, str, int, bool]]:
+    """(font, character drawn, advance in font units, whether it starts a cluster) for
+    each character the service draws.
 
     Each character is drawn by the first font that has it (the family, sans, the CJK
     fallback, the emoji fallback), as a □ if none has it; marks and format characters
-    join the previous character's font, or vanish if it lacks them; control characters
-    and line separators vanish. The height is the fonts' ascent and descent, not the
-    ink, so every line of a size is as tall whatever its letters.
+    join the previous character's font, or vanish if it lacks them or nothing precedes
+    them; control characters and line separators vanish.
     """
-    if options.font not in font_table().families:
-        raise OptionError(f"unknown font {options.font!r}")
-    size = options.size
-    family = font_table().families[options.font]
-    used = {family.name: family}
-    em = 0.0  # the line's advance in em
-    glyphs = clusters = 0
+    if family not in font_table().families:
+        raise OptionError(f"unknown font {family!r}")
     last: FontMetrics | None = None
     for char in text:
         category = unicodedata.category(char)
@@ -215,14 +211,43 @@ def text_box(text: str, options: RenderOptions) -> TextBox:
         if category in ATTACHED:
             advance = None if last is None else last.advance(ord(char))
             if last is not None and advance is not None:
-                em += advance / last.units_per_em
-                glyphs += 1
+                yield last, char, advance, False
             continue
-        last, advance = _place(char, options.font)
-        used[last.name] = last
-        em += advance / last.units_per_em
+        last, shown, advance = _place(char, family)
+        yield last, shown, advance, True
+
+
+def font_runs(text: str, family: str) -> list[tuple[str, str]]:
+    """``text`` split into (font file name, text drawn) runs, as the service splits it."""
+    runs: list[tuple[str, list[str]]] = []
+    for font, char, _, _ in _glyphs(text, family):
+        if runs and runs[-1][0] == font.name:
+            runs[-1][1].append(char)
+        else:
+            runs.append((font.name, [char]))
+    return [(name, "".join(chars)) for name, chars in runs]
+
+
+def text_box(text: str, options: RenderOptions) -> TextBox:
+    """The box the service draws ``text`` in with ``options``; see the module docstring.
+
+    The width is the advances of the characters drawn (see :func:`font_runs`), the
+    noise's tracking after each cluster, 1/64 px per glyph for FreeType's grid, and an
+    edge each side. The height is the fonts' ascent and descent, not the ink, so every
+    line of a size and font is as tall whatever its letters, plus an edge each side.
+    """
+    size = options.size
+    family = font_table().families.get(options.font)
+    if family is None:
+        raise OptionError(f"unknown font {options.font!r}")
+    used = {family.name: family}
+    em = 0.0  # the line's advance in em
+    glyphs = clusters = 0
+    for font, _, advance, starts in _glyphs(text, options.font):
+        used[font.name] = font
+        em += advance / font.units_per_em
         glyphs += 1
-        clusters += 1
+        clusters += starts
     room = NOISE_ROOM[options.noise]
     line = size * (em + clusters * room.tracking) + glyphs * _GRID
     edge = options.padding + math.ceil(size * room.slack)
