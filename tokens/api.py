@@ -16,13 +16,12 @@ from .colors import RGB
 from .errors import OptionError
 from .keys import KeyRing, default_keyring
 from .markup import SafeHTML
-from .options import DENSITIES, MAX_WIDTH, Noise, RenderOptions
+from .options import DENSITIES, MAX_WIDTH, OPTION_NAMES, Noise, RenderOptions
 from .sizes import check_densities, fits, text_box
 
 __all__ = [
     "DEFAULT_CLASS",
     "DEFAULT_DENSITIES",
-    "OPTION_NAMES",
     "OptionValues",
     "check_base_url",
     "check_format",
@@ -67,8 +66,6 @@ def _options(values: OptionValues) -> RenderOptions:
 
 
 _DEFAULT = RenderOptions()
-#: The names of the render options, in the order the documentation lists them.
-OPTION_NAMES: tuple[str, ...] = tuple(OptionValues.__annotations__)
 
 
 @functools.lru_cache(maxsize=256)

@@ -24,7 +24,6 @@ from typing import Any
 from .api import (
     DEFAULT_CLASS,
     DEFAULT_DENSITIES,
-    OPTION_NAMES,
     check_base_url,
     check_format,
     image_url,
@@ -32,7 +31,7 @@ from .api import (
 )
 from .errors import OptionError
 from .keys import KeyRing
-from .options import RenderOptions
+from .options import OPTION_NAMES, RenderOptions
 from .sizes import check_densities
 
 try:

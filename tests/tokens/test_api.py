@@ -82,11 +82,8 @@ def test_encode_rejects_bad_options(keyring: KeyRing) -> None:
         tokens.encode(EMAIL, keyring=keyring, size=7)
     with pytest.raises(OptionError, match="contrast"):
         tokens.encode(EMAIL, keyring=keyring, color="#eee")
-    with pytest.raises(OptionError) as info:
+    with pytest.raises(OptionError, match=r"^unknown option 'colour': .*color"):
         tokens.encode(EMAIL, keyring=keyring, colour="#222")  # type: ignore[call-arg]
-    assert str(info.value) == (
-        "unknown option 'colour': use font, size, color, background, noise, padding"
-    )
 
 
 def test_option_validation_does_not_depend_on_what_was_cached(keyring: KeyRing) -> None:

@@ -31,9 +31,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.safestring import SafeString, mark_safe
 
-from ...api import OPTION_NAMES, check_base_url, image_url, img_tag
+from ...api import check_base_url, image_url, img_tag
 from ...errors import OptionError, TokenError
 from ...keys import KeyRing, default_keyring
+from ...options import OPTION_NAMES
 
 __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "protect", "protect_url", "register"]
 
