@@ -158,3 +158,11 @@ def test_install_checks_its_settings(
     values: dict[str, object] = {"base_url": BASE, "keyring": keyring, **settings}
     with pytest.raises(OptionError, match=re.escape(message)):
         install(jinja2.Environment(autoescape=True), **values)  # type: ignore[arg-type]
+
+
+def test_img_tag_itself_is_inserted_unescaped(keyring: KeyRing) -> None:
+    """Without the filter too: img_tag's SafeHTML has __html__, which autoescape honours."""
+    environment = jinja2.Environment(autoescape=True)
+    tag = tokens.img_tag(EMAIL, BASE, keyring=keyring)
+    assert environment.from_string("{{ tag }}").render(tag=tag) == tag
+    assert environment.from_string("{{ text }}").render(text=str(tag)) != tag  # a str is escaped

@@ -158,3 +158,13 @@ def test_bad_settings_are_named(config: object, message: str) -> None:
         render("{% protect e %}", e=EMAIL)
     assert message in str(info.value)
     assert "not a key" not in str(info.value)  # a key's text never appears in an error
+
+
+def test_img_tag_itself_is_inserted_unescaped() -> None:
+    """Without the tag too: img_tag's SafeHTML has __html__, which Django honours."""
+    from django.utils.html import conditional_escape
+
+    tag = tokens.img_tag(EMAIL, BASE, keyring=KeyRing([KEY]))
+    assert engines["django"].from_string("{{ tag }}").render({"tag": tag}) == tag
+    assert engines["django"].from_string("{{ t }}").render({"t": str(tag)}) != tag
+    assert conditional_escape(tag) == tag
