@@ -67,6 +67,12 @@ AFTER_JS = """
 () => { const r = document.getElementById('after').getBoundingClientRect();
         return [r.x, r.y, r.width, r.height]; }
 """
+STYLED_JS = """
+n => { const link = document.querySelector('link[rel=stylesheet]');
+       return document.readyState !== 'loading' && link && link.sheet !== null
+              && link.sheet.cssRules.length > 0
+              && document.querySelectorAll('img.glyphveil').length === n; }
+"""
 ALL_LOADED_JS = """
 n => { const imgs = document.querySelectorAll('img.glyphveil');
        return imgs.length === n && Array.from(imgs).every(i => i.complete && i.naturalWidth > 0); }
@@ -164,6 +170,7 @@ async def test_images_arrive_at_the_promised_size_and_nothing_moves(
                 viewport={"width": 1000, "height": 720}, device_scale_factor=dpr
             )
             page = await context.new_page()
+            page.set_default_timeout(60_000)  # a busy CI machine
             problems: list[str] = []
             page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -179,9 +186,10 @@ async def test_images_arrive_at_the_promised_size_and_nothing_moves(
             for path, count in PAGES.items():
                 release.clear()
                 await page.goto(site + path, wait_until="domcontentloaded")
-                await page.wait_for_function(
-                    "n => document.querySelectorAll('img.glyphveil').length === n", arg=count
-                )
+                # The layout is final but for the images: the markup is parsed, the
+                # stylesheet applied (DOMContentLoaded does not wait for it) and fonts ready.
+                await page.wait_for_function(STYLED_JS, arg=count)
+                await page.evaluate("document.fonts.ready.then(() => true)")
                 before = await page.evaluate(IMAGES_JS)
                 after_before = await page.evaluate(AFTER_JS)
                 assert not any(image["naturalWidth"] for image in before), "images arrived early"
