@@ -24,6 +24,8 @@ _EMAIL = re.compile(r"(?:mailto:)?[^@\s]+@[^@\s]+\.[^@\s.]{2,}", re.IGNORECASE)
 _PHONE = re.compile(r"(?:tel:)?\+?[\d\s().\-/]+(?:\s*(?:ext\.?|x)\s*\d{1,6})?", re.IGNORECASE)
 _AMOUNT = re.compile(r"[-+]?\d[\d\s.,'’]*(?:\s*/\s*\w{1,10})?")
 _CURRENCY_CODE = re.compile(r"\b[A-Z]{3}\b")
+#: What str.isalnum() refuses: \w is exactly isalnum() plus the underscore.
+_NOT_ALNUM = re.compile(r"[\W_]+")
 #: A letters-and-digits run this long tells the text apart from ordinary words; a
 #: shorter one only counts as a whole word of the attribute value.
 _DISTINCT = 3
@@ -67,12 +69,16 @@ def leaks(text: str, value: str) -> bool:
 
 
 def _visible(text: str) -> str:
+    if text.isascii():  # no format characters, and NFKC leaves ASCII alone
+        return text
     return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 
 def _normal(text: str) -> str:
+    if text.isascii():
+        return text.casefold()
     return unicodedata.normalize("NFKC", _visible(text)).casefold()
 
 
 def _alnum(text: str) -> str:
-    return "".join(char for char in text if char.isalnum())
+    return _NOT_ALNUM.sub("", text)

@@ -185,15 +185,8 @@ def img_tag(
     return SafeHTML(f"<img {rendered}>")
 
 
-def check_base_url(base_url: object) -> str:
-    """``base_url`` without its trailing slashes, or :class:`OptionError` saying what
-    is wrong: an absolute http(s) URL, ``//host``, a path starting with ``/``, or ``""``
-    (the site's own ``/t/``), without a query or fragment."""
-    if not isinstance(base_url, str):
-        raise OptionError(
-            "base_url must be where the service answers, as a str such as "
-            f"'https://img.example.com' (or '' for this site's /t/), not {type(base_url).__name__}"
-        )
+@functools.lru_cache(maxsize=64)
+def _checked_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     relative = not parts.scheme and not parts.netloc
     if (
@@ -208,6 +201,18 @@ def check_base_url(base_url: object) -> str:
             "starting with /, without a query or fragment"
         )
     return base_url.rstrip("/")
+
+
+def check_base_url(base_url: object) -> str:
+    """``base_url`` without its trailing slashes, or :class:`OptionError` saying what
+    is wrong: an absolute http(s) URL, ``//host``, a path starting with ``/``, or ``""``
+    (the site's own ``/t/``), without a query or fragment."""
+    if not isinstance(base_url, str):
+        raise OptionError(
+            "base_url must be where the service answers, as a str such as "
+            f"'https://img.example.com' (or '' for this site's /t/), not {type(base_url).__name__}"
+        )
+    return _checked_base_url(base_url)  # a site has one or two: check each once
 
 
 def check_format(format: object) -> None:

@@ -178,18 +178,28 @@ class TextBox:
         return self.width * density, self.height * density
 
 
+_DROP, _ATTACH, _BASE = 0, 1, 2
+
+
 @functools.lru_cache(maxsize=8192)
-def _place(char: str, family: str) -> tuple[FontMetrics, str, int]:
-    """The font that draws base character ``char``, what it draws and its advance: the
-    family, then sans, then the fallbacks, else sans's □ (as the service picks)."""
+def _place(char: str, family: str) -> tuple[int, FontMetrics | None, str, int]:
+    """How the service draws ``char`` with ``family``: (kind, font, character drawn,
+    advance in font units). Kind is ``_DROP``, ``_ATTACH`` (font and advance then come
+    from the previous character) or ``_BASE``: drawn by the family, else sans, else the
+    fallbacks, else as sans's □."""
+    category = unicodedata.category(char)
+    if category in DROPPED:
+        return _DROP, None, char, 0
+    if category in ATTACHED:
+        return _ATTACH, None, char, 0
     table = font_table()
     code = ord(char)
     for font in (table.families[family], table.families["sans"], *table.fallbacks):
         advance = font.advance(code)
         if advance is not None:
-            return font, char, advance
+            return _BASE, font, char, advance
     sans = table.families["sans"]
-    return sans, MISSING, sans.advance(ord(MISSING)) or 0
+    return _BASE, sans, MISSING, sans.advance(ord(MISSING)) or 0
 
 
 def _glyphs(text: str, family: str) -> Iterator[tuple[FontMetrics, str, int, bool]]:
@@ -205,16 +215,15 @@ def _glyphs(text: str, family: str) -> Iterator[tuple[FontMetrics, str, int, boo
         raise OptionError(f"unknown font {family!r}")
     last: FontMetrics | None = None
     for char in text:
-        category = unicodedata.category(char)
-        if category in DROPPED:
-            continue
-        if category in ATTACHED:
-            advance = None if last is None else last.advance(ord(char))
-            if last is not None and advance is not None:
-                yield last, char, advance, False
-            continue
-        last, shown, advance = _place(char, family)
-        yield last, shown, advance, True
+        kind, font, shown, advance = _place(char, family)
+        if kind == _BASE:
+            assert font is not None
+            last = font
+            yield font, shown, advance, True
+        elif kind == _ATTACH and last is not None:
+            attached = last.advance(ord(char))
+            if attached is not None:
+                yield last, char, attached, False
 
 
 def font_runs(text: str, family: str) -> list[tuple[str, str]]:
@@ -228,6 +237,7 @@ def font_runs(text: str, family: str) -> list[tuple[str, str]]:
     return [(name, "".join(chars)) for name, chars in runs]
 
 
+@functools.lru_cache(maxsize=1024)
 def text_box(text: str, options: RenderOptions) -> TextBox:
     """The box the service draws ``text`` in with ``options``; see the module docstring.
 
@@ -235,19 +245,31 @@ def text_box(text: str, options: RenderOptions) -> TextBox:
     noise's tracking after each cluster, 1/64 px per glyph for FreeType's grid, and an
     edge each side. The height is the fonts' ascent and descent, not the ink, so every
     line of a size and font is as tall whatever its letters, plus an edge each side.
+    Cached: a site mints the same few values on every page it renders.
     """
-    size = options.size
     family = font_table().families.get(options.font)
     if family is None:
         raise OptionError(f"unknown font {options.font!r}")
     used = {family.name: family}
     em = 0.0  # the line's advance in em
     glyphs = clusters = 0
-    for font, _, advance, starts in _glyphs(text, options.font):
-        used[font.name] = font
+    last: FontMetrics | None = None
+    for char in text:  # _glyphs, inlined: this loop runs for every value a page shows
+        kind, font, _, advance = _place(char, options.font)
+        if kind == _BASE:
+            assert font is not None
+            last = used[font.name] = font
+            clusters += 1
+        elif kind == _ATTACH and last is not None:
+            attached = last.advance(ord(char))
+            if attached is None:
+                continue
+            font, advance = last, attached
+        else:
+            continue
         em += advance / font.units_per_em
         glyphs += 1
-        clusters += starts
+    size = options.size
     room = NOISE_ROOM[options.noise]
     line = size * (em + clusters * room.tracking) + glyphs * _GRID
     edge = options.padding + math.ceil(size * room.slack)
