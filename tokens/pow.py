@@ -173,6 +173,8 @@ class SpentChallenges:
     """
 
     def __init__(self, capacity: int = 100_000) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
         self.capacity = capacity
         self._tags: set[bytes] = set()
         self._order: deque[tuple[int, bytes]] = deque()  # (expires, tag), oldest first
