@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from html import escape as html_escape
+from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 
 import tokens
 from server import Config, create_app
 from server.http.reveal import SCRIPT, SCRIPT_PATH, link_for
 from server.state import REVEAL
 from tests.fetching import fetch
-from tokens.pow import issue, solve
+from tokens import reveal_button
+from tokens.pow import issue, solve, verify
 
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
@@ -265,3 +269,160 @@ async def test_script_is_served_and_cached(reveal_client: Client) -> None:
 )
 def test_link_for(text: str, href: str | None) -> None:
     assert link_for(text) == href
+
+
+# --- end to end: the page script in Chromium, under a strict CSP -------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VALUES = {  # text: (alt, label)
+    "jane.doe@example.com": ("email address", "Show email address"),
+    "+1 (555) 010-4477": ("phone number", "Show phone number"),
+    "£1,299": ("price", "Show price"),
+    "sales@example.org": ("sales email address", "Show sales email address"),
+}
+
+
+def site_page(service: str, keyring: tokens.KeyRing) -> tuple[str, dict[str, str]]:
+    """A page with revealable values, one protected value that is not, and the script."""
+    items = []
+    minted = {}
+    for text, (alt, label) in VALUES.items():
+        token = tokens.encode(text, keyring=keyring, revealable=True)
+        minted[text] = token
+        img = f'<img src="{service}/t/{token}.png" alt="{alt}">'
+        items.append(f"<li>{reveal_button(img, token, label=label)}</li>")
+    fixed = tokens.img_tag(
+        "not-revealable@example.com", service, alt="email address", keyring=keyring
+    )
+    body = "\n".join(items)
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Team</title>"
+        f"<h1>Team</h1><ul>{body}<li>{fixed}</li></ul><p id=after>Below the list</p>"
+        f'<script src="{service}/reveal.js" defer></script></html>'
+    )
+    return page, minted
+
+
+async def test_reveal_in_chromium_under_a_strict_csp(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    config: Config,
+    keyring: tokens.KeyRing,
+    tmp_path: Path,
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    from playwright.async_api import async_playwright
+
+    service_config = config.with_values(reveal=True, reveal_difficulty=10, reveal_client_rate=3)
+    service_server = await aiohttp_server(create_app(service_config))
+    service = f"http://127.0.0.1:{service_server.port}"
+    html, minted = site_page(service, keyring)
+    csp = (
+        f"default-src 'none'; img-src {service}; script-src {service}; connect-src {service};"
+        " style-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+    async def page_view(request: web.Request) -> web.Response:
+        return web.Response(
+            text=html, content_type="text/html", headers={"Content-Security-Policy": csp}
+        )
+
+    site = web.Application()
+    site.router.add_get("/", page_view)
+    site_server = await aiohttp_server(site)
+    site_url = f"http://127.0.0.1:{site_server.port}/"
+    assert site_url.rsplit(":", 1)[0] + ":" + str(service_server.port) == service  # two origins
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 800, "height": 600})
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            statuses: list[tuple[str, int]] = []
+            page.on("response", lambda r: statuses.append((r.url, r.status)))
+            sent: list[dict[str, str]] = []
+            page.on(
+                "request",
+                lambda r: (
+                    sent.append(dict(parse_qsl(r.post_data or "")))
+                    if r.url == service + "/reveal"
+                    else None
+                ),
+            )
+
+            response = await page.goto(site_url, wait_until="load")
+            assert response is not None
+            served = await response.text()
+            await page.wait_for_selector("button.glyphveil-reveal-button")
+            shown = await page.evaluate("document.documentElement.outerHTML")
+            visible = await page.evaluate("document.body.innerText")
+            for text in VALUES:
+                for where in (served, shown, visible):
+                    assert text not in where and html_escape(text) not in where, text
+            assert await page.get_by_role("button").count() == len(VALUES)
+            # The images loaded: the buttons wrap real pictures.
+            assert await page.eval_on_selector_all(
+                "img", "els => els.every(e => e.complete && e.naturalWidth > 0)"
+            )
+
+            # Keyboard: Tab to the first button, Enter; the link replaces it, focused.
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+                "Show email address"
+            )
+            await page.keyboard.press("Enter")
+            email = page.get_by_role("link", name="jane.doe@example.com")
+            await email.wait_for()
+            assert await email.get_attribute("href") == "mailto:jane.doe@example.com"
+            assert await page.evaluate("document.activeElement.textContent") == (
+                "jane.doe@example.com"
+            )
+
+            # Mouse: the phone number becomes a tel: link.
+            await page.get_by_role("button", name="Show phone number").click()
+            phone = page.get_by_role("link", name="+1 (555) 010-4477")
+            await phone.wait_for()
+            assert await phone.get_attribute("href") == "tel:+15550104477"
+
+            # Space on a price: plain text, focused so a screen reader reads it.
+            await page.get_by_role("button", name="Show price").focus()
+            await page.keyboard.press("Space")
+            price = page.locator(".glyphveil-revealed", has_text="£1,299")
+            await price.wait_for()
+            assert await price.evaluate("e => e.tagName") == "SPAN"
+            assert await page.evaluate("document.activeElement.textContent") == "£1,299"
+
+            # The fourth request in a minute from this client is answered 429.
+            await page.get_by_role("button", name="Show sales email address").click()
+            status = page.locator(".glyphveil-status", has_text="Too many requests")
+            await status.wait_for()
+            assert "try again in 20 s" in (await status.text_content() or "")
+            assert (service + "/reveal/challenge", 429) in statuses
+            assert await page.get_by_role("button", name="Show sales email address").count() == 1
+            assert "sales@example.org" not in await page.evaluate(
+                "document.documentElement.outerHTML"
+            )
+            await page.screenshot(path=str(tmp_path / "reveal.png"), full_page=True)
+        finally:
+            await browser.close()
+
+    # Each reveal carried a real proof of work for its own token and this client.
+    assert len(sent) == 3
+    for fields in sent:
+        solved = verify(
+            fields["challenge"], int(fields["nonce"]), fields["token"], "127.0.0.1", keyring
+        )
+        assert solved.difficulty == 10
+    assert {fields["token"] for fields in sent} == {minted[t] for t in list(VALUES)[:3]}
+    # The only console error is the browser's own note of the 429.
+    assert all("429" in p for p in problems), problems
