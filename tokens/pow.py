@@ -77,15 +77,22 @@ def issue(
     difficulty: int,
     ttl: int = CHALLENGE_TTL,
     now: float | None = None,
+    salt: bytes | None = None,
 ) -> str:
     """A new challenge for ``token`` asked by ``client`` (its address), signed by ``key``.
 
-    ``now`` stands in for the clock (for reproducible tests).
+    ``now`` stands in for the clock and ``salt`` for the 12 random bytes, for
+    reproducible tests and the vectors of ``docs/tokens.md``; never pass a fixed salt
+    otherwise.
     """
     if type(difficulty) is not int or not 1 <= difficulty <= MAX_DIFFICULTY:
         raise ValueError(f"difficulty must be 1 to {MAX_DIFFICULTY} bits, not {difficulty!r}")
+    if salt is None:
+        salt = secrets.token_bytes(SALT_BYTES)
+    elif len(salt) != SALT_BYTES:
+        raise ValueError(f"salt must be {SALT_BYTES} bytes")
     expires = math.ceil((time.time() if now is None else now) + ttl)
-    body = _BODY.pack(CHALLENGE_VERSION, key.key_id, difficulty, expires, secrets.token_bytes(12))
+    body = _BODY.pack(CHALLENGE_VERSION, key.key_id, difficulty, expires, salt)
     raw = body + _tag(key, body, token, client)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
