@@ -161,7 +161,7 @@
       status.setAttribute("role", "status");
       container.appendChild(status);
     }
-    status.textContent = message;
+    status.textContent = " " + message; // a space apart from the button, in any style
   }
 
   async function reveal(container, button, label) {
