@@ -413,6 +413,17 @@ async def test_reveal_in_chromium_under_a_strict_csp(
                 "document.documentElement.outerHTML"
             )
             await page.screenshot(path=str(tmp_path / "reveal.png"), full_page=True)
+
+            # Without JavaScript the images stay, and there is no dead button.
+            context = await browser.new_context(java_script_enabled=False)
+            static = await context.new_page()
+            await static.goto(site_url, wait_until="load")
+            assert await static.get_by_role("button").count() == 0
+            assert await static.get_by_role("img").count() == len(VALUES) + 1
+            assert await static.eval_on_selector_all(
+                "img", "els => els.every(e => e.complete && e.naturalWidth > 0)"
+            )
+            await context.close()
         finally:
             await browser.close()
 
