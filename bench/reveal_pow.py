@@ -120,14 +120,16 @@ class Row:
     seconds: list[float]
     hashes: list[int]
 
-    def line(self) -> str:
+    def line(self, difficulty: int) -> str:
         s = sorted(self.seconds)
         p90 = s[min(len(s) - 1, int(0.9 * len(s)))]
-        rate = sum(self.hashes) / sum(self.seconds) if self.hashes else float("nan")
-        rate_text = f"{rate / 1e3:9.0f}k" if self.hashes else "        -"
+        rate = sum(self.hashes) / sum(self.seconds)
+        # Few samples of a geometric draw are noisy; the rate gives the steadier estimate.
+        expected = 2**difficulty / rate
         return (
             f"| {self.client:<36} | {len(s):>6} | {statistics.median(s):>8.2f} "
-            f"| {statistics.mean(s):>6.2f} | {p90:>6.2f} | {rate_text} |"
+            f"| {statistics.mean(s):>6.2f} | {p90:>6.2f} | {rate / 1e3:8.0f}k "
+            f"| {expected:>9.2f} | {expected * 0.693:>11.2f} |"
         )
 
 
@@ -249,18 +251,24 @@ async def main() -> None:
     )
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load {load:.1f}")
     print()
+    print("Per value: measured median, mean and p90 seconds; then, from the hash rate, the")
+    print("expected mean 2**d / rate and median 0.69 * 2**d / rate (steadier than few samples).")
+    print()
     print(
-        "| client                               | values | median s | mean s |  p90 s |  hashes/s |"
+        "| client                               | values | median s | mean s |  p90 s "
+        "|  hashes/s | exp. mean | exp. median |"
     )
     print(
-        "|--------------------------------------|-------:|---------:|-------:|-------:|----------:|"
+        "|--------------------------------------|-------:|---------:|-------:|-------:"
+        "|----------:|----------:|------------:|"
     )
     for row in rows:
-        print(row.line())
-    browser = statistics.median(rows[0].seconds)
+        print(row.line(args.difficulty))
+    browser = sum(rows[0].hashes) / sum(rows[0].seconds)
     print()
     for row in rows[1:]:
-        print(f"{row.client}: {statistics.median(row.seconds) / browser:.2f}x the browser's median")
+        rate = sum(row.hashes) / sum(row.seconds)
+        print(f"{row.client}: {browser / rate:.1f}x the browser's time per value (by hash rate)")
 
 
 if __name__ == "__main__":
