@@ -17,6 +17,7 @@ from .errors import ExpiredToken, InvalidToken, KeyConfigError, OptionError, Tok
 from .keys import Key, KeyRing, default_keyring, generate_key
 from .markup import SafeHTML
 from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
+from .reveal import reveal_button
 from .sizes import TextBox, image_size, text_box
 
 __all__ = [
@@ -44,5 +45,6 @@ __all__ = [
     "image_url",
     "img_tag",
     "parse_color",
+    "reveal_button",
     "text_box",
 ]
