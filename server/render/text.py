@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
+from tokens.sizes import text_box
 
 from ..errors import RequestError
 from .encode import colorize
@@ -34,14 +35,7 @@ from .noise import PROFILES, SHORT_LINE, NoiseProfile, draw_dots, draw_strokes, 
 from .path import Placement, ZigzagPath
 from .style import Style, style_for
 
-__all__ = [
-    "PATH_HEIGHT",
-    "PATH_MARGIN",
-    "PATH_WIDTH",
-    "ImageTooLarge",
-    "canvas_size",
-    "render_text",
-]
+__all__ = ["ImageTooLarge", "render_text"]
 
 
 class ImageTooLarge(RequestError):
@@ -87,53 +81,58 @@ def render_text(
 ) -> Image.Image:
     """Render ``text`` as the token's options say, at ``density`` device pixels per CSS px.
 
-    The image has the size :func:`canvas_size` gives, checked against ``max_pixels``
-    and :data:`MAX_WIDTH` before any pixel is allocated. All randomness comes from
-    ``seed``, and the deployment's look from ``style`` (its secret style key, see
-    :mod:`.style`), so the output is a pure function of the arguments.
+    The image has the size :func:`tokens.sizes.text_box` gives, from the bundled fonts'
+    advances, ascent and descent and the noise level's room (not the ink box): the size
+    the page reserved for it. The drawing fits in it (centred, or shrunk where it would
+    not fit); the box never changes. It is checked against ``max_pixels`` and
+    :data:`MAX_WIDTH` before any pixel is allocated. All randomness comes from ``seed``,
+    and the deployment's look from ``style`` (its secret style key, see :mod:`.style`),
+    so the output is a pure function of the arguments.
 
     With noise, the text is set along a steep zigzag (see :mod:`.path`), each glyph
     turned to its stretch of the path, drawn in a font picked per glyph from the
-    style's fonts at one x-height, and fitted close; then strokes as thick and dark
-    as the letters cross it, with dots and texture. Text that is right to left or in
-    a script that joins or reorders its letters (see :func:`_needs_shaping`) is the
-    exception: shaping a cluster alone and placing clusters in logical order would
-    reverse Hebrew, break Arabic joins and lose Indic reordering and conjuncts, and
-    correct shaping beats per-glyph noise. Such text is laid out whole by raqm, as
-    without noise, centred on the same canvas, and the strokes, dots and texture
-    still apply.
+    style's fonts at one x-height, and fitted close; then strokes as thick and dark as
+    the letters run along it, with texture (and dots at the high level). Text that is
+    right to left or in a script that joins or reorders its letters (see
+    :func:`_needs_shaping`) is the exception: shaping a cluster alone and placing
+    clusters in logical order would reverse Hebrew, break Arabic joins and lose Indic
+    reordering and conjuncts, and correct shaping beats per-glyph noise. Such text is
+    laid out whole by raqm, as without noise, centred in the same box, and the strokes
+    and texture still apply.
     """
+    box = text_box(text, options)  # the size the page reserved: never changed here
     size = options.size * density
     pad = options.padding * density
-    runs = split_runs(text, options.font, size)
-    width, height = _canvas(runs, options, size, pad)
+    width, height = box.size(density)
     mask = _new_mask(width, height, density, max_pixels)
+    runs = split_runs(text, options.font, size)
+    shaped = _needs_shaping("".join(run.text for run in runs))  # as drawn: □ needs none
+    if options.noise is Noise.NONE or shaped:
+        baseline = round(box.baseline * density)  # whole pixels: crisp, alike at every width
+        # Without noise the room is the width less the padding; noise's negative
+        # tracking (for the zigzag) may leave less room than the line needs, while
+        # its slack adds some at the ends: a shaped line takes both.
+        inner = width - 2 * pad
+        runs = _fit(runs, size, inner)
+        start = pad + (inner - measure(runs)) // 2
+        draw_runs(ImageDraw.Draw(mask), start, baseline, runs, fill=255)
     if options.noise is Noise.NONE:
-        draw_runs(
-            ImageDraw.Draw(mask),
-            pad,
-            pad + line_metrics(runs, options.font, size)[0],
-            runs,
-            fill=255,
-        )
         background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
         return colorize(mask, background, (*options.color, 255))
     rng = random.Random(seed)
     profile = PROFILES[options.noise]
     look = style_for(style)
-    inner = (pad, pad, width - pad, height - pad)
-    if _needs_shaping("".join(run.text for run in runs)):
-        left, top, right, bottom = _draw_line_centred(mask, runs, options.font, size, inner)
-        middle = (top + bottom) / 2
+    if shaped:
+        left, middle = start, baseline - x_height(FAMILIES[options.font]) * size / 2
 
         def guide(distance: float) -> Placement:
             return Placement(left + distance, middle, 0.0)
 
-        span, stroke_size = (0.0, right - left), float(size)
+        span, stroke_size = (0.0, measure(runs)), float(size)
     else:
         glyphs = _glyphs(runs, options.font, profile, look, rng, size)
         placed, path, span = _along_path(glyphs, profile, look, rng, size, measure(runs))
-        fit, dx, dy = _draw_placed(mask, placed, inner)
+        fit, dx, dy = _draw_placed(mask, placed, (pad, pad, width - pad, height - pad))
 
         def guide(distance: float) -> Placement:
             point = path.at(distance / size)
@@ -147,52 +146,26 @@ def render_text(
     return colorize(mask, background, (*options.color, 255))
 
 
-def canvas_size(text: str, options: RenderOptions, density: int = 1) -> tuple[int, int]:
-    """The (width, height) in px of the image :func:`render_text` draws for ``text``.
-
-    A function of the text's advance widths as drawn without noise (the token's family,
-    with fallback fonts for what it lacks), the size, padding, noise level and density
-    alone, never of the seed or the style, so a page can be given each image's size
-    ahead. With ``size = options.size * density``, ``pad = options.padding * density``,
-    ``line`` the advance width of the text at ``size`` (:func:`.fonts.measure`) and
-    ``ascent``/``descent`` the line's font metrics (:func:`.fonts.line_metrics`):
-
-    - no noise: ``(ceil(line) + 2 pad, ascent + descent + 2 pad)``;
-    - with noise: ``(ceil(line * WIDTH + size * MARGIN) + 2 pad,
-      ascent + descent + ceil(2 * band * PATH_HEIGHT * size) + 2 pad)``, where ``band``
-      is the level's ``band`` (:data:`.noise.PROFILES`: 0.6 low, 1.0 medium, 1.1 high)
-      and WIDTH, MARGIN and PATH_HEIGHT are :data:`PATH_WIDTH`, :data:`PATH_MARGIN`
-      and :data:`PATH_HEIGHT`. The height is the same for every text of a size and level.
-    """
-    size = options.size * density
-    return _canvas(split_runs(text, options.font, size), options, size, options.padding * density)
-
-
-#: A zigzag at 35-45 degrees, tightly fitted, covers this share of the straight line's
-#: width; the canvas leaves room for the steepest paths' share of the slack.
-PATH_WIDTH = 0.86
-#: Room at the ends of a noisy line, in em, for glyphs turned on the path and strokes.
-PATH_MARGIN = 0.8
-#: The corners of the zigzag rarely all reach its band: the canvas gives the band this share.
-PATH_HEIGHT = 0.7
-
-
-def _canvas(runs: list[TextRun], options: RenderOptions, size: int, pad: int) -> tuple[int, int]:
-    line = measure(runs)
-    ascent, descent = line_metrics(runs, options.font, size)
-    if options.noise is Noise.NONE:
-        return math.ceil(line) + 2 * pad, ascent + descent + 2 * pad
-    band = PROFILES[options.noise].band
-    return (
-        math.ceil(line * PATH_WIDTH + size * PATH_MARGIN) + 2 * pad,
-        ascent + descent + math.ceil(2 * band * PATH_HEIGHT * size) + 2 * pad,
-    )
-
-
 def _band(profile: NoiseProfile, line: float, size: int) -> float:
     """The zigzag's half-height in em for a line ``line`` px long at ``size`` px: a
-    short line takes shorter runs, in the middle of the same canvas."""
+    short line takes shorter runs, in the middle of the same box."""
     return profile.short_band if line < SHORT_LINE * size else profile.band
+
+
+def _fit(runs: list[TextRun], size: float, room: float) -> list[TextRun]:
+    """The runs as they are if they fit in ``room`` px, else at a smaller size that fits.
+
+    The box comes from the fonts' advances; kerning usually makes a line narrower, while
+    shaping (conjuncts, joined forms) can make it wider: then the text shrinks to fit.
+    """
+    width = measure(runs)
+    for _ in range(8):  # one step nearly always fits; FreeType's rounding may need another
+        if width <= room or not runs:
+            break
+        size *= room / width * 0.999
+        runs = [TextRun(run.text, load_font(run.path, size), run.path) for run in runs]
+        width = measure(runs)
+    return runs
 
 
 def _needs_shaping(text: str) -> bool:
