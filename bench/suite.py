@@ -12,6 +12,7 @@ Benches (``--only`` names):
 - ``ceiling``: one token requested over and over (cache hits, 64 connections) against
   ``bench/ceiling_aiohttp.py``, a bare aiohttp app under 2 ``GunicornWebWorker``\\ s that
   returns the same PNG bytes from a dict.
+- ``options``: cache hits with the access log short, off or full, and with uvloop.
 - ``misses``: 10,000 distinct pre-minted tokens, each requested once while the run lasts.
 - ``memory``: RSS of each worker over 60 s of the ``misses`` load cycling over the 10,000
   tokens, with the default cache.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -53,18 +55,30 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))  # tokens_speed
 
-import tokens  # noqa: E402
 import tokens_speed  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import tokens  # noqa: E402
 from server.config import PlaceholderLimits  # noqa: E402
 from server.render.encode import encode_image  # noqa: E402
 from server.render.placeholder import PlaceholderSpec, render_placeholder  # noqa: E402
 from server.render.text import render_text  # noqa: E402
 
-BENCHES = ("baseline", "ceiling", "misses", "memory", "renders", "bytes", "big", "tokens")
+BENCHES = (
+    "baseline",
+    "ceiling",
+    "options",
+    "misses",
+    "memory",
+    "renders",
+    "bytes",
+    "big",
+    "tokens",
+)
 EMAIL = "alice.martin@example.org"  # 24 characters
 WORKERS = 2
+#: Another checkout of glyphveil to run beside this one (``--before``), or None.
+BEFORE: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -161,9 +175,7 @@ class Load:
         return self.requests / self.seconds
 
 
-def wrk(
-    url: str, script: str, args: Sequence[str] = (), *, connections: int, seconds: int
-) -> Load:
+def wrk(url: str, script: str, args: Sequence[str] = (), *, connections: int, seconds: int) -> Load:
     """Run wrk (one thread) for ``seconds`` with ``script`` plus the JSON summary."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script + _DONE)
@@ -203,7 +215,14 @@ def free_port() -> int:
 class Server:
     """A server process group on a loopback port, stopped with SIGTERM on exit."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], probe: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        probe: str,
+        cwd: Path | None = None,
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -215,7 +234,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            cwd=BENCH_DIR.parent,
+            cwd=cwd or BENCH_DIR.parent,
         )
         self._wait(probe)
 
@@ -269,11 +288,15 @@ def running(*servers: Callable[[], Server]) -> Iterator[list[Server]]:
             server.stop()
 
 
-def glyphveil(key: str, **settings: str) -> Server:
-    """``python -m server`` with 2 workers (gunicorn) and otherwise default settings."""
+def glyphveil(key: str, checkout: Path | None = None, **settings: str) -> Server:
+    """``python -m server`` with 2 workers (gunicorn) and otherwise default settings, from
+    this checkout or from ``checkout`` (another version, for before/after figures)."""
     env = {"GLYPHVEIL_KEYS": key, "GLYPHVEIL_WORKERS": str(WORKERS)}
     env |= {f"GLYPHVEIL_{name.upper()}": value for name, value in settings.items()}
-    return Server("glyphveil", [sys.executable, "-m", "server", "--port", "{port}"], env, "/healthz")
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
+    command = [sys.executable, "-m", "server", "--port", "{port}"]
+    return Server("glyphveil", command, env, "/healthz", cwd=checkout)
 
 
 def gunicorn(name: str, app: str, *options: str, env: dict[str, str] | None = None) -> Server:
@@ -294,22 +317,35 @@ def alternate(
 ) -> dict[str, list[Load]]:
     """Run wrk against each side in turn, ``plan.rounds`` times; ``args(round)`` for the script."""
     for _, server, path in sides:  # warm up (imports, fonts, first connections)
-        wrk(server.base + path, script, args(MAX_ROUNDS - 1), connections=connections,
-            seconds=plan.warmup)
+        wrk(
+            server.base + path,
+            script,
+            args(MAX_ROUNDS - 1),
+            connections=connections,
+            seconds=plan.warmup,
+        )
     loads: dict[str, list[Load]] = {name: [] for name, _, _ in sides}
     for round_ in range(plan.rounds):
         for name, server, path in sides:
-            result = wrk(server.base + path, script, args(round_), connections=connections,
-                         seconds=plan.seconds)
+            result = wrk(
+                server.base + path,
+                script,
+                args(round_),
+                connections=connections,
+                seconds=plan.seconds,
+            )
             loads[name].append(result)
-            print(f"  round {round_ + 1} {name:<22} {result.rate:>8.0f} req/s"
-                  f"  p50 {result.p50_ms:>6.2f} ms  p99 {result.p99_ms:>7.2f} ms"
-                  f"  errors {result.errors}  ({load()})", flush=True)
+            print(
+                f"  round {round_ + 1} {name:<22} {result.rate:>8.0f} req/s"
+                f"  p50 {result.p50_ms:>6.2f} ms  p99 {result.p99_ms:>7.2f} ms"
+                f"  errors {result.errors}  ({load()})",
+                flush=True,
+            )
     return loads
 
 
-def compare(title: str, loads: dict[str, list[Load]], ours: str, theirs: str) -> None:
-    """The table of a side-by-side run and the per-round ratios (ours / theirs)."""
+def compare(title: str, loads: dict[str, list[Load]], theirs: str) -> None:
+    """The table of a side-by-side run and each side's per-round ratios to ``theirs``."""
     print(f"\n{title}  ({load()})")
     print(f"{'side':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for name, runs in loads.items():
@@ -317,23 +353,40 @@ def compare(title: str, loads: dict[str, list[Load]], ours: str, theirs: str) ->
         p50 = statistics.median(r.p50_ms for r in runs)
         p99 = statistics.median(r.p99_ms for r in runs)
         print(f"{name:<24} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sum(r.errors for r in runs):>7}")
-    rates = [a.rate / b.rate for a, b in zip(loads[ours], loads[theirs], strict=True)]
-    p99s = [a.p99_ms / b.p99_ms for a, b in zip(loads[ours], loads[theirs], strict=True)]
-    print(f"ratio {ours} / {theirs}: req/s {statistics.median(rates):.2f}x"
-          f" (rounds {', '.join(f'{r:.2f}' for r in rates)}),"
-          f" p99 {statistics.median(p99s):.2f}x")
+    for ours in loads:
+        if ours == theirs:
+            continue
+        rates = [a.rate / b.rate for a, b in zip(loads[ours], loads[theirs], strict=True)]
+        p99s = [a.p99_ms / b.p99_ms for a, b in zip(loads[ours], loads[theirs], strict=True)]
+        print(
+            f"ratio {ours} / {theirs}: req/s {statistics.median(rates):.2f}x"
+            f" (rounds {', '.join(f'{r:.2f}' for r in rates)}),"
+            f" p99 {statistics.median(p99s):.2f}x"
+        )
+
+
+def ours_and_before(key: str, **settings: str) -> list[tuple[str, Callable[[], Server]]]:
+    """glyphveil with ``settings``, and the ``--before`` checkout beside it if given."""
+    sides: list[tuple[str, Callable[[], Server]]] = [
+        ("glyphveil", lambda: glyphveil(key, **settings))
+    ]
+    if BEFORE is not None:
+        sides.append(("glyphveil before", lambda: glyphveil(key, BEFORE)))
+    return sides
 
 
 def bench_baseline(plan: Plan, key: str) -> None:
-    print("\n## 1. Placeholder misses: glyphveil against Flask + Pillow (2 workers each, "
-          "16 connections, a new size every request)")
-    with running(
-        lambda: gunicorn("flask", "baseline_flask:app"),
-        lambda: glyphveil(key),
-    ) as (flask, ours):
-        sides = [("flask (2 sync)", flask, "/"), ("glyphveil", ours, "/")]
+    print(
+        "\n## 1. Placeholder misses: glyphveil against Flask + Pillow (2 workers each, "
+        "16 connections, a new size every request)"
+    )
+    starts = [("flask (2 sync)", lambda: gunicorn("flask", "baseline_flask:app"))]
+    starts += ours_and_before(key)
+    starts += [("glyphveil uvloop", lambda: glyphveil(key, event_loop="uvloop"))]
+    with running(*(start for _, start in starts)) as servers:
+        sides = [(name, server, "/") for (name, _), server in zip(starts, servers, strict=True)]
         loads = alternate(plan, sides, _SIZES, 16, lambda r: [str(r)])
-    compare("Placeholder misses", loads, "glyphveil", "flask (2 sync)")
+    compare("Placeholder misses", loads, "flask (2 sync)")
 
 
 def token_path(keyring: tokens.KeyRing, text: str = EMAIL, **options: object) -> str:
@@ -341,18 +394,41 @@ def token_path(keyring: tokens.KeyRing, text: str = EMAIL, **options: object) ->
 
 
 def bench_ceiling(plan: Plan, key: str) -> None:
-    print("\n## 2. Cache hits: glyphveil against a bare aiohttp app (2 GunicornWebWorkers each, "
-          "64 connections, one image)")
+    print(
+        "\n## 2. Cache hits: glyphveil against a bare aiohttp app (2 GunicornWebWorkers each, "
+        "64 connections, one image)"
+    )
     path = token_path(tokens.KeyRing([key]))
-    with running(lambda: glyphveil(key)) as (ours,), tempfile.TemporaryDirectory() as tmp:
+    starts = ours_and_before(key)
+    with running(*(start for _, start in starts)) as servers, tempfile.TemporaryDirectory() as tmp:
         body = Path(tmp) / "token.png"
-        body.write_bytes(ours.get(path))
-        with running(lambda: gunicorn("ceiling", "ceiling_aiohttp:create_app", "-k",
-                                      "aiohttp.GunicornWebWorker",
-                                      env={"GLYPHVEIL_CEILING_BODY": str(body)})) as (ceiling,):
-            sides = [("bare aiohttp", ceiling, path), ("glyphveil", ours, path)]
+        body.write_bytes(servers[0].get(path))
+        ceiling_env = {"GLYPHVEIL_CEILING_BODY": str(body)}
+        worker = "aiohttp.GunicornWebWorker"
+        with running(
+            lambda: gunicorn("ceiling", "ceiling_aiohttp:create_app", "-k", worker, env=ceiling_env)
+        ) as (ceiling,):
+            sides = [("bare aiohttp", ceiling, path)]
+            sides += [(n, server, path) for (n, _), server in zip(starts, servers, strict=True)]
             loads = alternate(plan, sides, "", 64)
-    compare("Cache hits", loads, "glyphveil", "bare aiohttp")
+    compare("Cache hits", loads, "bare aiohttp")
+
+
+def bench_options(plan: Plan, key: str) -> None:
+    print("\n## 2b. Cache hits by setting: access log and event loop (64 connections, one image)")
+    path = token_path(tokens.KeyRing([key]))
+    variants: dict[str, dict[str, str]] = {
+        "access log short": {},
+        "access log off": {"access_log": "off"},
+        "access log full": {"access_log": "full"},
+        "uvloop, log short": {"event_loop": "uvloop"},
+        "uvloop, log off": {"event_loop": "uvloop", "access_log": "off"},
+    }
+    starts = [functools.partial(glyphveil, key, **v) for v in variants.values()]
+    with running(*starts) as servers:
+        sides = [(name, server, path) for name, server in zip(variants, servers, strict=True)]
+        loads = alternate(plan, sides, "", 64)
+    compare("Cache hits by setting", loads, "access log short")
 
 
 def mint_paths(keyring: tokens.KeyRing, count: int) -> list[str]:
@@ -378,13 +454,16 @@ def bench_misses(plan: Plan, key: str) -> None:
         listing.flush()
         with running(lambda: glyphveil(key)) as (ours,):
             ours.get(token_path(keyring))  # fonts loaded in one worker at least
-            result = wrk(ours.base + "/", _PATHS, [listing.name], connections=32,
-                         seconds=plan.seconds * 2)
+            result = wrk(
+                ours.base + "/", _PATHS, [listing.name], connections=32, seconds=plan.seconds * 2
+            )
             counts = cache_counts(ours)
     share = counts["miss"] / max(1, sum(counts.values()))
     print(f"\n{'tokens':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'misses':>8} {'errors':>7}")
-    print(f"{'10,000 distinct':<24} {result.rate:>9.0f} {result.p50_ms:>8.2f}"
-          f" {result.p99_ms:>8.2f} {share:>8.0%} {result.errors:>7}  ({load()})")
+    print(
+        f"{'10,000 distinct':<24} {result.rate:>9.0f} {result.p50_ms:>8.2f}"
+        f" {result.p99_ms:>8.2f} {share:>8.0%} {result.errors:>7}  ({load()})"
+    )
 
 
 def rss_mb(pid: int) -> float:
@@ -396,8 +475,10 @@ def rss_mb(pid: int) -> float:
 
 def bench_memory(plan: Plan, key: str) -> None:
     seconds = plan.memory_seconds
-    print(f"\n## 4. Memory: worker RSS over {seconds} s of the token-miss load cycling over "
-          "10,000 tokens (default cache)")
+    print(
+        f"\n## 4. Memory: worker RSS over {seconds} s of the token-miss load cycling over "
+        "10,000 tokens (default cache)"
+    )
     keyring = tokens.KeyRing([key])
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
         listing.write("\n".join(mint_paths(keyring, 10_000)) + "\n")
@@ -406,7 +487,8 @@ def bench_memory(plan: Plan, key: str) -> None:
             pids = ours.workers()
             load_run = subprocess.Popen(  # wrk in the background while RSS is sampled
                 [sys.executable, __file__, "--wrk-paths", ours.base, listing.name, str(seconds)],
-                stdout=subprocess.PIPE, text=True,
+                stdout=subprocess.PIPE,
+                text=True,
             )
             samples: list[tuple[float, list[float]]] = []
             start = time.monotonic()
@@ -416,23 +498,29 @@ def bench_memory(plan: Plan, key: str) -> None:
             samples.append((time.monotonic() - start, [rss_mb(p) for p in pids]))
             counts = cache_counts(ours)
             print(load_run.stdout.read() if load_run.stdout else "", end="")
-    print(f"\n{'seconds':>8} " + " ".join(f"{'worker ' + str(i + 1) + ' MB':>12}"
-                                         for i in range(len(pids))))
+    print(
+        f"\n{'seconds':>8} "
+        + " ".join(f"{'worker ' + str(i + 1) + ' MB':>12}" for i in range(len(pids)))
+    )
     for at, values in samples:
         print(f"{at:>8.0f} " + " ".join(f"{v:>12.1f}" for v in values))
     late = [values for at, values in samples if at >= seconds / 2]
     for i in range(len(pids)):
         column = [v[i] for v in late]
-        print(f"worker {i + 1}: peak {max(v[i] for _, v in samples):.1f} MB, over the last"
-              f" half {min(column):.1f}-{max(column):.1f} MB (drift {max(column) - min(column):.1f})")
+        print(
+            f"worker {i + 1}: peak {max(v[i] for _, v in samples):.1f} MB, over the last"
+            f" half {min(column):.1f}-{max(column):.1f} MB (drift {max(column) - min(column):.1f})"
+        )
     print(f"cache look-ups: {dict(counts)}  ({load()})")
 
 
 def wrk_paths(base: str, listing: str, seconds: int) -> None:
     """The load of the memory bench, run as its own process so RSS can be sampled meanwhile."""
     result = wrk(base + "/", _PATHS, [listing], connections=32, seconds=seconds)
-    print(f"load: {result.rate:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms,"
-          f" errors {result.errors}")
+    print(
+        f"load: {result.rate:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms,"
+        f" errors {result.errors}"
+    )
 
 
 # --- in-process benches ---------------------------------------------------------------
@@ -445,8 +533,10 @@ def bench_renders(plan: Plan, key: str) -> None:
     print(f"{'noise':<8} {'density':>7} {'median µs':>10} {'p90 µs':>8}")
     for noise in tokens.Noise:
         payloads = [
-            tokens.decode(tokens.encode(f"user{i:05d}.name@example.org", keyring=keyring,
-                                        noise=noise), keyring=keyring)
+            tokens.decode(
+                tokens.encode(f"user{i:05d}.name@example.org", keyring=keyring, noise=noise),
+                keyring=keyring,
+            )
             for i in range(n)
         ]
         for density in (1, 2):
@@ -456,8 +546,11 @@ def bench_renders(plan: Plan, key: str) -> None:
                 encode_image(render_text(p.text, p.options, p.seed, density), "png")
                 times.append((time.perf_counter() - start) * 1e6)
             times.sort()
-            print(f"{noise!s:<8} {density:>6}x {statistics.median(times):>10.0f}"
-                  f" {times[int(len(times) * 0.9)]:>8.0f}  ({load()})", flush=True)
+            print(
+                f"{noise!s:<8} {density:>6}x {statistics.median(times):>10.0f}"
+                f" {times[int(len(times) * 0.9)]:>8.0f}  ({load()})",
+                flush=True,
+            )
 
 
 def rgb_png(image: Image.Image) -> int:
@@ -467,8 +560,10 @@ def rgb_png(image: Image.Image) -> int:
 
 
 def bench_bytes(plan: Plan, key: str) -> None:
-    print(f"\n## 5. PNG bytes of a 24-character email ({EMAIL!r}) against the same image as RGB"
-          " PNG with Pillow's defaults")
+    print(
+        f"\n## 5. PNG bytes of a 24-character email ({EMAIL!r}) against the same image as RGB"
+        " PNG with Pillow's defaults"
+    )
     keyring = tokens.KeyRing([key])
     print(f"{'noise':<8} {'size px':>9} {'glyphveil':>10} {'RGB PNG':>8} {'ratio':>6}")
     for noise in tokens.Noise:
@@ -503,9 +598,11 @@ def bench_tokens(plan: Plan, key: str) -> None:
     )
     fernet = tokens_speed.bench_fernet(repeat)
     tokens_speed.print_table("impl", [ours, fernet])
-    print(f"Fernet / glyphveil: encode {fernet.encode.best / ours.encode.best:.2f}x,"
-          f" decode {fernet.decode.best / ours.decode.best:.2f}x,"
-          f" token chars {fernet.token_chars / ours.token_chars:.2f}x  ({load()})")
+    print(
+        f"Fernet / glyphveil: encode {fernet.encode.best / ours.encode.best:.2f}x,"
+        f" decode {fernet.decode.best / ours.decode.best:.2f}x,"
+        f" token chars {fernet.token_chars / ours.token_chars:.2f}x  ({load()})"
+    )
 
 
 # --- profiles -------------------------------------------------------------------------
@@ -530,15 +627,32 @@ def profile(plan: Plan, key: str, workload: str) -> None:
         wrk(url, script, args, connections=conns, seconds=2)  # warm up
         raw = Path(tmp) / "profile.txt"
         spy = subprocess.Popen(
-            [py_spy, "record", "--nonblocking", "--function", "--format", "raw", "-r", "250",
-             "-d", str(seconds - 2), "-o", str(raw), "-p", str(ours.workers()[0])],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                py_spy,
+                "record",
+                "--nonblocking",
+                "--function",
+                "--format",
+                "raw",
+                "-r",
+                "250",
+                "-d",
+                str(seconds - 2),
+                "-o",
+                str(raw),
+                "-p",
+                str(ours.workers()[0]),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         result = wrk(url, script, args, connections=conns, seconds=seconds)
         spy.wait(timeout=60)
         stacks = raw.read_text().splitlines()
-    print(f"\n## Profile of one worker, {workload}: {result.rate:.0f} req/s, "
-          f"p99 {result.p99_ms:.2f} ms ({load()})")
+    print(
+        f"\n## Profile of one worker, {workload}: {result.rate:.0f} req/s, "
+        f"p99 {result.p99_ms:.2f} ms ({load()})"
+    )
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
@@ -568,8 +682,17 @@ def _short(frame: str) -> str:
 #: Files of the frames every sample shares: the interpreter, gunicorn and the event loop.
 _OUTER_FILES = tuple(
     f"({name})"
-    for name in ("<frozen runpy>", "__main__.py", "arbiter.py", "base.py", "worker.py",
-                 "base_events.py", "events.py", "threading.py", "thread.py")
+    for name in (
+        "<frozen runpy>",
+        "__main__.py",
+        "arbiter.py",
+        "base.py",
+        "worker.py",
+        "base_events.py",
+        "events.py",
+        "threading.py",
+        "thread.py",
+    )
 )
 
 
@@ -580,8 +703,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=BENCHES, help="run only these benches")
     parser.add_argument("--quick", action="store_true", help="shorter runs, one round")
-    parser.add_argument("--profile", choices=("hits", "misses", "placeholders"),
-                        help="profile one worker under this load instead of benching")
+    parser.add_argument(
+        "--profile",
+        choices=("hits", "misses", "placeholders"),
+        help="profile one worker under this load instead of benching",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="also run the glyphveil checkout in DIR beside this one",
+    )
     parser.add_argument("--wrk-paths", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.wrk_paths:
@@ -591,9 +723,13 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (Debian's package)")
     plan = QUICK if args.quick else FULL
+    global BEFORE
+    BEFORE = args.before.resolve() if args.before else None
     key = tokens.generate_key()
-    print(f"glyphveil benchmarks, {'quick' if args.quick else 'full'} run; {os.cpu_count()} CPUs,"
-          f" Python {sys.version.split()[0]}, {load()}")
+    print(
+        f"glyphveil benchmarks, {'quick' if args.quick else 'full'} run; {os.cpu_count()} CPUs,"
+        f" Python {sys.version.split()[0]}, {load()}"
+    )
     if args.profile:
         profile(plan, key, args.profile)
         return 0

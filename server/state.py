@@ -8,9 +8,11 @@ from aiohttp import web
 
 from .config import Config
 from .ops.cache import RenderCache
+from .ops.verified import VerifiedTokens
 
-__all__ = ["CACHE", "CONFIG", "POOL"]
+__all__ = ["CACHE", "CONFIG", "POOL", "VERIFIED"]
 
 CONFIG = web.AppKey("config", Config)
 CACHE = web.AppKey("cache", RenderCache)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
+VERIFIED = web.AppKey("verified", VerifiedTokens)

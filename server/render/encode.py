@@ -110,8 +110,12 @@ def _on_white(image: Image.Image) -> Image.Image:
         palette = image.getpalette("RGBA") or []
         flat = image.copy()
         flat.putpalette(
-            [round(c * a / 255 + 255 * (1 - a / 255)) for i in range(0, len(palette), 4)
-             for a in (palette[i + 3],) for c in palette[i : i + 3]],
+            [
+                round(c * a / 255 + 255 * (1 - a / 255))
+                for i in range(0, len(palette), 4)
+                for a in (palette[i + 3],)
+                for c in palette[i : i + 3]
+            ],
             "RGB",
         )
         flat.info.pop("transparency", None)

@@ -26,6 +26,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("1024", 1024),
     "max_pixels": ("500000", 500_000),
     "log_level": ("debug", "DEBUG"),
+    "access_log": ("Short", "short"),
+    "event_loop": ("uvloop", "uvloop"),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
 OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
@@ -39,6 +41,8 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("2048", 2048),
     "max_pixels": ("1000", 1000),
     "log_level": ("ERROR", "ERROR"),
+    "access_log": ("full", "full"),
+    "event_loop": ("asyncio", "asyncio"),
 }
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -166,7 +170,22 @@ BAD_VALUES = [
     ("cache_mb", "-1"),
     ("max_side", "0"),
     ("max_pixels", "lots"),
+    ("access_log", "loud"),
+    ("event_loop", "trio"),
 ]
+
+
+def test_uvloop_that_is_not_installed_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvloop" else real(name, *a)
+    )
+    with pytest.raises(
+        ConfigError, match=r"GLYPHVEIL_EVENT_LOOP='uvloop': uvloop is not installed"
+    ):
+        Config.from_env(env(GLYPHVEIL_EVENT_LOOP="uvloop"))
 
 
 @pytest.mark.parametrize(("name", "text"), BAD_VALUES)
