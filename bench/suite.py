@@ -12,7 +12,7 @@ Benches (``--only`` names):
 - ``ceiling``: one token requested over and over (cache hits, 64 connections) against
   ``bench/ceiling_aiohttp.py``, a bare aiohttp app under 2 ``GunicornWebWorker``\\ s that
   returns the same PNG bytes from a dict.
-- ``options``: cache hits with the access log short, off or full, and with uvloop.
+- ``options``: cache hits with the access log off (the default), short or full, and uvloop.
 - ``misses``: 10,000 distinct pre-minted tokens, each requested once while the run lasts.
 - ``memory``: RSS of each worker over 60 s of the ``misses`` load cycling over the 10,000
   tokens, with the default cache.
@@ -418,17 +418,16 @@ def bench_options(plan: Plan, key: str) -> None:
     print("\n## 2b. Cache hits by setting: access log and event loop (64 connections, one image)")
     path = token_path(tokens.KeyRing([key]))
     variants: dict[str, dict[str, str]] = {
-        "access log short": {},
-        "access log off": {"access_log": "off"},
+        "access log off": {},  # the default
+        "access log short": {"access_log": "short"},
         "access log full": {"access_log": "full"},
-        "uvloop, log short": {"event_loop": "uvloop"},
-        "uvloop, log off": {"event_loop": "uvloop", "access_log": "off"},
+        "uvloop, log off": {"event_loop": "uvloop"},
     }
     starts = [functools.partial(glyphveil, key, **v) for v in variants.values()]
     with running(*starts) as servers:
         sides = [(name, server, path) for name, server in zip(variants, servers, strict=True)]
         loads = alternate(plan, sides, "", 64)
-    compare("Cache hits by setting", loads, "access log short")
+    compare("Cache hits by setting", loads, "access log off")
 
 
 def mint_paths(keyring: tokens.KeyRing, count: int) -> list[str]:
@@ -615,7 +614,7 @@ def profile(plan: Plan, key: str, workload: str) -> None:
     py_spy = str(Path(sys.executable).parent / "py-spy")
     keyring = tokens.KeyRing([key])
     seconds = max(plan.seconds, 5) * 2
-    with running(lambda: glyphveil(key)) as (ours,), tempfile.TemporaryDirectory() as tmp:
+    with running(lambda: glyphveil(key, BEFORE)) as (ours,), tempfile.TemporaryDirectory() as tmp:
         if workload == "hits":
             script, args, conns, url = "", [], 64, ours.base + token_path(keyring)
         elif workload == "placeholders":
@@ -712,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         "--before",
         type=Path,
         metavar="DIR",
-        help="also run the glyphveil checkout in DIR beside this one",
+        help="also run the glyphveil checkout in DIR beside this one (--profile: instead)",
     )
     parser.add_argument("--wrk-paths", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

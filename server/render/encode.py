@@ -8,6 +8,7 @@ RGB, with no quantiser guessing.
 
 from __future__ import annotations
 
+import functools
 import io
 import zlib
 from typing import Literal
@@ -59,7 +60,9 @@ def colorize(mask: Image.Image, background: RGBA, foreground: RGBA) -> Image.Ima
     return image
 
 
+@functools.lru_cache(maxsize=1024)
 def _ramp(background: Channels, foreground: Channels) -> bytes:
+    """The palette from ``background`` to ``foreground``, computed once per pair of colours."""
     return b"".join(bytes(palette_color(background, foreground, step)) for step in range(LEVELS))
 
 

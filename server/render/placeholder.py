@@ -271,11 +271,9 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
         height_room = min(cap, box_h / len(lines)) / max(1, layout.line_height)
         return int(size * min(height_room, box_w / max(1.0, max(layout.widths))))
 
-    best = _layout(runs, family, 1)
-    if not fits(best):
-        return None
-    low, high = 1, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
-    guess = high
+    best: _Layout | None = None
+    low, high = 0, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
+    guess = high  # low: the largest size known to fit, 0 while none is
     while low < high:
         mid = guess if low < guess <= high else (low + high + 1) // 2
         layout = _layout(runs, family, mid)
