@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import io
 import json
@@ -181,8 +182,10 @@ def wrk(url: str, script: str, args: Sequence[str] = (), *, connections: int, se
         lua.write(script + _DONE)
     try:
         out = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-            + ["-s", lua.name, url, "--", *args, "1"],
+            [
+                *("wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"),
+                *("-s", lua.name, url, "--", *args, "1"),
+            ],
             capture_output=True,
             text=True,
             timeout=seconds + 60,
@@ -226,7 +229,7 @@ class Server:
         self.name = name
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         argv = [a.replace("{port}", str(self.port)) for a in command]
         self.process = subprocess.Popen(
             argv,
@@ -244,15 +247,16 @@ class Server:
             if self.process.poll() is not None:
                 break
             try:
-                with urllib.request.urlopen(self.base + probe, timeout=2) as response:
+                with urllib.request.urlopen(self.base + probe, timeout=2) as response:  # noqa: S310
                     if response.status == 200 and len(self.workers()) >= WORKERS:
                         return
             except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.2)
-        self.stop()
         self.log.seek(0)
-        raise RuntimeError(f"{self.name} did not start:\n{self.log.read().decode()[-2000:]}")
+        output = self.log.read().decode()[-2000:]
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start:\n{output}")
 
     def workers(self) -> list[int]:
         """The worker processes: children of the gunicorn arbiter."""
@@ -263,7 +267,7 @@ class Server:
             return []
 
     def get(self, path: str) -> bytes:
-        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:  # noqa: S310
             return bytes(response.read())
 
     def stop(self) -> None:
@@ -274,6 +278,7 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+        self.log.close()
 
 
 @contextlib.contextmanager
@@ -395,23 +400,29 @@ def token_path(keyring: tokens.KeyRing, text: str = EMAIL, **options: object) ->
 
 def bench_ceiling(plan: Plan, key: str) -> None:
     print(
-        "\n## 2. Cache hits: glyphveil against a bare aiohttp app (2 GunicornWebWorkers each, "
-        "64 connections, one image)"
+        "\n## 2. Cache hits: glyphveil against a bare aiohttp app (2 gunicorn workers each, "
+        "64 connections, one image), with aiohttp's asyncio worker and with its uvloop worker"
     )
     path = token_path(tokens.KeyRing([key]))
     starts = ours_and_before(key)
+    starts.append(("glyphveil uvloop", lambda: glyphveil(key, event_loop="uvloop")))
     with running(*(start for _, start in starts)) as servers, tempfile.TemporaryDirectory() as tmp:
         body = Path(tmp) / "token.png"
         body.write_bytes(servers[0].get(path))
-        ceiling_env = {"GLYPHVEIL_CEILING_BODY": str(body)}
-        worker = "aiohttp.GunicornWebWorker"
+        env = {"GLYPHVEIL_CEILING_BODY": str(body)}
+        app = "ceiling_aiohttp:create_app"
         with running(
-            lambda: gunicorn("ceiling", "ceiling_aiohttp:create_app", "-k", worker, env=ceiling_env)
-        ) as (ceiling,):
-            sides = [("bare aiohttp", ceiling, path)]
+            lambda: gunicorn("ceiling", app, "-k", "aiohttp.GunicornWebWorker", env=env),
+            lambda: gunicorn("ceiling", app, "-k", "aiohttp.GunicornUVLoopWebWorker", env=env),
+        ) as (ceiling, ceiling_uvloop):
+            sides = [("bare aiohttp", ceiling, path), ("bare aiohttp uvloop", ceiling_uvloop, path)]
             sides += [(n, server, path) for (n, _), server in zip(starts, servers, strict=True)]
             loads = alternate(plan, sides, "", 64)
-    compare("Cache hits", loads, "bare aiohttp")
+    uvloop = ("bare aiohttp uvloop", "glyphveil uvloop")
+    compare(
+        "Cache hits, asyncio", {n: v for n, v in loads.items() if n not in uvloop}, "bare aiohttp"
+    )
+    compare("Cache hits, uvloop", {n: loads[n] for n in uvloop}, "bare aiohttp uvloop")
 
 
 def bench_options(plan: Plan, key: str) -> None:
@@ -527,7 +538,10 @@ def wrk_paths(base: str, listing: str, seconds: int) -> None:
 
 def bench_renders(plan: Plan, key: str) -> None:
     n = plan.renders
-    print(f"\n## 3b. In-process token renders (draw + PNG): median µs of {n} distinct emails")
+    print(
+        f"\n## 3b. In-process token renders (draw + PNG): median CPU µs of {n} distinct emails"
+        " (CPU time of the thread, which a busy machine inflates less than wall time)"
+    )
     keyring = tokens.KeyRing([key])
     print(f"{'noise':<8} {'density':>7} {'median µs':>10} {'p90 µs':>8}")
     for noise in tokens.Noise:
@@ -541,9 +555,9 @@ def bench_renders(plan: Plan, key: str) -> None:
         for density in (1, 2):
             times = []
             for p in payloads:
-                start = time.perf_counter()
+                start = time.thread_time()
                 encode_image(render_text(p.text, p.options, p.seed, density), "png")
-                times.append((time.perf_counter() - start) * 1e6)
+                times.append((time.thread_time() - start) * 1e6)
             times.sort()
             print(
                 f"{noise!s:<8} {density:>6}x {statistics.median(times):>10.0f}"
@@ -624,32 +638,34 @@ def profile(plan: Plan, key: str, workload: str) -> None:
             listing.write_text("\n".join(mint_paths(keyring, 10_000)) + "\n")
             script, args, conns, url = _PATHS, [str(listing)], 32, ours.base + "/"
         wrk(url, script, args, connections=conns, seconds=2)  # warm up
-        raw = Path(tmp) / "profile.txt"
-        spy = subprocess.Popen(
-            [
-                py_spy,
-                "record",
-                "--nonblocking",
-                "--function",
-                "--format",
-                "raw",
-                "-r",
-                "250",
-                "-d",
-                str(seconds - 2),
-                "-o",
-                str(raw),
-                "-p",
-                str(ours.workers()[0]),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        spies = [  # every worker: wrk's connections may all land on one
+            subprocess.Popen(
+                [
+                    *(py_spy, "record", "--nonblocking", "--function", "--format", "raw"),
+                    *(
+                        "-r",
+                        "250",
+                        "-d",
+                        str(seconds - 2),
+                        "-o",
+                        f"{tmp}/{pid}.txt",
+                        "-p",
+                        str(pid),
+                    ),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for pid in ours.workers()
+        ]
         result = wrk(url, script, args, connections=conns, seconds=seconds)
-        spy.wait(timeout=60)
-        stacks = raw.read_text().splitlines()
+        for spy in spies:
+            spy.wait(timeout=60)
+        stacks = [
+            line for raw in Path(tmp).glob("[0-9]*.txt") for line in raw.read_text().splitlines()
+        ]
     print(
-        f"\n## Profile of one worker, {workload}: {result.rate:.0f} req/s, "
+        f"\n## Profile of the workers, {workload}: {result.rate:.0f} req/s, "
         f"p99 {result.p99_ms:.2f} ms ({load()})"
     )
     own: Counter[str] = Counter()
@@ -663,13 +679,18 @@ def profile(plan: Plan, key: str, workload: str) -> None:
         own[frames[-1]] += count
         for frame in set(frames):
             total[frame] += count
-    print(f"{samples} samples; top by own time:")
+    idle = own.pop(_IDLE, 0)
+    print(f"{samples} samples, {idle / samples:.0%} waiting in select; of the rest, by own time:")
+    busy = max(1, samples - idle)
     for frame, count in own.most_common(15):
-        print(f"  {count / samples:>6.1%}  {frame}")
+        print(f"  {count / busy:>6.1%}  {frame}")
     print("top by total time, below the event loop and gunicorn:")
     inner = [(f, c) for f, c in total.most_common() if not f.endswith(_OUTER_FILES)]
-    for frame, count in inner[:20]:
-        print(f"  {count / samples:>6.1%}  {frame}")
+    for frame, count in [(f, c) for f, c in inner if f != _IDLE][:20]:
+        print(f"  {count / busy:>6.1%}  {frame}")
+
+
+_IDLE = "EpollSelector.select (selectors.py)"
 
 
 def _short(frame: str) -> str:
@@ -702,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", choices=BENCHES, help="run only these benches")
     parser.add_argument("--quick", action="store_true", help="shorter runs, one round")
+    parser.add_argument("--renders", type=int, help="in-process renders per row (2000; quick 200)")
     parser.add_argument(
         "--profile",
         choices=("hits", "misses", "placeholders"),
@@ -722,6 +744,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk (Debian's package)")
     plan = QUICK if args.quick else FULL
+    if args.renders:
+        plan = dataclasses.replace(plan, renders=args.renders)
     global BEFORE
     BEFORE = args.before.resolve() if args.before else None
     key = tokens.generate_key()
