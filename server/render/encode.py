@@ -52,7 +52,11 @@ def colorize(mask: Image.Image, background: RGBA, foreground: RGBA) -> Image.Ima
     """
     if background[3] == 0:
         background = (*foreground[:3], 0)
-    image = mask.point(_QUANTIZE).convert("P")  # palette index = coverage step
+    # Palette index = coverage step. Only the box around the ink is quantized: a
+    # placeholder is mostly background, and index 0 is the background already.
+    image = Image.new("P", mask.size, 0)
+    if (box := mask.getbbox()) is not None:
+        image.paste(mask.crop(box).point(_QUANTIZE), box[:2])
     if background[3] == foreground[3] == 255:
         image.putpalette(_ramp(background[:3], foreground[:3]), "RGB")
     else:
