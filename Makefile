@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench clean
+.PHONY: run test system lint bench bench-reveal clean example
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): setup.cfg pyproject.toml
 
 run: $(STAMP)
 	$(PY) -m server
+
+# The example site (examples/site/) beside the service, both on the development key;
+# prints both URLs. Ctrl-C stops both.
+example: $(STAMP)
+	$(PY) -m examples.site
 
 # The Debian packages the suite needs (.ci/apt-packages.txt); apt runs only for missing ones.
 system:
@@ -42,6 +47,10 @@ $(BENCH_STAMP): setup.cfg pyproject.toml bench/requirements.txt
 bench: $(BENCH_STAMP)
 	@command -v wrk >/dev/null || { echo "make bench: wrk is missing: apt-get install wrk"; exit 1; }
 	$(BENCH_VENV)/bin/python bench/suite.py $(ARGS)
+
+# What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
+bench-reveal: $(STAMP)
+	$(PY) bench/reveal_pow.py
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
