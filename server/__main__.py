@@ -9,7 +9,6 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import Any
 
 from .config import SETTINGS, Config
 from .errors import ConfigError
@@ -64,35 +63,15 @@ def _run_gunicorn(config: Config) -> None:
     """N processes with aiohttp's gunicorn worker; metrics summed across them."""
     metrics_dir = tempfile.mkdtemp(prefix="glyphveil-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before prometheus_client loads
-    from gunicorn.app.base import BaseApplication
-    from prometheus_client import multiprocess
-
     from .app import create_app
-
-    class Service(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            settings: dict[str, Any] = {
-                "bind": f"{config.host}:{config.port}",
-                "workers": config.workers,
-                "worker_class": "aiohttp.GunicornWebWorker",
-                "graceful_timeout": 10,
-                "loglevel": config.log_level.lower(),
-                "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
-            }
-            if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1+
-                settings["control_socket_disable"] = True  # one service, no runtime control
-            for name, value in settings.items():
-                self.cfg.set(name, value)
-
-        def load(self) -> Any:
-            return create_app(config)
+    from .ops.gunicorn import Service
 
     print(
         f"glyphveil: serving on http://{config.host}:{config.port} with {config.workers} workers",
         file=sys.stderr,
     )
     try:
-        Service().run()
+        Service(config, create_app).run()
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)
 
