@@ -13,7 +13,7 @@ from .http.responses import security_headers
 from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
-from .state import CACHE, CONFIG
+from .state import CACHE, CONFIG, PLACEHOLDER_CACHE
 
 __all__ = ["create_app"]
 
@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app = web.Application(middlewares=[count_requests, request_errors])
     app[CONFIG] = config
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
+    app[PLACEHOLDER_CACHE] = RenderCache(config.placeholder_cache_mb * 2**20)
     app.cleanup_ctx.append(render_pool)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home_view, name="home")

@@ -81,6 +81,54 @@ SETTINGS: tuple[Setting, ...] = (
         "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 64_000_000), "image area limit, px (16000000)"
     ),
     Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
+    Setting(
+        "placeholder_cache_mb",
+        "GLYPHVEIL_PLACEHOLDER_CACHE_MB",
+        _int(0, 65536),
+        "placeholder image cache per process, MB, apart from tokens' (16)",
+    ),
+    Setting(
+        "render_queue",
+        "GLYPHVEIL_RENDER_QUEUE",
+        _int(1, 100_000),
+        "renders admitted per process, running and waiting; more get 503 (4 x threads)",
+    ),
+    Setting(
+        "render_budget_mpx",
+        "GLYPHVEIL_RENDER_BUDGET_MPX",
+        _int(1, 100_000),
+        "megapixels admitted per process at once; more get 503 (64)",
+    ),
+    Setting(
+        "render_timeout",
+        "GLYPHVEIL_RENDER_TIMEOUT",
+        _int(1, 3600),
+        "seconds a request waits for its image before a 503 (10)",
+    ),
+    Setting(
+        "header_timeout",
+        "GLYPHVEIL_HEADER_TIMEOUT",
+        _int(1, 3600),
+        "seconds to receive a request's line and headers once it starts (10)",
+    ),
+    Setting(
+        "keepalive_timeout",
+        "GLYPHVEIL_KEEPALIVE_TIMEOUT",
+        _int(1, 3600),
+        "seconds an idle connection stays open (30)",
+    ),
+    Setting(
+        "max_connections",
+        "GLYPHVEIL_MAX_CONNECTIONS",
+        _int(1, 1_000_000),
+        "open connections per process; more get 503 and are closed (1000)",
+    ),
+    Setting(
+        "grace_seconds",
+        "GLYPHVEIL_GRACE_SECONDS",
+        _int(1, 3600),
+        "on SIGTERM, seconds to finish requests under way (20)",
+    ),
 )
 
 
@@ -112,6 +160,19 @@ class Config:
     max_side: int = _DEFAULT_LIMITS.max_side
     max_pixels: int = _DEFAULT_LIMITS.max_pixels
     log_level: str = "INFO"
+    placeholder_cache_mb: int = 16
+    render_queue: int | None = None  # None: 4 x threads
+    render_budget_mpx: int = 64
+    render_timeout: int = 10
+    header_timeout: int = 10
+    keepalive_timeout: int = 30
+    max_connections: int = 1000
+    grace_seconds: int = 20
+
+    @property
+    def render_limit(self) -> int:
+        """Renders admitted per process at once, running and waiting for a thread."""
+        return self.render_queue if self.render_queue is not None else 4 * self.threads
 
     @property
     def placeholder_limits(self) -> PlaceholderLimits:

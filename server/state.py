@@ -7,10 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from .config import Config
+from .ops.admission import Admission
 from .ops.cache import RenderCache
 
-__all__ = ["CACHE", "CONFIG", "POOL"]
+__all__ = ["ADMISSION", "CACHE", "CONFIG", "PLACEHOLDER_CACHE", "POOL"]
 
 CONFIG = web.AppKey("config", Config)
-CACHE = web.AppKey("cache", RenderCache)
+CACHE = web.AppKey("cache", RenderCache)  # token images
+PLACEHOLDER_CACHE = web.AppKey("placeholder_cache", RenderCache)  # its own budget
+ADMISSION = web.AppKey("admission", Admission)
 POOL = web.AppKey("pool", ThreadPoolExecutor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from tokens import ExpiredToken, InvalidToken, Payload, decode
+from tokens.options import MAX_WIDTH
 
 from ..errors import RequestError
 from ..ops.jobs import RenderJob, render_cached
 from ..render.encode import ImageFormat
 from ..render.text import render_text
-from ..state import CACHE, CONFIG, POOL
+from ..state import ADMISSION, CACHE, CONFIG, POOL
 from .responses import FOREVER, error_response, image_response
 
 __all__ = ["TokenImage", "token_view"]
@@ -79,9 +81,22 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         draw=functools.partial(
             render_text, payload.text, payload.options, seed, wanted.density, config.max_pixels
         ),
+        pixels=_pixels(payload, wanted.density, config.max_pixels),
     )
-    image = await render_cached(app[CACHE], app[POOL], job)  # may raise ImageTooLarge
+    image = await render_cached(  # may raise ImageTooLarge or Overloaded
+        app[CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
+    )
     return image_response(request, image, max_age=_max_age(payload))
+
+
+def _pixels(payload: Payload, density: int, max_pixels: int) -> int:
+    """An upper estimate of the image's area, for admission, without drawing it: a line
+    twice the font size high, each character at most 1.5 em wide, plus the padding."""
+    options = payload.options
+    size, pad = options.size * density, options.padding * density
+    height = 2 * size + 2 * pad
+    width = min(MAX_WIDTH, math.ceil(1.5 * size * len(payload.text)) + 2 * pad)
+    return min(max_pixels, width * height)
 
 
 def _max_age(payload: Payload) -> int:

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["CACHE_EVENTS", "RENDERS_IN_FLIGHT", "RENDER_SECONDS", "REQUESTS"]
+__all__ = [
+    "CACHE_EVENTS",
+    "CONNECTIONS_REFUSED",
+    "RENDERS_IN_FLIGHT",
+    "RENDERS_SHED",
+    "RENDER_PIXELS_IN_FLIGHT",
+    "RENDER_SECONDS",
+    "REQUESTS",
+]
 
 REQUESTS = Counter(
     "glyphveil_requests", "HTTP requests answered, by route and status", ["route", "status"]
@@ -27,4 +35,24 @@ RENDERS_IN_FLIGHT = Gauge(
     "glyphveil_renders_in_flight",
     "Renders running or queued for a thread",
     multiprocess_mode="livesum",
+)
+
+RENDER_PIXELS_IN_FLIGHT = Gauge(
+    "glyphveil_render_pixels_in_flight",
+    "Output pixels of the renders admitted (running or queued), the admission budget's unit",
+    multiprocess_mode="livesum",
+)
+
+RENDERS_SHED = Counter(
+    "glyphveil_renders_shed",
+    "Renders not drawn: refused at admission (overloaded), not ready in time (deadline),"
+    " or dropped from the queue because every client waiting for them left (abandoned)",
+    ["reason"],
+)
+
+CONNECTIONS_REFUSED = Counter(
+    "glyphveil_connections_closed",
+    "Connections closed by the server's limits: over the connection cap (capacity),"
+    " request head too slow (header_timeout) or malformed (bad_request)",
+    ["reason"],
 )

@@ -26,6 +26,14 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("1024", 1024),
     "max_pixels": ("500000", 500_000),
     "log_level": ("debug", "DEBUG"),
+    "placeholder_cache_mb": ("0", 0),
+    "render_queue": ("3", 3),
+    "render_budget_mpx": ("20", 20),
+    "render_timeout": ("2", 2),
+    "header_timeout": ("4", 4),
+    "keepalive_timeout": ("9", 9),
+    "max_connections": ("50", 50),
+    "grace_seconds": ("5", 5),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
 OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
@@ -39,6 +47,14 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("2048", 2048),
     "max_pixels": ("1000", 1000),
     "log_level": ("ERROR", "ERROR"),
+    "placeholder_cache_mb": ("32", 32),
+    "render_queue": ("100", 100),
+    "render_budget_mpx": ("1", 1),
+    "render_timeout": ("60", 60),
+    "header_timeout": ("1", 1),
+    "keepalive_timeout": ("120", 120),
+    "max_connections": ("4000", 4000),
+    "grace_seconds": ("60", 60),
 }
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -52,6 +68,11 @@ def test_samples_cover_every_setting() -> None:
     assert set(SAMPLES) == set(OTHER_SAMPLES) == set(names)
     assert all(setting.env == "GLYPHVEIL_" + setting.name.upper() for setting in SETTINGS)
     assert all(setting.flag == "--" + setting.name.replace("_", "-") for setting in SETTINGS)
+
+
+def test_render_limit_defaults_to_four_per_thread() -> None:
+    assert Config.from_env(env(GLYPHVEIL_THREADS="3")).render_limit == 12
+    assert Config.from_env(env(GLYPHVEIL_RENDER_QUEUE="5")).render_limit == 5
 
 
 def test_defaults() -> None:
