@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 
 from .config import SETTINGS, Config
 from .errors import ConfigError
+
+log = logging.getLogger("glyphveil")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,31 +53,65 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_single(config: Config) -> None:
+    from .http.connections import raise_fd_limit
+
+    raise_fd_limit(config)
+    print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
+    asyncio.run(_serve(config))
+
+
+async def _serve(config: Config) -> None:
+    """Serve until SIGTERM or SIGINT; then stop accepting, give the requests under way
+    up to ``grace_seconds`` to finish, and return."""
     from aiohttp import web
 
     from .app import create_app
+    from .http.connections import ServiceRunner
 
-    print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
-    web.run_app(
-        create_app(config), host=config.host, port=config.port, print=None, shutdown_timeout=10
-    )
+    runner = ServiceRunner(create_app(config), config)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("stopping: finishing requests under way, for at most %d s", config.grace_seconds)
+    finally:
+        await runner.cleanup()
 
 
 def _run_gunicorn(config: Config) -> None:
-    """N processes with aiohttp's gunicorn worker; metrics summed across them."""
+    """N processes with aiohttp's gunicorn worker; metrics summed across them.
+
+    The metrics directory belongs to the master: a worker leaves this function too (by
+    ``SystemExit`` when it exits, through gunicorn's fork), so only the process that
+    made the directory removes it.
+    """
     metrics_dir = tempfile.mkdtemp(prefix="glyphveil-metrics-")
+    master = os.getpid()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before prometheus_client loads
     from .app import create_app
+    from .http.connections import ServiceRunner, raise_fd_limit
     from .ops.gunicorn import Service
 
+    def make_runner() -> ServiceRunner:
+        # Gunicorn stops a worker after grace_seconds: its own wait ends a little before.
+        return ServiceRunner(
+            create_app(config), config, shutdown_timeout=config.grace_seconds * 0.9
+        )
+
+    raise_fd_limit(config)  # workers inherit the limit
     print(
         f"glyphveil: serving on http://{config.host}:{config.port} with {config.workers} workers",
         file=sys.stderr,
     )
     try:
-        Service(config, create_app).run()
+        Service(config, make_runner).run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

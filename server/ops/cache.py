@@ -59,10 +59,11 @@ class RenderCache:
         """The image for ``key``: from the cache, from a render under way, or rendered now.
 
         On a miss ``render()`` runs as its own task; what it raises (such as
-        :class:`~server.errors.Overloaded`) reaches every request waiting. A waiter that goes away (its
-        client disconnected, or ``timeout`` seconds passed: :class:`TimeoutError`) does
-        not fail the others; when the last one goes, the render task is cancelled, and
-        ``render`` decides what that stops (see :func:`server.ops.jobs.render_cached`).
+        :class:`~server.errors.Overloaded`) reaches every request waiting. A waiter that
+        goes away (its client disconnected, or ``timeout`` seconds passed:
+        :class:`TimeoutError`) does not fail the others; when the last one goes, the
+        render task is cancelled, and ``render`` decides what that stops (see
+        :func:`server.ops.jobs.render_cached`).
         """
         if (image := self._items.get(key)) is not None:
             self._items.move_to_end(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -18,11 +18,14 @@ class Service(BaseApplication):  # type: ignore[misc]
     """N processes with aiohttp's gunicorn worker; metrics summed across them.
 
     ``PROMETHEUS_MULTIPROC_DIR`` must be set before :mod:`prometheus_client` is imported.
+    HUP starts new workers and stops the old ones gracefully; TERM stops every worker,
+    each finishing its requests within ``grace_seconds``; a worker that exits or is
+    killed is replaced, and its metrics are marked dead so gauges drop its share.
     """
 
-    def __init__(self, config: Config, app_factory: Callable[[Config], web.Application]) -> None:
+    def __init__(self, config: Config, make_runner: Callable[[], web.AppRunner]) -> None:
         self.config = config
-        self.app_factory = app_factory
+        self.make_runner = make_runner
         super().__init__()
 
     def load_config(self) -> None:
@@ -31,7 +34,7 @@ class Service(BaseApplication):  # type: ignore[misc]
             "bind": f"{config.host}:{config.port}",
             "workers": config.workers,
             "worker_class": "aiohttp.GunicornWebWorker",
-            "graceful_timeout": 10,
+            "graceful_timeout": config.grace_seconds,
             "loglevel": config.log_level.lower(),
             "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
         }
@@ -40,5 +43,12 @@ class Service(BaseApplication):  # type: ignore[misc]
         for name, value in settings.items():
             self.cfg.set(name, value)
 
-    def load(self) -> web.Application:
-        return self.app_factory(self.config)
+    def load(self) -> Callable[[], Awaitable[web.AppRunner]]:
+        """What each worker runs: aiohttp's worker awaits a coroutine function and serves
+        the :class:`~aiohttp.web.AppRunner` it returns (with our connection limits)."""
+        make_runner = self.make_runner
+
+        async def runner() -> web.AppRunner:
+            return make_runner()
+
+        return runner

@@ -53,6 +53,11 @@ _SIZE = re.compile(r"([0-9]+)(?:[xX]([0-9]+))?")
 _DENSITY = re.compile(r"([0-9]+)[xX]")
 _COLOR_ROLES = ("background", "foreground")
 _ECHO = 32  # most characters of user input quoted back in an error
+#: The smallest font size text is drawn at; smaller, it is left out. Nobody reads text
+#: under 3 px, and FreeType fails outright ("raster overflow") on some hinted outlines
+#: at 1 and 2 px: 27 glyphs of Symbola (U+033D, U+22B2, U+10182, ...), none at 3-40 px,
+#: nor any glyph of the other bundled fonts at 1-16 px.
+MIN_TEXT_PX = 3
 _MAX_COLOR = 32  # longer than any hex colour or CSS name
 
 #: placehold.co's font names (and common others) mapped to the nearest bundled family.
@@ -244,7 +249,8 @@ def _layout(lines: Sequence[Sequence[tuple[Path, str]]], family: str, size: int)
 
 
 def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _Layout | None:
-    """Binary-search the largest font size whose text fits; None if even 1 px does not.
+    """Binary-search the largest font size whose text fits; None if even
+    :data:`MIN_TEXT_PX` does not.
 
     The box is the image less a 10% margin on each edge; a line is at most a quarter
     of the image height (as placehold.co), so a huge image does not get huge text.
@@ -263,10 +269,10 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
             and max(layout.widths) <= box_w
         )
 
-    best = _layout(runs, family, 1)
+    best = _layout(runs, family, MIN_TEXT_PX)
     if not fits(best):
         return None
-    low, high = 1, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
+    low, high = MIN_TEXT_PX, max(MIN_TEXT_PX, min(box_h, int(cap)))  # a line >= its size
     while low < high:
         mid = (low + high + 1) // 2
         layout = _layout(runs, family, mid)
