@@ -32,5 +32,6 @@ def create_app(config: Config | None = None) -> web.Application:
     app.router.add_get("/metrics", metrics_handler(), name="metrics")
     app.router.add_get("/t/{name}", token_view, name="token")
     if config.placeholders:
-        app.router.add_get(r"/{spec:\d.*}", placeholder_view, name="placeholder")
+        # A sign too, so /-5x10 gets the same 400 as /0x10, not a 404.
+        app.router.add_get(r"/{spec:-?\d.*}", placeholder_view, name="placeholder")
     return app

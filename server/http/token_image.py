@@ -29,7 +29,6 @@ __all__ = ["TokenImage", "token_view"]
 
 log = logging.getLogger("glyphveil")
 
-_TOKEN_NAME = re.compile(r"(?P<token>[^@.]*)(?:@(?P<density>[^.]*))?\.(?P<format>[^.]*)")
 _TOKEN_FORMATS: dict[str, ImageFormat] = {"png": "png", "webp": "webp"}
 
 
@@ -43,21 +42,27 @@ class TokenImage:
 
     @classmethod
     def parse(cls, name: str, densities: frozenset[int]) -> TokenImage:
-        """Split the segment; a bad format or density is a :class:`RequestError` (400)."""
-        match = _TOKEN_NAME.fullmatch(name)
-        if match is None:
+        """Split the segment; a bad format or density is a :class:`RequestError` (400).
+
+        The format is what follows the last dot, the density what follows the first
+        ``@`` before it; the token is the rest, whatever it holds, so that anything
+        wrong with the token itself (``..%2fx``, ``a.b``) meets the one 404 of a bad token.
+        """
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
             raise RequestError("expected /t/{token}.png, /t/{token}@2x.png or .webp")
-        fmt = _TOKEN_FORMATS.get(match["format"].lower())
+        fmt = _TOKEN_FORMATS.get(ext.lower())
         if fmt is None:
-            raise RequestError(f"bad format {match['format'][:16]!r}: use png or webp")
+            raise RequestError(f"bad format {ext[:16]!r}: use png or webp")
+        token, at, density_text = stem.partition("@")
         density = 1
-        if match["density"] is not None:
+        if at:
             allowed = ", ".join(f"@{d}x" for d in sorted(densities))
-            text = match["density"].lower()
+            text = density_text.lower()
             if not re.fullmatch(r"[1-9]x", text) or int(text[0]) not in densities:
-                raise RequestError(f"bad density {match['density'][:16]!r}: use {allowed}")
+                raise RequestError(f"bad density {density_text[:16]!r}: use {allowed}")
             density = int(text[0])
-        return cls(match["token"], density, fmt)
+        return cls(token, density, fmt)
 
 
 async def token_view(request: web.Request) -> web.StreamResponse:

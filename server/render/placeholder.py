@@ -49,7 +49,7 @@ _FORMATS: Mapping[str, ImageFormat] = {
     "gif": "gif",
 }
 _FORMAT_CHOICE = ", ".join(FORMAT_NAMES[:-1]) + " or " + FORMAT_NAMES[-1]  # for messages
-_SIZE = re.compile(r"([0-9]+)(?:[xX]([0-9]+))?")
+_SIZE = re.compile(r"(-?[0-9]+)(?:[xX](-?[0-9]+))?")  # a sign only to say what is wrong
 _DENSITY = re.compile(r"([0-9]+)[xX]")
 _COLOR_ROLES = ("background", "foreground")
 _ECHO = 32  # most characters of user input quoted back in an error
@@ -123,7 +123,10 @@ def _split_format(segments: list[str]) -> ImageFormat:
 
 
 def _number(digits: str, what: str, limit: int) -> int:
-    """Convert a run of ASCII digits, rejecting absurdly long ones without building the int."""
+    """Convert a run of ASCII digits, rejecting absurdly long ones without building the int,
+    and negative ones with the same message as 0."""
+    if digits.startswith("-"):
+        raise PlaceholderError(f"{what} {_echo(digits)} px is below the 1 px minimum")
     if len(digits.lstrip("0")) > len(str(limit)):
         raise PlaceholderError(f"{what} {_echo(digits)} px is over the {limit} px limit")
     return int(digits)

@@ -151,7 +151,7 @@ ERRORS = [
     ("300@" + "2" * 50 + "x", {}, "bad density '@222"),
     ("300@@2x", {}, "bad density"),
     ("abc", {}, "bad size 'abc' in the size segment"),
-    ("-300", {}, "bad size '-300'"),
+    ("-300", {}, "width '-300' px is below the 1 px minimum"),
     ("+300", {}, "bad size"),
     ("300x200x100", {}, "bad size '300x200x100'"),
     ("300x", {}, "bad size '300x'"),
