@@ -49,6 +49,8 @@ MAX_HEADERS = 128
 #: Descriptors a process needs besides its client connections: the listening socket,
 #: log files, fonts being opened, the metrics files of several workers.
 FD_RESERVE = 64
+#: Seconds a connection over the cap stays open after its 503, reading and dropping.
+REFUSED_LINGER = 1.0
 
 
 def _canned(status: HTTPStatus, reason: str, extra: str = "") -> bytes:
@@ -100,8 +102,12 @@ class GuardedRequestHandler(RequestHandler):
             self._refused = True
             CONNECTIONS_REFUSED.labels("capacity").inc()
             assert isinstance(transport, asyncio.Transport)
+            # Answer, stop sending, and close a moment later: closing at once with the
+            # request still unread would reset the connection before the client reads
+            # the answer.
             transport.write(_OVER_CAPACITY)
-            transport.close()
+            transport.write_eof()
+            self._loop.call_later(REFUSED_LINGER, transport.close)
             return
         manager.open += 1
         super().connection_made(transport)
@@ -115,6 +121,8 @@ class GuardedRequestHandler(RequestHandler):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # the request of a connection over the cap is read and dropped
         heads = self._request_count
         super().data_received(data)
         if self._request_count > heads:  # a whole request head arrived
@@ -167,6 +175,7 @@ class GuardedRequestHandler(RequestHandler):
         response = error_response(status, reason)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"
+        response.headers["Connection"] = "close"  # the status line is HTTP/1.0 here
         response.force_close()
         return response
 

@@ -108,9 +108,7 @@ def test_overload_is_503_at_once_while_hits_and_health_answer(
 def test_pixel_budget_refuses_big_images_but_admits_small_ones(
     spawn: Callable[..., Service],
 ) -> None:
-    service = spawn(
-        "--threads", "2", "--render-budget-mpx", "20", "--render-timeout", "60"
-    )  # fmt: skip
+    service = spawn("--threads", "2", "--render-budget-mpx", "20", "--render-timeout", "60")
     with ThreadPoolExecutor(4) as pool:
         big = [pool.submit(fetch, service.url(SLOW.format(n)), 60) for n in range(4)]
         wait_for(lambda: metric(service, "glyphveil_renders_in_flight") >= 1, 30, "a big render")
@@ -124,8 +122,9 @@ def test_renders_whose_clients_left_are_dropped_before_drawing(
     spawn: Callable[..., Service],
 ) -> None:
     service = spawn(
-        "--threads", "1", "--render-queue", "20", "--render-budget-mpx", "1000", "--render-timeout", "60"
-    )  # fmt: skip
+        *("--threads", "1", "--render-queue", "20"),
+        *("--render-budget-mpx", "1000", "--render-timeout", "60"),
+    )
     with ThreadPoolExecutor(1) as pool:
         kept = pool.submit(fetch, service.url(SLOW.format(0)), 60)
         wait_for(lambda: metric(service, "glyphveil_renders_in_flight") >= 1, 30, "first render")
