@@ -49,6 +49,8 @@ MAX_HEADERS = 128
 #: Descriptors a process needs besides its client connections: the listening socket,
 #: log files, fonts being opened, the metrics files of several workers.
 FD_RESERVE = 64
+#: Seconds a connection accepted just before shutdown has to send its request.
+FRESH_GRACE = 2.0
 #: Seconds a connection over the cap stays open after its 503, reading and dropping.
 REFUSED_LINGER = 1.0
 
@@ -94,6 +96,7 @@ class GuardedRequestHandler(RequestHandler):
         self._limits = manager.limits
         self._refused = False
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._close_after_request = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         manager = self._manager
@@ -127,10 +130,21 @@ class GuardedRequestHandler(RequestHandler):
         super().data_received(data)
         if self._request_count > heads:  # a whole request head arrived
             self._stop_head_deadline()
+            if self._close_after_request:
+                self._close = True  # no more requests: close once this one is answered
         elif data and self._head_deadline is None and not self._force_close:
             self._head_deadline = self._loop.call_later(
                 self._limits.header_timeout, self._head_too_slow
             )
+
+    @property
+    def fresh(self) -> bool:
+        """Accepted, but no request received yet."""
+        return self._request_count == 0 and self.transport is not None
+
+    def close_after_first_request(self) -> None:
+        """On shutdown: answer the request this new connection is sending, then close."""
+        self._close_after_request = True
 
     def _stop_head_deadline(self) -> None:
         if self._head_deadline is not None:
@@ -190,6 +204,28 @@ class GuardedServer(web.Server):
 
     def __call__(self) -> RequestHandler:
         return GuardedRequestHandler(self, loop=self._loop, **self._kwargs)
+
+    def _fresh(self) -> list[GuardedRequestHandler]:
+        return [c for c in self._connections if isinstance(c, GuardedRequestHandler) and c.fresh]
+
+    def pre_shutdown(self) -> None:
+        """Stop: idle keep-alive connections close now, but a connection accepted an
+        instant ago has a request on its way (under gunicorn the other workers take the
+        next ones): it is answered first, then closed."""
+        fresh = self._fresh()
+        for conn in self._connections:
+            if conn in fresh:
+                conn.close_after_first_request()
+            else:
+                conn.close()
+
+    async def shutdown(self, timeout: float | None = None) -> None:
+        """Give new connections up to :data:`FRESH_GRACE` seconds to send their request,
+        then wait for the requests under way (at most ``timeout``), as aiohttp does."""
+        deadline = self._loop.time() + FRESH_GRACE
+        while self._fresh() and self._loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        await super().shutdown(timeout)
 
 
 class ServiceRunner(web.AppRunner):
