@@ -30,9 +30,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/tokens_speed.py
 
-# 20,000 hostile requests against a service it starts: status histogram, drops, RSS.
+# 20,000 hostile requests against a service it starts (status histogram, drops, RSS),
+# then overload, abandoned renders and SIGTERM with a full queue.
 bench-hostile: $(STAMP)
 	$(PY) bench/hostile.py
+	$(PY) bench/overload.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

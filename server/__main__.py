@@ -71,7 +71,9 @@ async def _serve(config: Config) -> None:
     runner = ServiceRunner(create_app(config), config)
     await runner.setup()
     try:
-        await web.TCPSite(runner, config.host, config.port).start()
+        # gunicorn's default backlog: a burst of connections waits in the kernel's
+        # queue instead of retrying its SYN a second or three later (aiohttp's is 128).
+        await web.TCPSite(runner, config.host, config.port, backlog=2048).start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -97,7 +97,7 @@ SETTINGS: tuple[Setting, ...] = (
         "render_budget_mpx",
         "GLYPHVEIL_RENDER_BUDGET_MPX",
         _int(1, 100_000),
-        "megapixels admitted per process at once; more get 503 (64)",
+        "megapixels admitted per process at once; more get 503 (32)",
     ),
     Setting(
         "render_timeout",
@@ -162,7 +162,7 @@ class Config:
     log_level: str = "INFO"
     placeholder_cache_mb: int = 16
     render_queue: int | None = None  # None: 4 x threads
-    render_budget_mpx: int = 64
+    render_budget_mpx: int = 32  # a 16 Mpx WebP takes ~170 MB while encoded
     render_timeout: int = 10
     header_timeout: int = 10
     keepalive_timeout: int = 30

@@ -4,8 +4,8 @@ Checked on a cache miss only (hits, 304s, ``/healthz`` and ``/metrics`` never wa
 render, so they are never shed). A render is admitted, or refused at once with
 :class:`~server.errors.Overloaded`, before anything is queued: a client gets its 503
 in microseconds instead of after a queue it would time out in. Memory follows pixels,
-not requests (a 4000x4000 WebP costs about 60 MB while it is drawn and encoded, a token
-image well under 1 MB), so the budget counts both.
+not requests (a 4000x4000 WebP takes about 170 MB while it is drawn and encoded, a token
+image well under 1 MB), so the budget counts pixels as well as renders.
 """
 
 from __future__ import annotations
