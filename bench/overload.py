@@ -130,8 +130,8 @@ def burst(count: int) -> None:
     print("| measure | value |\n|---|---|")
     print(f"| statuses | {dict(sorted(statuses.items()))} |")
     if refused:
-        print(f"| 503 answered in | median {statistics.median(refused) * 1000:.0f} ms,")
-        print(f"  max {refused[-1] * 1000:.0f} ms |")
+        median, most = statistics.median(refused) * 1000, refused[-1] * 1000
+        print(f"| 503 answered in | median {median:.0f} ms, max {most:.0f} ms |")
     if drawn:
         print(
             f"| 200 answered in | median {statistics.median(drawn):.1f} s, max {drawn[-1]:.1f} s |"
