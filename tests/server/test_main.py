@@ -86,7 +86,7 @@ def test_signal_stops_the_process_cleanly(
 
 def test_sigterm_lets_renders_under_way_finish(spawn: Callable[..., Service]) -> None:
     """Requests in flight when SIGTERM arrives still get their whole image."""
-    service = spawn("--threads", "1", "--render-timeout", "60")
+    service = spawn("--threads", "1", "--render-timeout", "60", "--render-budget-mpx", "64")
     paths = [f"/4000x4000/{bg}/000000.webp" for bg in ("ffffff", "eeeeee", "dddddd")]
     with ThreadPoolExecutor(len(paths)) as pool:
         pending = [pool.submit(fetch, service.url(path)) for path in paths]
