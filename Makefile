@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-hostile clean
+.PHONY: run test system lint bench bench-hostile bench-reveal clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 bench-hostile: $(STAMP)
 	$(PY) bench/hostile.py
 	$(PY) bench/overload.py
+
+# What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
+bench-reveal: $(STAMP)
+	$(PY) bench/reveal_pow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

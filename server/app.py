@@ -10,6 +10,7 @@ from .http.home import home_view
 from .http.middleware import count_requests, request_errors
 from .http.placeholders import placeholder_view
 from .http.responses import security_headers
+from .http.reveal import setup_reveal
 from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
@@ -34,4 +35,6 @@ def create_app(config: Config | None = None) -> web.Application:
     if config.placeholders:
         # A sign too, so /-5x10 gets the same 400 as /0x10, not a 404.
         app.router.add_get(r"/{spec:-?\d.*}", placeholder_view, name="placeholder")
+    if config.reveal:
+        setup_reveal(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -49,6 +50,16 @@ def _log_level(text: str) -> str:
     if value not in LOG_LEVELS:
         raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
     return value
+
+
+def _origins(text: str) -> frozenset[str] | None:
+    """``*`` (None: any page), or the exact origins allowed to call the reveal routes."""
+    if text.strip() == "*":
+        return None
+    origins = frozenset(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    if not origins or not all(re.fullmatch(r"https?://[^/\s?#,*]+", o) for o in origins):
+        raise ValueError("must be * or comma-separated origins like https://www.example.com")
+    return origins
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,31 @@ SETTINGS: tuple[Setting, ...] = (
         _int(1, 3600),
         "on SIGTERM, seconds to finish requests under way (20)",
     ),
+    Setting("reveal", "GLYPHVEIL_REVEAL", _switch, "reveal routes for revealable tokens (off)"),
+    Setting(
+        "reveal_difficulty",
+        "GLYPHVEIL_REVEAL_DIFFICULTY",
+        _int(1, 32),
+        "reveal proof of work, leading zero bits (20)",
+    ),
+    Setting(
+        "reveal_client_rate",
+        "GLYPHVEIL_REVEAL_CLIENT_RATE",
+        _int(1, 100_000),
+        "reveal challenges a minute per client address (10)",
+    ),
+    Setting(
+        "reveal_token_rate",
+        "GLYPHVEIL_REVEAL_TOKEN_RATE",
+        _int(1, 100_000),
+        "reveal challenges a minute per value (30)",
+    ),
+    Setting(
+        "reveal_origins",
+        "GLYPHVEIL_REVEAL_ORIGINS",
+        _origins,
+        "pages that may call the reveal routes: * or comma-separated origins (*)",
+    ),
 )
 
 
@@ -168,6 +204,13 @@ class Config:
     keepalive_timeout: int = 30
     max_connections: int = 1000
     grace_seconds: int = 20
+
+    reveal: bool = False
+    reveal_difficulty: int = 20
+    reveal_client_rate: int = 10
+    reveal_token_rate: int = 30
+    #: None allows any page; otherwise the origins whose pages may call the reveal routes.
+    reveal_origins: frozenset[str] | None = None
 
     @property
     def render_limit(self) -> int:

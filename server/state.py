@@ -9,11 +9,13 @@ from aiohttp import web
 from .config import Config
 from .ops.admission import Admission
 from .ops.cache import RenderCache
+from .ops.rate_limit import RevealGuards
 
-__all__ = ["ADMISSION", "CACHE", "CONFIG", "PLACEHOLDER_CACHE", "POOL"]
+__all__ = ["ADMISSION", "CACHE", "CONFIG", "PLACEHOLDER_CACHE", "POOL", "REVEAL"]
 
 CONFIG = web.AppKey("config", Config)
 CACHE = web.AppKey("cache", RenderCache)  # token images
 PLACEHOLDER_CACHE = web.AppKey("placeholder_cache", RenderCache)  # its own budget
 ADMISSION = web.AppKey("admission", Admission)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
+REVEAL = web.AppKey("reveal", RevealGuards)
