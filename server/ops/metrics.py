@@ -11,7 +11,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "CACHE_EVENTS",
-    "CONNECTIONS_REFUSED",
+    "CONNECTIONS_CLOSED",
     "RENDERS_IN_FLIGHT",
     "RENDERS_SHED",
     "RENDER_PIXELS_IN_FLIGHT",
@@ -50,7 +50,7 @@ RENDERS_SHED = Counter(
     ["reason"],
 )
 
-CONNECTIONS_REFUSED = Counter(
+CONNECTIONS_CLOSED = Counter(
     "glyphveil_connections_closed",
     "Connections closed by the server's limits: over the connection cap (capacity),"
     " request head too slow (header_timeout) or malformed (bad_request)",
