@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-ocr bench-reveal clean example
+.PHONY: run test system lint bench bench-hostile bench-ocr bench-reveal clean example
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,27 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
-	$(PY) bench/tokens_speed.py
+# Benchmarks run in their own venv (Flask, gunicorn, py-spy, uvloop), never the project's.
+BENCH_VENV ?= bench/.venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): setup.cfg pyproject.toml bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+# All benches side by side (about 6 minutes); ARGS="--quick", "--only baseline ceiling",
+# "--profile hits" and more: see bench/suite.py.
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { echo "make bench: wrk is missing: apt-get install wrk"; exit 1; }
+	$(BENCH_VENV)/bin/python bench/suite.py $(ARGS)
+
+# 20,000 hostile requests against a service it starts (status histogram, drops, RSS),
+# then overload, abandoned renders and SIGTERM with a full queue.
+bench-hostile: $(STAMP)
+	$(PY) bench/hostile.py
+	$(PY) bench/overload.py
 
 # OCR attack bench (docs/protection.md): its own venv with the OCR packages; Debian's
 # tesseract-ocr from `make system`. Run without network where unshare allows it, which
@@ -62,4 +81,4 @@ bench-reveal: $(STAMP)
 	$(PY) bench/reveal_pow.py
 
 clean:
-	rm -rf $(VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

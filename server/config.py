@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -13,7 +14,7 @@ from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
 
-__all__ = ["SETTINGS", "Config", "PlaceholderLimits"]
+__all__ = ["ACCESS_LOGS", "EVENT_LOOPS", "SETTINGS", "Config", "PlaceholderLimits"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -43,6 +44,27 @@ def _switch(text: str) -> bool:
     if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
         raise ValueError("must be on or off")
     return value in ("on", "true", "1", "yes")
+
+
+#: What ``access_log`` can be: a short or a full line per request, or none.
+ACCESS_LOGS = ("off", "short", "full")
+EVENT_LOOPS = ("asyncio", "uvloop")
+
+
+def _access_log(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ACCESS_LOGS:
+        raise ValueError(f"must be one of {', '.join(ACCESS_LOGS)}")
+    return value
+
+
+def _event_loop(text: str) -> str:
+    value = text.strip().lower()
+    if value not in EVENT_LOOPS:
+        raise ValueError(f"must be one of {', '.join(EVENT_LOOPS)}")
+    if value == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ValueError("uvloop is not installed: pip install 'glyphveil[server,uvloop]'")
+    return value
 
 
 def _log_level(text: str) -> str:
@@ -92,6 +114,61 @@ SETTINGS: tuple[Setting, ...] = (
         "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 64_000_000), "image area limit, px (16000000)"
     ),
     Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
+    Setting(
+        "access_log",
+        "GLYPHVEIL_ACCESS_LOG",
+        _access_log,
+        "a line per request: off, short or full (off)",
+    ),
+    Setting("event_loop", "GLYPHVEIL_EVENT_LOOP", _event_loop, "asyncio or uvloop (asyncio)"),
+    Setting(
+        "placeholder_cache_mb",
+        "GLYPHVEIL_PLACEHOLDER_CACHE_MB",
+        _int(0, 65536),
+        "placeholder image cache per process, MB, apart from tokens' (16)",
+    ),
+    Setting(
+        "render_queue",
+        "GLYPHVEIL_RENDER_QUEUE",
+        _int(1, 100_000),
+        "renders admitted per process, running and waiting; more get 503 (4 x threads)",
+    ),
+    Setting(
+        "render_budget_mpx",
+        "GLYPHVEIL_RENDER_BUDGET_MPX",
+        _int(1, 100_000),
+        "megapixels admitted per process at once; more get 503 (32)",
+    ),
+    Setting(
+        "render_timeout",
+        "GLYPHVEIL_RENDER_TIMEOUT",
+        _int(1, 3600),
+        "seconds a request waits for its image before a 503 (10)",
+    ),
+    Setting(
+        "header_timeout",
+        "GLYPHVEIL_HEADER_TIMEOUT",
+        _int(1, 3600),
+        "seconds to receive a request's line and headers once it starts (10)",
+    ),
+    Setting(
+        "keepalive_timeout",
+        "GLYPHVEIL_KEEPALIVE_TIMEOUT",
+        _int(1, 3600),
+        "seconds an idle connection stays open (30)",
+    ),
+    Setting(
+        "max_connections",
+        "GLYPHVEIL_MAX_CONNECTIONS",
+        _int(1, 1_000_000),
+        "open connections per process; more get 503 and are closed (1000)",
+    ),
+    Setting(
+        "grace_seconds",
+        "GLYPHVEIL_GRACE_SECONDS",
+        _int(1, 3600),
+        "on SIGTERM, seconds to finish requests under way (20)",
+    ),
     Setting("reveal", "GLYPHVEIL_REVEAL", _switch, "reveal routes for revealable tokens (off)"),
     Setting(
         "reveal_difficulty",
@@ -148,12 +225,28 @@ class Config:
     max_side: int = _DEFAULT_LIMITS.max_side
     max_pixels: int = _DEFAULT_LIMITS.max_pixels
     log_level: str = "INFO"
+    access_log: str = "off"
+    event_loop: str = "asyncio"
+    placeholder_cache_mb: int = 16
+    render_queue: int | None = None  # None: 4 x threads
+    render_budget_mpx: int = 32  # a 16 Mpx WebP takes ~170 MB while encoded
+    render_timeout: int = 10
+    header_timeout: int = 10
+    keepalive_timeout: int = 30
+    max_connections: int = 1000
+    grace_seconds: int = 20
+
     reveal: bool = False
     reveal_difficulty: int = 20
     reveal_client_rate: int = 10
     reveal_token_rate: int = 30
     #: None allows any page; otherwise the origins whose pages may call the reveal routes.
     reveal_origins: frozenset[str] | None = None
+
+    @property
+    def render_limit(self) -> int:
+        """Renders admitted per process at once, running and waiting for a thread."""
+        return self.render_queue if self.render_queue is not None else 4 * self.threads
 
     @property
     def placeholder_limits(self) -> PlaceholderLimits:

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["CACHE_EVENTS", "RENDERS_IN_FLIGHT", "RENDER_SECONDS", "REQUESTS"]
+__all__ = [
+    "CACHE_EVENTS",
+    "CONNECTIONS_CLOSED",
+    "RENDERS_IN_FLIGHT",
+    "RENDERS_SHED",
+    "RENDER_PIXELS_IN_FLIGHT",
+    "RENDER_SECONDS",
+    "REQUESTS",
+    "count_cache_event",
+    "count_request",
+]
 
 REQUESTS = Counter(
     "glyphveil_requests", "HTTP requests answered, by route and status", ["route", "status"]
@@ -28,3 +38,45 @@ RENDERS_IN_FLIGHT = Gauge(
     "Renders running or queued for a thread",
     multiprocess_mode="livesum",
 )
+
+RENDER_PIXELS_IN_FLIGHT = Gauge(
+    "glyphveil_render_pixels_in_flight",
+    "Output pixels of the renders admitted (running or queued), the admission budget's unit",
+    multiprocess_mode="livesum",
+)
+
+RENDERS_SHED = Counter(
+    "glyphveil_renders_shed",
+    "Renders not drawn: refused at admission (overloaded), not ready in time (deadline),"
+    " or dropped from the queue because every client waiting for them left (abandoned)",
+    ["reason"],
+)
+
+CONNECTIONS_CLOSED = Counter(
+    "glyphveil_connections_closed",
+    "Connections closed by the server's limits: over the connection cap (capacity),"
+    " request head too slow (header_timeout) or malformed (bad_request)",
+    ["reason"],
+)
+
+
+#: Label children by label values, looked up once: ``labels()`` validates and locks on
+#: every call, which costs more than the increment. Routes and statuses are few.
+_CHILDREN: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+
+
+def _child(metric: Counter, *values: str) -> Counter:
+    child = _CHILDREN.get((metric, values))
+    if child is None:
+        child = _CHILDREN[(metric, values)] = metric.labels(*values)
+    return child
+
+
+def count_request(route: str, status: int) -> None:
+    """Count one answer of ``route`` (a route name, never a path) with ``status``."""
+    _child(REQUESTS, route, str(status)).inc()
+
+
+def count_cache_event(result: str) -> None:
+    """Count one image cache look-up: ``hit``, ``miss`` or ``coalesced``."""
+    _child(CACHE_EVENTS, result).inc()

@@ -26,6 +26,16 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("1024", 1024),
     "max_pixels": ("500000", 500_000),
     "log_level": ("debug", "DEBUG"),
+    "access_log": ("Short", "short"),
+    "event_loop": ("uvloop", "uvloop"),
+    "placeholder_cache_mb": ("0", 0),
+    "render_queue": ("3", 3),
+    "render_budget_mpx": ("20", 20),
+    "render_timeout": ("2", 2),
+    "header_timeout": ("4", 4),
+    "keepalive_timeout": ("9", 9),
+    "max_connections": ("50", 50),
+    "grace_seconds": ("5", 5),
     "reveal": ("on", True),
     "reveal_difficulty": ("12", 12),
     "reveal_client_rate": ("3", 3),
@@ -47,6 +57,16 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("2048", 2048),
     "max_pixels": ("1000", 1000),
     "log_level": ("ERROR", "ERROR"),
+    "access_log": ("full", "full"),
+    "event_loop": ("asyncio", "asyncio"),
+    "placeholder_cache_mb": ("32", 32),
+    "render_queue": ("100", 100),
+    "render_budget_mpx": ("1", 1),
+    "render_timeout": ("60", 60),
+    "header_timeout": ("1", 1),
+    "keepalive_timeout": ("120", 120),
+    "max_connections": ("4000", 4000),
+    "grace_seconds": ("60", 60),
     "reveal": ("off", False),
     "reveal_difficulty": ("32", 32),
     "reveal_client_rate": ("1", 1),
@@ -65,6 +85,11 @@ def test_samples_cover_every_setting() -> None:
     assert set(SAMPLES) == set(OTHER_SAMPLES) == set(names)
     assert all(setting.env == "GLYPHVEIL_" + setting.name.upper() for setting in SETTINGS)
     assert all(setting.flag == "--" + setting.name.replace("_", "-") for setting in SETTINGS)
+
+
+def test_render_limit_defaults_to_four_per_thread() -> None:
+    assert Config.from_env(env(GLYPHVEIL_THREADS="3")).render_limit == 12
+    assert Config.from_env(env(GLYPHVEIL_RENDER_QUEUE="5")).render_limit == 5
 
 
 def test_defaults() -> None:
@@ -182,6 +207,8 @@ BAD_VALUES = [
     ("cache_mb", "-1"),
     ("max_side", "0"),
     ("max_pixels", "lots"),
+    ("access_log", "loud"),
+    ("event_loop", "trio"),
     ("reveal", "sometimes"),
     ("reveal_difficulty", "0"),
     ("reveal_difficulty", "33"),
@@ -191,6 +218,19 @@ BAD_VALUES = [
     ("reveal_origins", "https://example.com/path"),
     ("reveal_origins", "https://*.example.com"),
 ]
+
+
+def test_uvloop_that_is_not_installed_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvloop" else real(name, *a)
+    )
+    with pytest.raises(
+        ConfigError, match=r"GLYPHVEIL_EVENT_LOOP='uvloop': uvloop is not installed"
+    ):
+        Config.from_env(env(GLYPHVEIL_EVENT_LOOP="uvloop"))
 
 
 @pytest.mark.parametrize(("name", "text"), BAD_VALUES)
