@@ -50,11 +50,11 @@ async def test_healthz_answers_while_renders_are_queued(
     started, release = threading.Event(), threading.Event()
     real_render = server.http.token_image.render_text
 
-    def blocked_render(*args):
+    def blocked_render(*args, **kwargs):
         started.set()
         if not release.wait(timeout=120):
             raise RuntimeError("the test never released the render")
-        return real_render(*args)
+        return real_render(*args, **kwargs)
 
     monkeypatch.setattr(server.http.token_image, "render_text", blocked_render)
     client = await aiohttp_client(create_app(config.with_values(threads=1, render_queue=8)))
