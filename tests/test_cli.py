@@ -148,7 +148,7 @@ def test_decode_expired_exits_1(tmp_path: Path, key: str) -> None:
         (["--background", "#ffffff80"], "bad background '#ffffff80': must be opaque"),
         (["--noise", "loud"], "argument --noise: invalid choice: 'loud'"),
         (["--ttl", "0"], "bad ttl 0.0: use a positive number of seconds"),
-        (["--ttl", "inf"], "bad ttl inf: use a positive number of seconds"),
+        (["--ttl", "inf"], "bad ttl inf: use a finite number of seconds"),
         (["--url", "https://x", "--size", "7"], "bad size 7"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import html
 import re
@@ -13,7 +14,7 @@ from .codec import seal, unseal
 from .colors import RGB
 from .errors import OptionError
 from .keys import KeyRing, default_keyring
-from .options import DENSITIES, Noise, RenderOptions, max_chars
+from .options import DENSITIES, OPTION_NAMES, Noise, RenderOptions, max_chars
 
 __all__ = ["OptionValues", "decode", "encode", "image_url", "img_tag"]
 
@@ -28,7 +29,7 @@ class OptionValues(TypedDict, total=False):
     size: int
     color: str | RGB
     background: str | RGB | None
-    noise: str | int | Noise
+    noise: str | Noise
     padding: int
 
 
@@ -36,6 +37,9 @@ def _options(values: OptionValues) -> RenderOptions:
     """Validate options once per distinct set; templates repeat the same few."""
     if not values:
         return _DEFAULT
+    unknown = [name for name in values if name not in OPTION_NAMES]
+    if unknown:
+        raise OptionError(_unknown_option(unknown[0]))
     try:
         return _validated(tuple(sorted((name, type(v), v) for name, v in values.items())))
     except TypeError:  # an unhashable value: validate it without the cache
@@ -51,19 +55,41 @@ def _validated(items: tuple[tuple[str, type, object], ...]) -> RenderOptions:
     return RenderOptions.build(**{name: value for name, _, value in items})  # type: ignore[arg-type]
 
 
+def _unknown_option(name: str) -> str:
+    close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown option {name!r}: {hint}options are {', '.join(OPTION_NAMES)}"
+
+
+def _keyring(keyring: object) -> KeyRing:
+    if keyring is None:
+        return default_keyring()
+    if isinstance(keyring, KeyRing):
+        return keyring
+    kind = type(keyring).__name__
+    raise OptionError(
+        f"keyring must be a tokens.KeyRing, not {kind}: pass keyring=KeyRing([key]), "
+        "or set GLYPHVEIL_KEYS and leave keyring out"
+    )
+
+
 def encode(
     text: str,
     *,
     ttl: float | timedelta | None = None,
+    now: float | None = None,
     keyring: KeyRing | None = None,
     **options: Unpack[OptionValues],
 ) -> str:
     """Encrypt and sign ``text`` with its render options into a compact URL-safe token.
 
-    ``ttl`` (seconds) makes the token expire; ``keyring`` defaults to the keys in the
-    environment (``GLYPHVEIL_KEYS``, ``GLYPHVEIL_KEYS_FILE`` or the development key).
+    ``ttl`` (seconds, positive) makes the token expire at ``ceil(now + ttl)``, ``now``
+    standing in for the clock (for reproducible tokens); ``keyring`` defaults to the keys
+    in the environment (``GLYPHVEIL_KEYS``, ``GLYPHVEIL_KEYS_FILE`` or the development key).
+    Bad text or options raise :class:`OptionError` naming them.
     """
-    return seal(text, keyring or default_keyring(), _options(options), ttl=ttl)
+    ring = _keyring(keyring)
+    return seal(text, ring, _options(options), ttl=ttl, now=now)
 
 
 #: Verify and decrypt a token: ``decode(token, *, keyring=None, now=None) -> Payload``;
