@@ -180,7 +180,7 @@ def seal(
     fields, most_chars = _pack_options(options)
     if len(text) > most_chars:
         raise OptionError(
-            f"{len(text)} characters at size {options.size} could be wider than the "
+            f"text of {len(text)} characters at size {options.size} could be wider than the "
             f"{MAX_WIDTH} px the service draws: use a smaller size or a shorter text"
         )
     if ttl is not None:

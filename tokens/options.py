@@ -174,9 +174,19 @@ def _opaque(value: str | RGB, name: str) -> RGB:
         return value
     if not isinstance(value, str):
         raise OptionError(f"bad {name} {value!r}: use a colour string such as '#222'")
-    r, g, b, a = parse_color(value)
+    try:
+        r, g, b, a = parse_color(value)
+    except OptionError:
+        also = ", or transparent" if name == "background" else ""
+        raise OptionError(
+            f"bad {name} {value[:32]!r}: use hex of 3, 4, 6 or 8 digits or a CSS name{also}"
+        ) from None
+    if keyword(value) == "transparent":
+        raise OptionError(f"bad {name} {value!r}: only the background can be transparent")
     if a != 255:
-        raise OptionError(f"bad {name} {value!r}: must be opaque")
+        raise OptionError(
+            f"bad {name} {value!r}: must be opaque (only the background can be transparent, spelled transparent)"
+        )
     return (r, g, b)
 
 
