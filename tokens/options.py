@@ -184,9 +184,7 @@ def _opaque(value: str | RGB, name: str) -> RGB:
     if keyword(value) == "transparent":
         raise OptionError(f"bad {name} {value!r}: only the background can be transparent")
     if a != 255:
-        raise OptionError(
-            f"bad {name} {value!r}: must be opaque (only the background can be transparent, spelled transparent)"
-        )
+        raise OptionError(f"bad {name} {value!r}: must be opaque")
     return (r, g, b)
 
 

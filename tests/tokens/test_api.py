@@ -123,7 +123,7 @@ def test_keyring_must_be_a_keyring() -> None:
     ],
 )
 def test_text_that_would_not_draw_as_minted_is_refused(keyring: KeyRing, text: str) -> None:
-    with pytest.raises(OptionError, match="^text holds U\\+"):
+    with pytest.raises(OptionError, match=r"^text holds U\+"):
         tokens.encode(text, keyring=keyring)
 
 

@@ -28,8 +28,8 @@ from tokens import (
     generate_key,
 )
 from tokens.codec import BUCKETS, MAX_TOKEN_CHARS, VERSION, seal, unseal
-from tokens.text import first_refused
 from tokens.options import MIN_CONTRAST, PADDING_RANGE, SIZE_RANGE
+from tokens.text import first_refused
 
 ALPHABET = string.ascii_letters + string.digits + "-_"
 EMAIL = "alice.martin@example.org"  # 24 characters

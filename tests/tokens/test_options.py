@@ -80,7 +80,10 @@ def test_bad_padding(padding: object) -> None:
     [
         ({"color": "#nothex"}, "bad color '#nothex'"),
         ({"background": "blurple"}, "bad background 'blurple'"),
-        ({"color": "transparent"}, "bad color 'transparent': only the background can be transparent"),
+        (
+            {"color": "transparent"},
+            "bad color 'transparent': only the background can be transparent",
+        ),
         ({"color": "#22222280"}, "bad color '#22222280': must be opaque"),
         ({"background": "#ffffff80"}, "bad background '#ffffff80': must be opaque"),
         ({"background": "#fff8"}, "bad background '#fff8': must be opaque"),
