@@ -69,16 +69,8 @@ def test_the_php_suite_passes() -> None:
 def test_the_colour_names_are_the_same_in_every_helper() -> None:
     script = "import('./src/css-colors.js').then(m => console.log(JSON.stringify(m.CSS_COLORS)))"
     in_js = json.loads(run([_tool("node"), "-e", script], JS).stdout)
-    in_php = json.loads(
-        run(
-            [
-                _tool("php"),
-                "-r",
-                "require 'autoload.php'; echo json_encode(Glyphveil\\CssColors::NAMES);",
-            ],
-            PHP,
-        ).stdout
-    )
+    php_script = "require 'autoload.php'; echo json_encode(Glyphveil\\CssColors::NAMES);"
+    in_php = json.loads(run([_tool("php"), "-r", php_script], PHP).stdout)
     assert in_js == in_php == CSS_COLORS
 
 
