@@ -1,18 +1,18 @@
 """Bundled fonts and per-character font fallback for every glyphveil renderer.
 
-All text is drawn with the fonts in ``fonts/`` at the repository root, never with
-system fonts, so an image looks the same on every host. Text is split into runs
+All text is drawn with the fonts in ``fonts/`` at the repository root (installed as
+the package ``glyphveil_fonts``), never with system fonts, so an image looks the same on every host. Text is split into runs
 that each use one font: the requested family where it has the glyph, otherwise a
 CJK or emoji fallback, otherwise a visible □ box.
 """
 
 from __future__ import annotations
 
-import sys
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 
@@ -39,9 +39,13 @@ __all__ = [
 
 
 def _fonts_dir() -> Path:
-    """``fonts/`` beside the package in a checkout, else where the wheel installed them."""
-    checkout = Path(__file__).resolve().parents[2] / "fonts"
-    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "glyphveil" / "fonts"
+    """The bundled fonts: the package data of ``glyphveil_fonts`` (``fonts/`` of the
+    repository, installed under that name), wherever it was installed (a venv, ``pip
+    install --target``, an editable install), else ``fonts/`` of a checkout on the path."""
+    try:
+        return Path(str(resources.files("glyphveil_fonts")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "fonts"
 
 
 FONTS_DIR: Path = _fonts_dir()
