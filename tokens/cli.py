@@ -120,4 +120,3 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "glyphveil") -> int:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 1
     return 0
-

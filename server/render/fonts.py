@@ -1,7 +1,7 @@
 """Bundled fonts and per-character font fallback for every glyphveil renderer.
 
-All text is drawn with the fonts in ``fonts/`` at the repository root (installed as
-the package ``glyphveil_fonts``), never with system fonts, so an image looks the same on every host. Text is split into runs
+All text is drawn with the fonts in ``fonts/`` at the repository root, never with
+system fonts, so an image looks the same on every host. Text is split into runs
 that each use one font: the requested family where it has the glyph, otherwise a
 CJK or emoji fallback, otherwise a visible □ box.
 """
