@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench clean dist
+.PHONY: run test system lint bench bench-reveal clean dist
 
 $(STAMP): setup.cfg setup.py pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ dist: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/tokens_speed.py
+
+# What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
+bench-reveal: $(STAMP)
+	$(PY) bench/reveal_pow.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist

@@ -8,9 +8,11 @@ from aiohttp import web
 
 from .config import Config
 from .ops.cache import RenderCache
+from .ops.rate_limit import RevealGuards
 
-__all__ = ["CACHE", "CONFIG", "POOL"]
+__all__ = ["CACHE", "CONFIG", "POOL", "REVEAL"]
 
 CONFIG = web.AppKey("config", Config)
 CACHE = web.AppKey("cache", RenderCache)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
+REVEAL = web.AppKey("reveal", RevealGuards)

@@ -79,6 +79,7 @@ def encode(
     ttl: float | timedelta | None = None,
     now: float | None = None,
     keyring: KeyRing | None = None,
+    revealable: bool = False,
     **options: Unpack[OptionValues],
 ) -> str:
     """Encrypt and sign ``text`` with its render options into a compact URL-safe token.
@@ -86,10 +87,12 @@ def encode(
     ``ttl`` (seconds, positive) makes the token expire at ``ceil(now + ttl)``, ``now``
     standing in for the clock (for reproducible tokens); ``keyring`` defaults to the keys
     in the environment (``GLYPHVEIL_KEYS``, ``GLYPHVEIL_KEYS_FILE`` or the development key).
+    ``revealable=True`` lets the service's reveal route give the text to a visitor who
+    asks for it (see :func:`tokens.reveal_button`); tokens are not revealable by default.
     Bad text or options raise :class:`OptionError` naming them.
     """
     ring = _keyring(keyring)
-    return seal(text, ring, _options(options), ttl=ttl, now=now)
+    return seal(text, ring, _options(options), ttl=ttl, now=now, revealable=revealable)
 
 
 #: Verify and decrypt a token: ``decode(token, *, keyring=None, now=None) -> Payload``;
