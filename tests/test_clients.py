@@ -3,7 +3,7 @@ Python helper mints, and the service draws what they mint.
 
 Both suites read docs/vectors.json; here each helper also mints a few hundred random
 items (texts from many scripts, options in every spelling, expiries with a fixed
-fractional clock, and inputs that must be refused) through its batch script
+fractional clock, revealable tokens, and inputs that must be refused) through its batch script
 (``clients/js/bin/mint.js``, ``clients/php/bin/glyphveil-mint``).
 """
 
@@ -133,6 +133,8 @@ def _item(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.3:
         item["ttl"] = rng.choice([1, 60, 0.25, 3599.9, 86400, 31536000.5])
         item["now"] = NOW + rng.choice([0, 0.4, 0.999])
+    if rng.random() < 0.2:
+        item["revealable"] = True
     return item
 
 
@@ -167,6 +169,7 @@ def python_mints(item: dict[str, Any]) -> dict[str, str]:
             keyring=tokens.KeyRing([item["key"]]),
             ttl=item.get("ttl"),
             now=item.get("now"),
+            revealable=item.get("revealable", False),
             **item.get("options", {}),
         )
     except tokens.TokenError as exc:
@@ -199,6 +202,7 @@ def test_tokens_are_byte_identical_to_the_python_helpers(
     expected = [python_mints(item) for item in items]
     assert all("token" in result for result in expected)  # the items are all valid
     assert sum("ttl" in item for item in items) >= 50
+    assert sum("revealable" in item for item in items) >= 30
     got = MINTERS[language](items)
     mismatches = [
         (item, want, have)

@@ -219,6 +219,8 @@ def test_vectors_json_holds_exactly_the_documents_blocks() -> None:
     assert MACHINE["rejected"] == REJECTED
     assert MACHINE["key_derivation"] == DERIVED
     assert MACHINE["mint_cases"] == MINT_CASES
+    assert MACHINE["revealable"] == REVEALABLE
+    assert MACHINE["revealable_rejected"] == REVEAL_REJECTED
     expired = MACHINE["expired"]
     text = DOC.read_text(encoding="utf-8")
     assert f"now >= {expired['now']}` must raise `ExpiredToken`" in text.replace("\n", " ")

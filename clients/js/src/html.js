@@ -20,7 +20,7 @@ function comparable(value) {
 }
 
 function tokenUrl(text, baseUrl, opts, extra) {
-  const { options, key, ttl, now, format = 'png', density = 1, ...rest } = splitArguments(
+  const { options, key, ttl, now, revealable, format = 'png', density = 1, ...rest } = splitArguments(
     opts,
     ['format', 'density', ...extra],
   );
@@ -31,7 +31,7 @@ function tokenUrl(text, baseUrl, opts, extra) {
   if (!DENSITIES.includes(density)) {
     throw new OptionError(`bad density ${show(density)}: use 1, 2 or 3`);
   }
-  const token = encode(text, { ...options, key, ttl, now });
+  const token = encode(text, { ...options, key, ttl, now, revealable });
   const base = `${baseUrl.replace(/\/+$/, '')}/t/${token}`;
   return { base, format, density, options, rest };
 }

@@ -31,7 +31,7 @@ export function expiryOf(ttl, now) {
   return expiry;
 }
 
-const MINT_ARGS = new Set(['key', 'ttl', 'now']);
+const MINT_ARGS = new Set(['key', 'ttl', 'now', 'revealable']);
 
 /**
  * Split what `encode` takes into the render options and the rest.
@@ -55,10 +55,14 @@ export function splitArguments(values, extra = []) {
  *
  * `opts`: `font`, `size`, `color`, `background`, `noise`, `padding` (docs/tokens.md
  * §4.1); `ttl` (seconds, positive) and `now` (Unix seconds, default the clock) for an
- * expiry; `key` (the key text; default the first of GLYPHVEIL_KEYS).
+ * expiry; `key` (the key text; default the first of GLYPHVEIL_KEYS); `revealable: true`
+ * lets the service's reveal route give the text to a visitor who asks (§9).
  */
 export function encode(text, opts = {}) {
-  const { options, key, ttl, now } = splitArguments(opts);
+  const { options, key, ttl, now, revealable = false } = splitArguments(opts);
+  if (typeof revealable !== 'boolean') {
+    throw new OptionError(`revealable must be true or false, not ${show(revealable)}`);
+  }
   const data = checkText(text);
   const parsed = parseOptions(options);
   const keyToUse = mintingKey(key);
@@ -80,6 +84,7 @@ export function encode(text, opts = {}) {
     Buffer.from([flags, ...fields, data.length - 1]),
     data,
     Buffer.alloc(bucket - data.length),
+    Buffer.from(revealable ? [0x01] : []), // the extensions byte, §9
   ]);
   return Buffer.concat([keyToUse.header, keyToUse.siv.encrypt(plain)]).toString('base64url');
 }

@@ -33,6 +33,23 @@ describe('the vectors of docs/tokens.md', () => {
   }
 });
 
+describe('the revealable vectors of docs/tokens.md §9', () => {
+  assert.ok(VECTORS.revealable.length >= 3);
+  for (const [i, vector] of VECTORS.revealable.entries()) {
+    it(`mints revealable vector ${i + 1}`, () => {
+      const opts = { key: vector.key, ...vector.options, revealable: vector.revealable };
+      if (vector.expires !== null) Object.assign(opts, { ttl: vector.ttl, now: vector.now });
+      assert.equal(encode(vector.text, opts), vector.token);
+    });
+  }
+
+  it('refuses a revealable flag that is not a boolean', () => {
+    for (const revealable of [1, 'yes', null]) {
+      assert.throws(() => encode('a', { key: FIRST_KEY, revealable }), /revealable must be true or false/);
+    }
+  });
+});
+
 describe('the minting cases of docs/tokens.md', () => {
   for (const [topic, cases] of Object.entries(VECTORS.mint_cases)) {
     for (const item of cases) {

@@ -9,7 +9,7 @@ final class Minter
 {
     private const BUCKETS = [32, 64, 128, 256];
     private const EXPIRY_MAX = 4294967295;
-    private const MINT_ARGUMENTS = ['key', 'ttl', 'now'];
+    private const MINT_ARGUMENTS = ['key', 'ttl', 'now', 'revealable'];
     private const FORMATS = ['png', 'webp'];
 
     /** @param array<string, mixed> $options */
@@ -42,7 +42,12 @@ final class Minter
                 break;
             }
         }
-        $plain = $fields . chr($n - 1) . $data . str_repeat("\0", $bucket - $n);
+        $revealable = $mint['revealable'] ?? false;
+        if (!is_bool($revealable)) {
+            throw new OptionError('revealable must be true or false, not ' . Options::show($revealable));
+        }
+        $plain = $fields . chr($n - 1) . $data . str_repeat("\0", $bucket - $n)
+            . ($revealable ? "\x01" : ''); // the extensions byte, docs/tokens.md §9
         return Key::b64($key->header . $key->siv->encrypt($plain));
     }
 

@@ -17,7 +17,8 @@ namespace Glyphveil;
  *
  * `$options`: font, size, color, background, noise, padding (docs/tokens.md §4.1);
  * ttl (seconds, positive) and now (Unix seconds, default the clock) for an expiry;
- * key (the key text; default the first of GLYPHVEIL_KEYS).
+ * key (the key text; default the first of GLYPHVEIL_KEYS); revealable (true lets the
+ * service's reveal route give the text to a visitor who asks, §9).
  *
  * @param array<string, mixed> $options
  * @throws OptionError for bad text or options

@@ -63,6 +63,34 @@ final class TokenTest extends TestCase
     }
 
     /** @return iterable<string, array{array<string, mixed>}> */
+    public static function revealableVectors(): iterable
+    {
+        foreach (Vectors::all()['revealable'] as $i => $vector) {
+            yield 'revealable vector ' . ($i + 1) => [$vector];
+        }
+    }
+
+    /**
+     * @dataProvider revealableVectors
+     * @param array<string, mixed> $vector
+     */
+    public function testMintsTheRevealableVector(array $vector): void
+    {
+        $options = $vector['options'] + ['key' => $vector['key'], 'revealable' => $vector['revealable']];
+        if ($vector['expires'] !== null) {
+            $options += ['ttl' => $vector['ttl'], 'now' => $vector['now']];
+        }
+        self::assertSame($vector['token'], encode($vector['text'], $options));
+    }
+
+    public function testRevealableMustBeABoolean(): void
+    {
+        $this->expectException(OptionError::class);
+        $this->expectExceptionMessage('revealable must be true or false, not 1');
+        encode('a', ['key' => Vectors::firstKey(), 'revealable' => 1]);
+    }
+
+    /** @return iterable<string, array{array<string, mixed>}> */
     public static function mintCases(): iterable
     {
         foreach (Vectors::all()['mint_cases'] as $topic => $cases) {
