@@ -183,6 +183,11 @@ def test_serve_without_the_server_extra_says_what_to_install(installed: Installe
     (line,) = result.stderr.splitlines()
     assert line.startswith("glyphveil serve: the service is not installed (no module ")
     assert line.endswith("install glyphveil[server]")
+    result = installed.run(installed.python, "-m", "server", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr == "python -m server: no module aiohttp, PIL, jinja2, gunicorn, " + (
+        "prometheus_client, fontTools: install glyphveil[server]\n"
+    )
     key = installed.run(installed.bin / "glyphveil", "keygen")
     assert key.returncode == 0 and len(key.stdout.strip()) == 43
 
