@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import shutil
@@ -63,8 +64,27 @@ def _run_single(config: Config) -> None:
 
     print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
     web.run_app(
-        create_app(config), host=config.host, port=config.port, print=None, shutdown_timeout=10
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        print=None,
+        shutdown_timeout=10,
+        loop=_new_event_loop(config),
     )
+
+
+def _new_event_loop(config: Config) -> asyncio.AbstractEventLoop:
+    if config.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+_WORKER_CLASSES = {
+    "asyncio": "aiohttp.GunicornWebWorker",
+    "uvloop": "aiohttp.GunicornUVLoopWebWorker",
+}
 
 
 def _run_gunicorn(config: Config) -> None:
@@ -81,7 +101,7 @@ def _run_gunicorn(config: Config) -> None:
             settings: dict[str, Any] = {
                 "bind": f"{config.host}:{config.port}",
                 "workers": config.workers,
-                "worker_class": "aiohttp.GunicornWebWorker",
+                "worker_class": _WORKER_CLASSES[config.event_loop],
                 "graceful_timeout": 10,
                 "loglevel": config.log_level.lower(),
                 "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]

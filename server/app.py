@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .config import Config
+from .http.access_log import access_log_args
 from .http.health import healthz_view, metrics_handler
 from .http.home import home_view
 from .http.middleware import count_requests, request_errors
@@ -14,7 +15,8 @@ from .http.reveal import setup_reveal
 from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
-from .state import CACHE, CONFIG
+from .ops.verified import VerifiedTokens
+from .state import CACHE, CONFIG, VERIFIED
 
 __all__ = ["create_app"]
 
@@ -22,9 +24,13 @@ __all__ = ["create_app"]
 def create_app(config: Config | None = None) -> web.Application:
     """Build the service. Without ``config`` the settings come from the environment."""
     config = config or Config.from_env()
-    app = web.Application(middlewares=[count_requests, request_errors])
+    app = web.Application(
+        middlewares=[count_requests, request_errors],
+        handler_args=access_log_args(config.access_log),
+    )
     app[CONFIG] = config
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
+    app[VERIFIED] = VerifiedTokens()
     app.cleanup_ctx.append(render_pool)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home_view, name="home")
