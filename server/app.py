@@ -16,7 +16,7 @@ from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
 from .ops.verified import VerifiedTokens
-from .state import CACHE, CONFIG, VERIFIED
+from .state import CACHE, CONFIG, PLACEHOLDER_CACHE, VERIFIED
 
 __all__ = ["create_app"]
 
@@ -31,6 +31,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app[CONFIG] = config
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
     app[VERIFIED] = VerifiedTokens()
+    app[PLACEHOLDER_CACHE] = RenderCache(config.placeholder_cache_mb * 2**20)
     app.cleanup_ctx.append(render_pool)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home_view, name="home")
@@ -38,7 +39,8 @@ def create_app(config: Config | None = None) -> web.Application:
     app.router.add_get("/metrics", metrics_handler(), name="metrics")
     app.router.add_get("/t/{name}", token_view, name="token")
     if config.placeholders:
-        app.router.add_get(r"/{spec:\d.*}", placeholder_view, name="placeholder")
+        # A sign too, so /-5x10 gets the same 400 as /0x10, not a 404.
+        app.router.add_get(r"/{spec:-?\d.*}", placeholder_view, name="placeholder")
     if config.reveal:
         setup_reveal(app)
     return app

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 import tokens
 import tokens.keys
 from server import Config, create_app
+from tests.processes import Service, spawner
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -27,6 +28,12 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tokens.keys, "_default", None)
     yield
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start ``python -m server --port P ARGS`` (``tests.processes``); always stop it."""
+    yield from spawner(tmp_path)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The middlewares, outermost first: count every answer, then turn request errors into 400s."""
+"""The middlewares, outermost first: count every answer, then turn request errors into
+400s and overload into 503s."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..errors import RequestError
+from ..errors import Overloaded, RequestError
 from ..ops.metrics import count_request
 from .responses import error_response
 
@@ -33,8 +34,13 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
 
 @web.middleware
 async def request_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer a :class:`RequestError` from any handler with its one-line 400."""
+    """Answer a :class:`RequestError` from any handler with its one-line 400, and
+    :class:`Overloaded` with a 503 that says when to retry."""
     try:
         return await handler(request)
     except RequestError as exc:
         return error_response(400, str(exc))
+    except Overloaded as exc:
+        response = error_response(503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
