@@ -18,6 +18,7 @@ from .errors import OptionError
 from .keys import KeyRing, default_keyring
 from .markup import SafeHTML
 from .options import DENSITIES, MAX_WIDTH, OPTION_NAMES, Noise, RenderOptions
+from .reveal import reveal_button
 from .sizes import check_densities, fits, text_box
 
 __all__ = [
@@ -155,6 +156,7 @@ def img_tag(
     format: Format = "png",
     ttl: float | timedelta | None = None,
     keyring: KeyRing | None = None,
+    reveal: bool = False,
     **options: Unpack[OptionValues],
 ) -> SafeHTML:
     """``<img>`` markup for ``text``, as :class:`SafeHTML`: a ``str`` that Jinja2, Django
@@ -170,6 +172,10 @@ def img_tag(
     ``css_class`` (``glyphveil``) lets the site style the images; ``attrs`` adds
     attributes such as ``title`` or ``loading="eager"``, and its ``class`` joins
     ``css_class``; it cannot set ``src``, ``srcset``, ``alt``, ``width`` or ``height``.
+
+    ``reveal=True`` mints the token revealable and wraps the image for the service's
+    ``/reveal.js`` (:func:`tokens.reveal_button`, labelled "Show" and the alt text), so
+    a visitor can ask for the text itself; the service must run with reveal on.
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
@@ -195,7 +201,9 @@ def img_tag(
             f"the text at size {built.size} makes an image wider than the {MAX_WIDTH} px "
             "the service draws: use a smaller size or a shorter text"
         )
-    token = encode(text, ttl=ttl, keyring=keyring, **options)
+    if type(reveal) is not bool:
+        raise OptionError(f"reveal must be True or False, not {type(reveal).__name__}")
+    token = encode(text, ttl=ttl, keyring=keyring, revealable=reveal, **options)
     src = _url(base, token, 1, format)
     attributes = {"src": src}
     sharper = [d for d in offered if d > 1 and fits(box, d)]
@@ -207,7 +215,10 @@ def img_tag(
     attributes |= {"loading": "lazy", "decoding": "async"}
     attributes.update(extra)
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
-    return SafeHTML(f"<img {rendered}>")
+    markup = f"<img {rendered}>"
+    if reveal:
+        markup = reveal_button(markup, token, label=f"Show {alt}")
+    return SafeHTML(markup)
 
 
 @functools.lru_cache(maxsize=64)

@@ -527,3 +527,26 @@ def test_img_tag_passes_options(keyring: KeyRing) -> None:
     assert (attrs["width"], attrs["height"]) == tuple(
         str(side) for side in tokens.image_size(EMAIL, options)
     )
+
+
+def test_img_tag_reveal_wraps_a_revealable_token(keyring: KeyRing) -> None:
+    markup = tokens.img_tag(EMAIL, BASE, keyring=keyring, reveal=True)
+    assert markup.__html__() == markup
+    assert markup.startswith('<span class="glyphveil-reveal" data-glyphveil-token="')
+    assert 'data-glyphveil-label="Show email address"' in markup
+    assert EMAIL not in markup
+    token = re.search(r'data-glyphveil-token="([^"]+)"', markup)
+    assert token is not None
+    assert f"/t/{token[1]}.png" in markup  # the image shows the token the button reveals
+    assert tokens.decode(token[1], keyring=keyring).revealable
+    plain = tokens.img_tag(EMAIL, BASE, keyring=keyring)
+    assert plain.startswith("<img ")
+    src = re.search(r'src="[^"]*/t/([^".@]+)', plain)
+    assert src is not None
+    assert not tokens.decode(src[1], keyring=keyring).revealable
+
+
+@pytest.mark.parametrize("reveal", ["yes", 1, None])
+def test_img_tag_reveal_must_be_a_bool(keyring: KeyRing, reveal: object) -> None:
+    with pytest.raises(OptionError, match="reveal must be True or False"):
+        tokens.img_tag(EMAIL, BASE, keyring=keyring, reveal=reveal)  # type: ignore[arg-type]
