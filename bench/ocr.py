@@ -362,7 +362,9 @@ def contact_sheet(samples: Sequence[Sample], level: str, path: Path) -> None:
         one = flatten(_decoded(fetch(sample, level, 1, keyring).png))
         two = flatten(_decoded(fetch(sample, level, 2, keyring).png))
         rows.append((sample, one, two))
-    gap, text_width = 12, 250
+    gap = 12
+    captions = [f"{s.index:>3} {s.font} {s.size}px  {s.text}" for s in samples]
+    text_width = gap + max(round(label.getlength(caption)) for caption in captions)
     one_width = max(one.width for _, one, _ in rows)
     two_width = max(two.width for _, _, two in rows)
     width = text_width + one_width + two_width + 4 * gap
@@ -371,9 +373,8 @@ def contact_sheet(samples: Sequence[Sample], level: str, path: Path) -> None:
     draw = ImageDraw.Draw(sheet)
     draw.text((gap, 4), f"noise={level}: 1x | 2x", fill=(60, 60, 60), font=label)
     y = gap + 12
-    for sample, one, two in rows:
+    for (_, one, two), caption in zip(rows, captions, strict=True):
         row_height = max(one.height, two.height)
-        caption = f"{sample.index:>3} {sample.font} {sample.size}px  {sample.text}"
         draw.text((gap, y + row_height / 2), caption, fill=(90, 90, 90), font=label, anchor="lm")
         sheet.paste(one, (text_width + gap, y + (row_height - one.height) // 2))
         sheet.paste(two, (text_width + one_width + 2 * gap, y + (row_height - two.height) // 2))
