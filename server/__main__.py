@@ -9,10 +9,15 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from tokens import KeyRing, TokenError
 
 from .config import SETTINGS, Config
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .ops.keystore import KeyStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,32 +41,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
+        keyring = KeyRing.from_env()
         config = Config.from_env(overrides=overrides)
-    except ConfigError as exc:
+    except (ConfigError, TokenError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .ops.keystore import KeyStore
+
+    keys = KeyStore(keyring)  # SIGHUP reads the keys again from the environment
     if config.workers == 1:
-        _run_single(config)
+        _run_single(config, keys)
     else:
-        _run_gunicorn(config)
+        _run_gunicorn(config, keys)
     return 0
 
 
-def _run_single(config: Config) -> None:
+def _run_single(config: Config, keys: KeyStore) -> None:
     from aiohttp import web
 
     from .app import create_app
 
     print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
     web.run_app(
-        create_app(config), host=config.host, port=config.port, print=None, shutdown_timeout=10
+        create_app(config, keys),
+        host=config.host,
+        port=config.port,
+        print=None,
+        shutdown_timeout=10,
     )
 
 
-def _run_gunicorn(config: Config) -> None:
-    """N processes with aiohttp's gunicorn worker; metrics summed across them."""
+def _run_gunicorn(config: Config, keys: KeyStore) -> None:
+    """N processes with aiohttp's gunicorn worker; metrics summed across them.
+
+    On HUP the master reloads ``keys`` (keeping the old ones if the new cannot be read)
+    before gunicorn forks the new workers, which start with the master's keys.
+    """
+    master = os.getpid()
     metrics_dir = tempfile.mkdtemp(prefix="glyphveil-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before prometheus_client loads
     from gunicorn.app.base import BaseApplication
@@ -78,6 +96,7 @@ def _run_gunicorn(config: Config) -> None:
                 "graceful_timeout": 10,
                 "loglevel": config.log_level.lower(),
                 "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
+                "on_reload": lambda _arbiter: keys.reload(),
             }
             if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1+
                 settings["control_socket_disable"] = True  # one service, no runtime control
@@ -85,7 +104,7 @@ def _run_gunicorn(config: Config) -> None:
                 self.cfg.set(name, value)
 
         def load(self) -> Any:
-            return create_app(config)
+            return create_app(config, keys)
 
     print(
         f"glyphveil: serving on http://{config.host}:{config.port} with {config.workers} workers",
@@ -94,7 +113,8 @@ def _run_gunicorn(config: Config) -> None:
     try:
         Service().run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if os.getpid() == master:  # a worker unwinds through here too when it exits
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

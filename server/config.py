@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from tokens import KeyRing, TokenError
 from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
@@ -99,9 +98,9 @@ _DEFAULT_LIMITS = PlaceholderLimits()
 
 @dataclass(frozen=True)
 class Config:
-    """Everything the service needs to run. Keys come from :meth:`KeyRing.from_env`."""
+    """Everything the service needs to run but its keys, which can change while it runs:
+    they live in :class:`server.ops.keystore.KeyStore`."""
 
-    keyring: KeyRing = field(repr=False)
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
@@ -126,10 +125,6 @@ class Config:
         Raises :class:`ConfigError` naming the variable or flag of a bad value.
         """
         env = os.environ if environ is None else environ
-        try:
-            keyring = KeyRing.from_env(env)
-        except TokenError as exc:
-            raise ConfigError(str(exc)) from None
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             flag_value = (overrides or {}).get(setting.name)
@@ -144,7 +139,7 @@ class Config:
                 values[setting.name] = setting.parse(text)
             except ValueError as exc:
                 raise ConfigError(f"{source}={text[:40]!r}: {exc}") from None
-        return cls(keyring=keyring, **values)
+        return cls(**values)
 
     def with_values(self, **values: Any) -> Config:
         """A copy with some settings changed (for tests and embedding)."""

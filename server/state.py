@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from .config import Config
 from .ops.cache import RenderCache
 
-__all__ = ["CACHE", "CONFIG", "POOL"]
+if TYPE_CHECKING:
+    from .ops.keystore import KeyStore
+
+__all__ = ["CACHE", "CONFIG", "KEYS", "POOL"]
 
 CONFIG = web.AppKey("config", Config)
 CACHE = web.AppKey("cache", RenderCache)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
+#: The live keys: read ``app[KEYS].current`` at each request, never keep it.
+KEYS: web.AppKey[KeyStore] = web.AppKey("keys")

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 import tokens
 import tokens.keys
 from server import Config, create_app
+from tests.processes import Service, child_env
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -30,23 +31,31 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
 
 
 @pytest.fixture
-def keyring() -> tokens.KeyRing:
-    """A fresh key ring of one random key."""
-    return tokens.KeyRing([tokens.generate_key()])
+def key() -> str:
+    """A fresh random key, in its text form."""
+    return tokens.generate_key()
 
 
 @pytest.fixture
-def config(keyring: tokens.KeyRing) -> Config:
-    """Service settings with the test key ring and defaults for everything else."""
-    return Config(keyring=keyring)
+def keyring(key: str) -> tokens.KeyRing:
+    """A fresh key ring of one random key."""
+    return tokens.KeyRing([key])
+
+
+@pytest.fixture
+def config(key: str, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """Service settings with defaults; the test key is in ``GLYPHVEIL_KEYS``, so an app
+    built without keys (``create_app(config)``) reads the test key ring when it starts."""
+    monkeypatch.setenv("GLYPHVEIL_KEYS", key)
+    return Config()
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: ClientFactory, config: Config
+    aiohttp_client: ClientFactory, config: Config, keyring: tokens.KeyRing
 ) -> TestClient[web.Request, web.Application]:
     """A test client talking to a real aiohttp server on a loopback port."""
-    return await aiohttp_client(create_app(config))
+    return await aiohttp_client(create_app(config, keyring))
 
 
 @pytest.fixture
@@ -120,3 +129,21 @@ def scrape() -> Callable[[TestClient[web.Request, web.Application]], Awaitable[M
         return MetricSamples(await response.text())
 
     return read
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start ``python -m server --port P ARGS`` with ``VARIABLES`` (as keyword arguments)
+    as a real process, wait until it answers, and always stop it (and its workers)."""
+    started: list[Service] = []
+
+    def start(*args: str, ready: bool = True, **variables: str) -> Service:
+        service = Service.start(tmp_path, args, child_env(tmp_path, **variables))
+        started.append(service)
+        if ready:
+            service.wait_ready()
+        return service
+
+    yield start
+    for service in started:
+        service.stop()

@@ -20,7 +20,7 @@ from ..errors import RequestError
 from ..ops.jobs import RenderJob, render_cached
 from ..render.encode import ImageFormat
 from ..render.text import render_text
-from ..state import CACHE, CONFIG, POOL
+from ..state import CACHE, CONFIG, KEYS, POOL
 from .responses import FOREVER, error_response, image_response
 
 __all__ = ["TokenImage", "token_view"]
@@ -64,7 +64,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     config = app[CONFIG]
     wanted = TokenImage.parse(request.match_info["name"], config.densities)
     try:
-        payload = decode(wanted.token, keyring=config.keyring)
+        payload = decode(wanted.token, keyring=app[KEYS].current)
     except InvalidToken:
         log.info("token rejected: invalid")
         raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
