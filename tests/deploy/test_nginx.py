@@ -15,6 +15,8 @@ import signal
 import subprocess
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,6 +202,10 @@ def test_metrics_are_refused(start_proxy: Callable[..., Proxy]) -> None:
     proxy = start_proxy()
     assert proxy.get("/metrics").status == 403
     assert proxy.get("/metrics?x").status == 403
+    post = urllib.request.Request(proxy.url("/t/x.png"), data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(post, timeout=10)
+    assert refused.value.code == 403  # GET and HEAD only
     assert proxy.instances[0].get("/metrics").status == 200  # scraped on the instance itself
 
 

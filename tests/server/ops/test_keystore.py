@@ -222,7 +222,7 @@ def rotate_under_load(service: Service, keys_file: Path, old: str, new: str, wor
         if workers > 1:
             wait_until(lambda: not set(before) & set(service.children()), "old workers gone")
         paths.extend(new_paths)
-        load.wait_for(300)
+        load.wait_for(150)
 
         write_keys(keys_file, old, new[:-4] + "!!!!")
         before = service.children()
@@ -231,13 +231,13 @@ def rotate_under_load(service: Service, keys_file: Path, old: str, new: str, wor
         if workers > 1:
             wait_until(lambda: not set(before) & set(service.children()), "old workers gone")
             wait_until(lambda: len(service.children()) == workers, "new workers up")
-        load.wait_for(300)
+        load.wait_for(150)
         for path in (old_paths[0], new_paths[0]):
             assert serves(service, path, times=2 * workers), path
 
         write_keys(keys_file, old, new)
         service.send(signal.SIGHUP)
-        load.wait_for(300)
+        load.wait_for(150)
     return load
 
 
@@ -254,7 +254,7 @@ def test_sighup_rotates_keys_under_load_without_a_failed_request(
     load = rotate_under_load(service, keys_file, old, new, workers)
 
     assert load.failures == [], (load.statuses, service.stderr[-3000:])
-    assert load.total >= 1000
+    assert load.total >= 650  # 200 before the first reload, 150 after each
     refusals = [line for line in service.stderr.splitlines() if "keys not reloaded" in line]
     assert len(refusals) == 1, service.stderr
     assert "the old keys stay in force" in refusals[0] and "malformed key" in refusals[0]
