@@ -8,8 +8,8 @@ moved; each client gets its own loopback address, as separate visitors would).
 
 1. hit ratio: ``--requests`` over ``--tokens`` tokens (x 2 densities) with a Zipf-like
    popularity, against the best any cache could do (1 - distinct / requests);
-2. rotation: the README's service-side steps (new key second, SIGHUP both instances)
-   while the clients keep fetching old tokens, then new ones;
+2. rotation: the README's service-side steps (new key second, SIGHUP both instances,
+   ``--stagger`` seconds apart) while the clients keep fetching old tokens, then new ones;
 3. kill: SIGKILL one instance while the clients fetch new and cached tokens.
 """
 
@@ -124,6 +124,9 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="per instance")
     parser.add_argument(
+        "--stagger", type=float, default=0.0, help="seconds between reloading the two instances"
+    )
+    parser.add_argument(
         "--rate", default="1000r/s", help="per-client miss limit (shipped: 10r/s; 429s count apart)"
     )
     args = parser.parse_args()
@@ -207,15 +210,17 @@ async def main() -> None:
             await asyncio.sleep(1.5)
             if action == "rotate":
                 write_keys(keys_file, old, new)
-                for proc in procs:
+                for proc in procs:  # one instance after the other, as deploy/README.md says
                     proc.send_signal(signal.SIGHUP)
-                await asyncio.sleep(3)
+                    await asyncio.sleep(args.stagger)
+                await asyncio.sleep(3)  # the new workers are up
                 minting[0] = tokens.KeyRing([new, old])  # the website puts the new key first
             else:
                 os.killpg(procs[0].pid, signal.SIGKILL)
             await asyncio.sleep(3)
             clients.stopping = True
             await task
+            await asyncio.sleep(args.stagger)  # the next run starts with both instances settled
             print(
                 f"{name:<26} {sum(clients.statuses.values()):>9} {'':>7} {clients.failed:>7}  "
                 f"{dict(clients.statuses)}"

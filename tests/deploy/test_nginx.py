@@ -103,14 +103,20 @@ def start_proxy(
     started: list[subprocess.Popen[bytes]] = []
     socket_dir = Path(tempfile.mkdtemp(prefix="gv-", dir="/tmp"))  # unix socket paths are short
 
-    def start(rate: str = "10r/s", upstreams: tuple[int, int] | None = None) -> Proxy:
+    def start(
+        rate: str = "10r/s",
+        upstreams: tuple[int, int] | None = None,
+        args: tuple[str, ...] = (),
+        keys: dict[str, str] | None = None,
+    ) -> Proxy:
         """nginx with the shipped limit ``rate``; in front of ``upstreams`` if given,
-        else of two new instances."""
+        else of two new instances started with ``args`` and the ``keys`` variables."""
         instances: tuple[Service, ...] = ()
         if upstreams is None:
+            variables = keys or {"GLYPHVEIL_KEYS": KEY}
             instances = (
-                start_service("--threads", "2", GLYPHVEIL_KEYS=KEY),
-                start_service("--threads", "2", GLYPHVEIL_KEYS=KEY),
+                start_service("--threads", "2", *args, **variables),
+                start_service("--threads", "2", *args, **variables),
             )
             upstreams = (instances[0].port, instances[1].port)
         port = free_port()
@@ -266,6 +272,33 @@ def test_every_request_succeeds_with_one_instance_killed(start_proxy: Callable[.
     assert load.failures == [], load.statuses
     for path in fresh[-5:]:  # misses too: nginx sends them to the instance still up
         assert proxy.get(path + "?again").status == 200
+
+
+def test_both_instances_reload_keys_under_load_without_a_failed_request(
+    start_proxy: Callable[..., Proxy], tmp_path: Path
+) -> None:
+    """The rotation's service step on gunicorn instances behind nginx, both at once:
+    their workers are replaced, and nginx must lose no request on the way."""
+    new = tokens.generate_key()
+    keys_file = tmp_path / "service.keys"
+    keys_file.write_text(KEY + "\n")
+    proxy = start_proxy(
+        rate="10000r/s", args=("--workers", "2"), keys={"GLYPHVEIL_KEYS_FILE": str(keys_file)}
+    )
+    warm = [token_path(f"warm{i}@example.com") for i in range(20)]
+    fresh = [token_path(f"user{i}@example.com", "@2x.png") for i in range(3000)]
+    paths = [p for pair in zip(fresh, warm * 150, strict=True) for p in pair]
+    with Load(proxy.url(""), lambda: paths, clients=6) as load:
+        load.wait_for(200)
+        keys_file.with_name("new").write_text(f"{KEY}\n{new}\n")
+        keys_file.with_name("new").replace(keys_file)
+        for instance in proxy.instances:
+            instance.send(signal.SIGHUP)
+        minted = f"/t/{tokens.encode('new@example.com', keyring=tokens.KeyRing([new]))}.png"
+        wait_until(lambda: all(i.get(minted).status == 200 for i in proxy.instances), "reloaded")
+        load.wait_for(400)
+    assert load.failures == [], load.statuses
+    assert proxy.get(minted).status == 200
 
 
 def test_rate_limit_on_misses_spares_cached_images(start_proxy: Callable[..., Proxy]) -> None:
