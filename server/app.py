@@ -12,6 +12,7 @@ from .http.home import home_view
 from .http.middleware import count_requests, request_errors
 from .http.placeholders import placeholder_view
 from .http.responses import security_headers
+from .http.reveal import setup_reveal
 from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
@@ -46,4 +47,6 @@ def create_app(
     app.router.add_get("/t/{name}", token_view, name="token")
     if config.placeholders:
         app.router.add_get(r"/{spec:\d.*}", placeholder_view, name="placeholder")
+    if config.reveal:
+        setup_reveal(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -50,6 +51,16 @@ def _log_level(text: str) -> str:
     return value
 
 
+def _origins(text: str) -> frozenset[str] | None:
+    """``*`` (None: any page), or the exact origins allowed to call the reveal routes."""
+    if text.strip() == "*":
+        return None
+    origins = frozenset(part.strip().rstrip("/") for part in text.split(",") if part.strip())
+    if not origins or not all(re.fullmatch(r"https?://[^/\s?#,*]+", o) for o in origins):
+        raise ValueError("must be * or comma-separated origins like https://www.example.com")
+    return origins
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its field, environment variable, flag, parser and help text."""
@@ -80,6 +91,31 @@ SETTINGS: tuple[Setting, ...] = (
         "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 64_000_000), "image area limit, px (16000000)"
     ),
     Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
+    Setting("reveal", "GLYPHVEIL_REVEAL", _switch, "reveal routes for revealable tokens (off)"),
+    Setting(
+        "reveal_difficulty",
+        "GLYPHVEIL_REVEAL_DIFFICULTY",
+        _int(1, 32),
+        "reveal proof of work, leading zero bits (20)",
+    ),
+    Setting(
+        "reveal_client_rate",
+        "GLYPHVEIL_REVEAL_CLIENT_RATE",
+        _int(1, 100_000),
+        "reveal challenges a minute per client address (10)",
+    ),
+    Setting(
+        "reveal_token_rate",
+        "GLYPHVEIL_REVEAL_TOKEN_RATE",
+        _int(1, 100_000),
+        "reveal challenges a minute per value (30)",
+    ),
+    Setting(
+        "reveal_origins",
+        "GLYPHVEIL_REVEAL_ORIGINS",
+        _origins,
+        "pages that may call the reveal routes: * or comma-separated origins (*)",
+    ),
 )
 
 
@@ -111,6 +147,12 @@ class Config:
     max_side: int = _DEFAULT_LIMITS.max_side
     max_pixels: int = _DEFAULT_LIMITS.max_pixels
     log_level: str = "INFO"
+    reveal: bool = False
+    reveal_difficulty: int = 20
+    reveal_client_rate: int = 10
+    reveal_token_rate: int = 30
+    #: None allows any page; otherwise the origins whose pages may call the reveal routes.
+    reveal_origins: frozenset[str] | None = None
 
     @property
     def placeholder_limits(self) -> PlaceholderLimits:

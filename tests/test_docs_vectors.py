@@ -318,3 +318,125 @@ def test_documented_expired_at() -> None:
     with pytest.raises(ExpiredToken) as info:
         unseal(vector["token"], keyring=KeyRing([vector["key"]]), now=expires)
     assert info.value.expired_at.isoformat() == shown
+
+
+# --- section 9: revealable tokens, section 10: reveal challenges -------------------------------
+
+
+def _reveal_vectors() -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, Any]]:
+    text = DOC.read_text(encoding="utf-8")
+    vectors: list[dict[str, Any]] = []
+    rejected: list[dict[str, str]] = []
+    for block in re.findall(r"```json\n(.*?)```", _section(text, "## 9. Revealable tokens"), re.S):
+        data = json.loads(block)
+        if isinstance(data, list):
+            rejected.extend(data)
+        else:
+            vectors.append(data)
+    section = _section(text, "## 10. Reveal challenges")
+    (challenge,) = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", section, re.S)]
+    return vectors, rejected, challenge
+
+
+REVEALABLE, REVEAL_REJECTED, CHALLENGE = _reveal_vectors()
+REVEAL_IDS = [f"revealable{i + 1}" for i in range(len(REVEALABLE))]
+
+
+def test_section_9_has_its_vectors() -> None:
+    assert len(REVEALABLE) >= 3 and len(REVEAL_REJECTED) >= 3
+    assert all(v["revealable"] is True for v in REVEALABLE)
+    assert any(v["expires"] is not None for v in REVEALABLE)
+    assert {v["key"] for v in REVEALABLE} == {FIRST_KEY, SECOND_KEY}
+    # The first is vector 1 minted revealable: the same plaintext with 01 appended.
+    assert REVEALABLE[0]["plaintext"] == VECTORS[0]["plaintext"] + "01"
+    assert len(REVEALABLE[0]["token"]) == 72
+
+
+@pytest.mark.parametrize("vector", REVEALABLE, ids=REVEAL_IDS)
+def test_revealable_vector_seals_and_unseals(vector: dict[str, Any]) -> None:
+    keyring = KeyRing([vector["key"]])
+    options = RenderOptions.build(**vector["options"])
+    ttl = {} if vector["expires"] is None else {"ttl": vector["ttl"], "now": vector["now"]}
+    assert seal(vector["text"], keyring, options, revealable=True, **ttl) == vector["token"]
+    payload = unseal(vector["token"], keyring=keyring, now=vector.get("now", 1_700_000_000))
+    assert (payload.text, payload.options.to_dict()) == (vector["text"], vector["options"])
+    assert payload.revealable is True
+    raw = b64decode(vector["token"])
+    assert raw[1:3].hex() == vector["key_id"]
+    assert keyring.current.cipher.decrypt(raw[3:], None).hex() == vector["plaintext"]
+
+
+@pytest.mark.parametrize("vector", REVEALABLE, ids=REVEAL_IDS)
+def test_revealable_vector_from_the_document_alone(vector: dict[str, Any]) -> None:
+    plain = plaintext_from_spec(vector["text"], vector["options"], vector["expires"]) + b"\x01"
+    assert plain.hex() == vector["plaintext"]
+    secret = b64decode(vector["key"])
+    header = b"\x01" + hkdf_sha256(secret, "glyphveil/v1/key-id", 2)
+    sealed = aes_siv_encrypt(hkdf_sha256(secret, "glyphveil/v1/aes-siv", 64), plain)
+    assert base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode() == vector["token"]
+    # Section 9: the noise seed leaves out the extensions byte (and, as ever, the expiry).
+    body = plaintext_from_spec(vector["text"], vector["options"], None)
+    noise_key = hkdf_sha256(secret, "glyphveil/v1/noise", 32)
+    payload = unseal(vector["token"], keyring=KeyRing([vector["key"]]), now=vector.get("now"))
+    assert payload.seed == hashlib.blake2b(body, key=noise_key, digest_size=16).digest()
+
+
+@pytest.mark.parametrize("case", REVEAL_REJECTED, ids=[c["why"] for c in REVEAL_REJECTED])
+def test_documented_bad_revealable_tokens_are_rejected(case: dict[str, str]) -> None:
+    key = KeyRing([FIRST_KEY]).current
+    raw = b64decode(case["token"])
+    key.cipher.decrypt(raw[3:], None)  # authentic: only section 9's rules reject it
+    with pytest.raises(InvalidToken):
+        unseal(case["token"], keyring=KeyRing([FIRST_KEY, SECOND_KEY]), now=1_700_000_000)
+
+
+def test_challenge_vector_from_the_document_alone() -> None:
+    c = CHALLENGE
+    secret = b64decode(c["key"])
+    pow_key = hkdf_sha256(secret, "glyphveil/v1/pow", 32)
+    assert pow_key.hex() == c["pow_key"]
+    assert c["token"] == REVEALABLE[0]["token"] and c["expires"] == c["now"] + c["ttl"]
+    key_id = hkdf_sha256(secret, "glyphveil/v1/key-id", 2)
+    body = (
+        b"\x01" + key_id + bytes([c["difficulty"]]) + struct.pack(">I", c["expires"])
+    ) + bytes.fromhex(c["salt"])
+    assert body.hex() == c["body"]
+    bound = (
+        hashlib.sha256(c["token"].encode()).digest() + hashlib.sha256(c["client"].encode()).digest()
+    )
+    tag = hmac.new(pow_key, body + bound, hashlib.sha256).digest()[:16]
+    assert tag.hex() == c["tag"]
+    assert base64.urlsafe_b64encode(body + tag).rstrip(b"=").decode() == c["challenge"]
+
+    def work(nonce: int) -> bytes:
+        return hashlib.sha256(body + tag + struct.pack(">Q", nonce)).digest()
+
+    def zero_bits(digest: bytes) -> int:
+        return 256 - int.from_bytes(digest, "big").bit_length()
+
+    assert work(c["nonce"]).hex() == c["work"]
+    assert zero_bits(work(c["nonce"])) >= c["difficulty"]
+    assert all(zero_bits(work(n)) < c["difficulty"] for n in range(c["nonce"]))
+
+
+def test_challenge_vector_against_tokens_pow() -> None:
+    from tokens.errors import InvalidChallenge
+    from tokens.pow import issue, solve, verify
+
+    c = CHALLENGE
+    keyring = KeyRing([c["key"]])
+    assert keyring.current.pow_key.hex() == c["pow_key"]
+    challenge = issue(
+        c["token"],
+        c["client"],
+        keyring.current,
+        difficulty=c["difficulty"],
+        ttl=c["ttl"],
+        now=c["now"],
+        salt=bytes.fromhex(c["salt"]),
+    )
+    assert challenge == c["challenge"]
+    assert solve(challenge) == c["nonce"]
+    verify(challenge, c["nonce"], c["token"], c["client"], keyring, now=c["expires"] - 1)
+    with pytest.raises(InvalidChallenge):
+        verify(challenge, c["nonce"], c["token"], c["client"], keyring, now=c["expires"])

@@ -14,6 +14,7 @@ from .colors import contrast_ratio, parse_color
 from .errors import ExpiredToken, InvalidToken, KeyConfigError, OptionError, TokenError
 from .keys import Key, KeyRing, default_keyring, generate_key
 from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
+from .reveal import reveal_button
 
 __all__ = [
     "FONTS",
@@ -37,4 +38,5 @@ __all__ = [
     "image_url",
     "img_tag",
     "parse_color",
+    "reveal_button",
 ]

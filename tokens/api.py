@@ -56,14 +56,19 @@ def encode(
     *,
     ttl: float | timedelta | None = None,
     keyring: KeyRing | None = None,
+    revealable: bool = False,
     **options: Unpack[OptionValues],
 ) -> str:
     """Encrypt and sign ``text`` with its render options into a compact URL-safe token.
 
     ``ttl`` (seconds) makes the token expire; ``keyring`` defaults to the keys in the
     environment (``GLYPHVEIL_KEYS``, ``GLYPHVEIL_KEYS_FILE`` or the development key).
+    ``revealable=True`` lets the service's reveal route give the text to a visitor who
+    asks for it (see :func:`tokens.reveal_button`); tokens are not revealable by default.
     """
-    return seal(text, keyring or default_keyring(), _options(options), ttl=ttl)
+    return seal(
+        text, keyring or default_keyring(), _options(options), ttl=ttl, revealable=revealable
+    )
 
 
 #: Verify and decrypt a token: ``decode(token, *, keyring=None, now=None) -> Payload``;

@@ -5,6 +5,7 @@ See ``docs/tokens.md`` for the byte layout. In short::
     token  = base64url(header || siv || ciphertext)        (no padding)
     header = version (0x01) || key id (2 bytes)
     plain  = flags || option fields || [expiry] || len(text) - 1 || text || zero padding
+             || [extensions]
 
 AES-SIV (RFC 5297) needs no nonce, so tokens stay short and the same payload always gives
 the same token, which caches well. The token is verified as one unit before any field of
@@ -15,6 +16,9 @@ is the only one accepted and its keys are derived for version 1 alone (HKDF info
 ``glyphveil/v1/...``), and the key id only selects the key whose SIV must then verify.
 A changed header byte therefore fails like any other, and each token costs one S2V
 block less, a tenth of decoding.
+
+The optional extensions byte after the padding (``docs/tokens.md`` §9) marks a token
+the service may reveal as text; tokens without it are the version 1 tokens unchanged.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ MAX_LAYOUTS = 4096  # plaintext heads (options and text length) remembered
 F_FONT, F_SIZE, F_COLOR, F_BACKGROUND, F_TRANSPARENT, F_NOISE, F_PADDING, F_EXPIRY = (
     1 << bit for bit in range(8)
 )
+#: The extensions byte after the padding, present only when not zero. Its one defined
+#: bit marks a token minted revealable; any other bit makes the token invalid.
+X_REVEALABLE = 0x01
+_EXTENSIONS = bytes([X_REVEALABLE])
 _DEFAULT = RenderOptions()
 _FIELD_BYTES = {F_FONT: 1, F_SIZE: 1, F_COLOR: 3, F_BACKGROUND: 3, F_NOISE: 1, F_PADDING: 1}
 #: Where the option fields end, by flags byte.
@@ -73,12 +81,14 @@ class Payload:
     """What a token carries: the text, its render options and its expiry, if any.
 
     Treat it as read-only. :attr:`seed` is a secret keyed hash of the text and options
-    (not the expiry) from which the renderer draws its noise.
+    (not the expiry, nor the revealable mark) from which the renderer draws its noise.
+    ``revealable`` says the site minted it for the reveal service (``docs/tokens.md`` §9).
     """
 
     text: str = field(repr=False)  # never in a traceback or a log line
     options: RenderOptions = field(default_factory=RenderOptions)
     expires_at: datetime | None = None
+    revealable: bool = field(default=False, kw_only=True)
     # Set by unseal() alone; a payload made by hand has no seed.
     _noise_key: bytes = field(default=b"", repr=False, compare=False)
     _plain: bytes = field(default=b"", repr=False, compare=False)  # less its expiry
@@ -146,11 +156,16 @@ def seal(
     *,
     ttl: float | timedelta | None = None,
     now: float | None = None,
+    revealable: bool = False,
 ) -> str:
     """Encrypt and sign ``text`` with its render options into a URL-safe token.
 
     ``now`` stands in for the clock when computing the expiry (for reproducible tokens).
+    ``revealable`` lets the reveal service hand the text to a visitor who asks for it
+    (``docs/tokens.md`` §9); the token authenticates that choice.
     """
+    if not isinstance(revealable, bool):
+        raise OptionError(f"revealable must be True or False, not {revealable!r}")
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
     try:
@@ -171,6 +186,8 @@ def seal(
         fields = bytes([fields[0] | F_EXPIRY]) + fields[1:] + expiry
     key = keyring.current
     plain = fields + _LENGTH_BYTE[size] + data + _ZEROS[_BUCKET_OF[size] - size]
+    if revealable:
+        plain += _EXTENSIONS
     raw = binascii.b2a_base64(key.header + key.cipher.encrypt(plain, None), newline=False)
     return raw.rstrip(b"=").translate(_TO_URLSAFE).decode()
 
@@ -215,7 +232,12 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
             plain, expiry = _split_expiry(plain)
         head = plain[: _FIELDS_END[plain[0]] + 1]  # flags, option fields and text length
         options, split, zeros = _layouts.get(head) or _layout(head)
-        text_bytes, padding = split(plain)  # struct.error unless the size is exact
+        revealable = False
+        try:
+            text_bytes, padding = split(plain)  # struct.error unless the size is exact
+        except struct.error:  # one byte longer: the extensions byte, or a bad token
+            plain, revealable = _split_extensions(plain), True
+            text_bytes, padding = split(plain)
         if padding != zeros:
             raise ValueError
         text = text_bytes.decode()
@@ -226,7 +248,7 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
         expires_at = datetime.fromtimestamp(expiry, UTC)
         if (time.time() if now is None else now) >= expiry:
             raise ExpiredToken(expires_at)
-    return Payload(text, options, expires_at, key.noise_key, plain)
+    return Payload(text, options, expires_at, key.noise_key, plain, revealable=revealable)
 
 
 def _decrypt_with_colliding_keys(keyring: KeyRing, tried: Key, sealed: bytes) -> tuple[bytes, Key]:
@@ -239,6 +261,14 @@ def _decrypt_with_colliding_keys(keyring: KeyRing, tried: Key, sealed: bytes) ->
         except InvalidTag:
             continue
     raise InvalidToken
+
+
+def _split_extensions(plain: bytes) -> bytes:
+    """The plaintext without its extensions byte, which must be exactly
+    :data:`X_REVEALABLE` (ValueError otherwise; the caller then checks the size)."""
+    if plain[-1:] != _EXTENSIONS:
+        raise ValueError("unknown extensions")
+    return plain[:-1]
 
 
 def _split_expiry(plain: bytes) -> tuple[bytes, int]:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-__all__ = ["ExpiredToken", "InvalidToken", "KeyConfigError", "OptionError", "TokenError"]
+__all__ = [
+    "ChallengeLimit",
+    "ExpiredToken",
+    "InvalidChallenge",
+    "InvalidToken",
+    "KeyConfigError",
+    "OptionError",
+    "TokenError",
+]
 
 
 class TokenError(Exception):
@@ -36,3 +44,20 @@ class OptionError(TokenError, ValueError):
 
 class KeyConfigError(TokenError):
     """Keys are missing or malformed. The message names the variable or file, never the key."""
+
+
+class InvalidChallenge(TokenError):
+    """A reveal challenge failed: forged, expired, for another token or client, already
+    spent, or its nonce does not meet the difficulty. One message for every cause."""
+
+    def __init__(self) -> None:
+        super().__init__("challenge failed")
+
+
+class ChallengeLimit(TokenError):
+    """Too many challenges are spent and unexpired to remember another: refuse, rather
+    than forget one that could then be replayed. ``retry_after`` is in seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many challenges in flight; retry after {retry_after} s")
+        self.retry_after = retry_after

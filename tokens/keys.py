@@ -51,11 +51,16 @@ class Key:
     key_id: bytes
     cipher: AESSIV = field(repr=False)
     noise_key: bytes = field(repr=False)
+    #: Signs reveal challenges (:mod:`tokens.pow`). A key built by hand rather than by
+    #: :meth:`parse` gets a random one, so its challenges verify in this process only.
+    pow_key: bytes = field(default=b"", repr=False)
     #: The token header: the version and the key id.
     header: bytes = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "header", bytes([VERSION]) + self.key_id)
+        if not self.pow_key:
+            object.__setattr__(self, "pow_key", secrets.token_bytes(32))
 
     @classmethod
     def parse(cls, text: str, source: str) -> Key:
@@ -76,6 +81,7 @@ class Key:
             key_id=_derive(secret, b"key-id", KEY_ID_BYTES),
             cipher=AESSIV(_derive(secret, b"aes-siv", 64)),
             noise_key=_derive(secret, b"noise", 32),
+            pow_key=_derive(secret, b"pow", 32),
         )
 
 

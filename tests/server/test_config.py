@@ -25,6 +25,14 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("1024", 1024),
     "max_pixels": ("500000", 500_000),
     "log_level": ("debug", "DEBUG"),
+    "reveal": ("on", True),
+    "reveal_difficulty": ("12", 12),
+    "reveal_client_rate": ("3", 3),
+    "reveal_token_rate": ("100", 100),
+    "reveal_origins": (
+        "https://www.example.com, http://127.0.0.1:8000/",
+        frozenset({"https://www.example.com", "http://127.0.0.1:8000"}),
+    ),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
 OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
@@ -38,6 +46,11 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("2048", 2048),
     "max_pixels": ("1000", 1000),
     "log_level": ("ERROR", "ERROR"),
+    "reveal": ("off", False),
+    "reveal_difficulty": ("32", 32),
+    "reveal_client_rate": ("1", 1),
+    "reveal_token_rate": ("1", 1),
+    "reveal_origins": ("*", None),
 }
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -65,6 +78,9 @@ def test_defaults() -> None:
     assert config.max_side == 4000
     assert config.max_pixels == 16_000_000
     assert config.log_level == "INFO"
+    assert config.reveal is False
+    assert (config.reveal_difficulty, config.reveal_client_rate) == (20, 10)
+    assert (config.reveal_token_rate, config.reveal_origins) == (30, None)
     assert config.placeholder_limits == PlaceholderLimits(max_side=4000, max_pixels=16_000_000)
     assert Config.from_env(env(), {}) == config
 
@@ -165,6 +181,14 @@ BAD_VALUES = [
     ("cache_mb", "-1"),
     ("max_side", "0"),
     ("max_pixels", "lots"),
+    ("reveal", "sometimes"),
+    ("reveal_difficulty", "0"),
+    ("reveal_difficulty", "33"),
+    ("reveal_client_rate", "0"),
+    ("reveal_token_rate", "many"),
+    ("reveal_origins", "www.example.com"),
+    ("reveal_origins", "https://example.com/path"),
+    ("reveal_origins", "https://*.example.com"),
 ]
 
 

@@ -587,3 +587,56 @@ def test_header_moved_to_another_key_is_rejected() -> None:
     assert_invalid(b64(raw[:1] + second.key_id + raw[3:]), ring)
     for version in (0, 2, 255):
         assert_invalid(b64(bytes([version]) + raw[1:]), ring)
+
+
+# --- revealable tokens: the extensions byte (docs/tokens.md §9) --------------------------------
+
+
+def test_revealable_adds_one_authenticated_byte(keyring: KeyRing) -> None:
+    plain_token = seal(EMAIL, keyring)
+    token = seal(EMAIL, keyring, revealable=True)
+    assert plaintext(token, keyring.current) == plaintext(plain_token, keyring.current) + b"\x01"
+    payload = unseal(token, keyring=keyring)
+    assert payload.revealable is True and payload.text == EMAIL
+    assert unseal(plain_token, keyring=keyring).revealable is False
+    assert len(token) == len(plain_token) + 1  # 53 -> 54 bytes: 71 -> 72 characters
+
+
+def test_revealable_keeps_the_seed(keyring: KeyRing) -> None:
+    """The same text and options draw the same noise, revealable or not, with or without
+    an expiry: two variants never give two noise samples to average."""
+    seeds = {
+        unseal(seal(EMAIL, keyring, revealable=r, ttl=t, now=NOW), keyring=keyring, now=NOW).seed
+        for r in (False, True)
+        for t in (None, 60)
+    }
+    assert len(seeds) == 1
+
+
+@pytest.mark.parametrize("size", [1, 31, 32, 33, 64, 200, 256])
+def test_revealable_round_trips_every_bucket_with_expiry(keyring: KeyRing, size: int) -> None:
+    text = "x" * size
+    options = RenderOptions.build(font="mono", size=20, noise="high", padding=9)
+    token = seal(text, keyring, options, ttl=600, now=NOW, revealable=True)
+    payload = unseal(token, keyring=keyring, now=NOW)
+    assert (payload.text, payload.options, payload.revealable) == (text, options, True)
+    with pytest.raises(ExpiredToken):
+        unseal(token, keyring=keyring, now=NOW + 600)
+
+
+@pytest.mark.parametrize("extensions", [b"\x00", b"\x02", b"\x03", b"\x80", b"\xff", b"\x01\x01"])
+def test_unknown_or_zero_extensions_are_rejected(keyring: KeyRing, extensions: bytes) -> None:
+    """The byte is present only when not zero, and only its bit 0 is defined: one spelling."""
+    base = plaintext(seal(EMAIL, keyring), keyring.current)
+    assert_invalid(reseal(keyring.current, base + extensions), keyring)
+
+
+def test_extensions_byte_cannot_replace_padding(keyring: KeyRing) -> None:
+    base = plaintext(seal("short", keyring), keyring.current)
+    assert_invalid(reseal(keyring.current, base[:-1] + b"\x01"), keyring)  # last pad byte
+
+
+@pytest.mark.parametrize("revealable", [1, "yes", None])
+def test_revealable_must_be_a_bool(keyring: KeyRing, revealable: object) -> None:
+    with pytest.raises(OptionError, match="revealable"):
+        seal(EMAIL, keyring, revealable=revealable)  # type: ignore[arg-type]

@@ -1,0 +1,439 @@
+"""server.http.reveal: the reveal routes, their 404s, rate limits and no-store answers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from html import escape as html_escape
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+import tokens
+from server import Config, create_app
+from server.http.reveal import SCRIPT, SCRIPT_PATH, link_for
+from server.state import REVEAL
+from tests.fetching import fetch
+from tokens import reveal_button
+from tokens.pow import issue, solve, verify
+
+Client = TestClient[web.Request, web.Application]
+ClientFactory = Callable[..., Awaitable[Client]]
+EMAIL = "jane.doe@example.com"
+
+
+@pytest.fixture
+def reveal_config(config: Config) -> Config:
+    return config.with_values(reveal=True, reveal_difficulty=6, reveal_client_rate=1000)
+
+
+@pytest.fixture
+async def reveal_client(aiohttp_client: ClientFactory, reveal_config: Config) -> Client:
+    return await aiohttp_client(create_app(reveal_config))
+
+
+@pytest.fixture
+def revealable(keyring: tokens.KeyRing) -> str:
+    return tokens.encode(EMAIL, keyring=keyring, revealable=True)
+
+
+async def get_challenge(client: Client, token: str) -> str:
+    response, body = await fetch(client, "/reveal/challenge", "POST", data={"token": token})
+    assert response.status == 200, body
+    return str(json.loads(body)["challenge"])
+
+
+async def reveal(client: Client, token: str) -> tuple[int, bytes, dict[str, str]]:
+    challenge = await get_challenge(client, token)
+    data = {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}
+    response, body = await fetch(client, "/reveal", "POST", data=data)
+    return response.status, body, dict(response.headers)
+
+
+async def test_setting_off_means_no_routes(client: Client, revealable: str) -> None:
+    names = {route.name for route in client.app.router.routes()}
+    assert not {"reveal", "reveal_challenge", "reveal_script"} & names
+    for method, path in [("POST", "/reveal/challenge"), ("POST", "/reveal"), ("GET", "/reveal.js")]:
+        response, _ = await fetch(client, path, method, data={"token": revealable})
+        assert response.status == 404, path
+
+
+async def test_reveal_round_trip(reveal_client: Client, revealable: str) -> None:
+    response, body = await fetch(
+        reveal_client, "/reveal/challenge", "POST", data={"token": revealable}
+    )
+    assert response.status == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    answer = json.loads(body)
+    assert answer["difficulty"] == 6 and len(answer["challenge"]) == 48
+    nonce = solve(answer["challenge"])
+    data = {"token": revealable, "challenge": answer["challenge"], "nonce": str(nonce)}
+    response, body = await fetch(reveal_client, "/reveal", "POST", data=data)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "ETag" not in response.headers and "Last-Modified" not in response.headers
+    assert json.loads(body) == {"text": EMAIL, "href": "mailto:" + EMAIL}
+    assert EMAIL not in "".join(f"{k}: {v}" for k, v in response.headers.items())
+
+    # The challenge is spent: the same proof of work does not reveal twice.
+    response, body = await fetch(reveal_client, "/reveal", "POST", data=data)
+    assert (response.status, body) == (403, b"challenge failed\n")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_every_unrevealable_token_gets_the_same_404(
+    reveal_client: Client, keyring: tokens.KeyRing, revealable: str
+) -> None:
+    other = tokens.KeyRing([tokens.generate_key()])
+    cases = {
+        "garbage": "not-a-token",
+        "forged": revealable[:-2] + ("AA" if not revealable.endswith("AA") else "BA"),
+        "not revealable": tokens.encode(EMAIL, keyring=keyring),
+        "expired": tokens.codec.seal(EMAIL, keyring, ttl=1, now=1_000_000, revealable=True),
+        "other key": tokens.encode(EMAIL, keyring=other, revealable=True),
+    }
+    challenge = issue(revealable, "127.0.0.1", keyring.current, difficulty=6)
+    answers = set()
+    for why, token in cases.items():
+        for path, data in [
+            ("/reveal/challenge", {"token": token}),
+            ("/reveal", {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}),
+        ]:
+            response, body = await fetch(reveal_client, path, "POST", data=data)
+            assert response.status == 404, (why, path)
+            headers = tuple(sorted((k, v) for k, v in response.headers.items() if k != "Date"))
+            answers.add((response.status, body, headers))
+    assert len(answers) == 1  # byte for byte, whatever was wrong
+    # ...and it is the 404 of a bad token on the image route.
+    _, body, headers = answers.pop()
+    response, image_body = await fetch(reveal_client, "/t/not-a-token.png")
+    assert (response.status, image_body) == (404, body)
+    assert response.headers["Content-Type"] == dict(headers)["Content-Type"]
+
+
+async def test_bad_work_and_foreign_challenges_are_refused(
+    reveal_client: Client, keyring: tokens.KeyRing, revealable: str
+) -> None:
+    challenge = await get_challenge(reveal_client, revealable)
+    nonce = solve(challenge)
+    wrong = next(n for n in range(nonce + 1, nonce + 10_000) if n != solve(challenge, start=n))
+    foreign = issue(revealable, "192.0.2.1", keyring.current, difficulty=6)  # another client
+    other_token = tokens.encode("joe@example.com", keyring=keyring, revealable=True)
+    for token, chal, n in [
+        (revealable, challenge, wrong),
+        (revealable, foreign, solve(foreign)),
+        (other_token, challenge, nonce),  # a challenge for another token
+        (revealable, challenge[:-1] + "A", nonce),
+    ]:
+        data = {"token": token, "challenge": chal, "nonce": str(n)}
+        response, body = await fetch(reveal_client, "/reveal", "POST", data=data)
+        assert (response.status, body) == (403, b"challenge failed\n")
+    # The real one still works: failures spend nothing.
+    data = {"token": revealable, "challenge": challenge, "nonce": str(nonce)}
+    response, _ = await fetch(reveal_client, "/reveal", "POST", data=data)
+    assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        ("/reveal/challenge", {}, "'token'"),
+        ("/reveal/challenge", {"token": "x" * 600}, "'token'"),
+        ("/reveal", {"token": "t", "challenge": "c"}, "'nonce'"),
+        ("/reveal", {"token": "t", "challenge": "c", "nonce": "-5"}, "nonce must be"),
+        ("/reveal", {"token": "t", "challenge": "c", "nonce": "١٢"}, "nonce must be"),
+        ("/reveal", {"token": "t", "challenge": "c", "nonce": str(2**64)}, "nonce must be"),
+    ],
+)
+async def test_malformed_requests_get_a_400(
+    reveal_client: Client, path: str, data: dict[str, str], message: str
+) -> None:
+    response, body = await fetch(reveal_client, path, "POST", data=data)
+    assert response.status == 400
+    assert message in body.decode()
+
+
+async def test_client_rate_limit_answers_429(
+    aiohttp_client: ClientFactory, reveal_config: Config, revealable: str
+) -> None:
+    client = await aiohttp_client(create_app(reveal_config.with_values(reveal_client_rate=2)))
+    await get_challenge(client, revealable)
+    response, _ = await fetch(client, "/reveal/challenge", "POST", data={"token": "junk"})
+    assert response.status == 404  # probing counts against the client too
+    response, body = await fetch(client, "/reveal/challenge", "POST", data={"token": revealable})
+    assert response.status == 429
+    assert response.headers["Retry-After"] == "30"  # 2 a minute: the next in 30 s
+    assert response.headers["Access-Control-Expose-Headers"] == "Retry-After"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert body == b"too many requests; retry after 30 s\n"
+
+
+async def test_value_rate_limit_answers_429(
+    aiohttp_client: ClientFactory, reveal_config: Config, keyring: tokens.KeyRing
+) -> None:
+    client = await aiohttp_client(create_app(reveal_config.with_values(reveal_token_rate=1)))
+    first = tokens.encode(EMAIL, keyring=keyring, revealable=True)
+    same_value = tokens.encode(EMAIL, keyring=keyring, revealable=True, ttl=3600)
+    await get_challenge(client, first)
+    response, _ = await fetch(client, "/reveal/challenge", "POST", data={"token": same_value})
+    assert response.status == 429  # another token of the same value and style
+    assert response.headers["Retry-After"] == "60"
+    other = tokens.encode("other@example.com", keyring=keyring, revealable=True)
+    await get_challenge(client, other)
+
+
+async def test_full_replay_memory_answers_429(reveal_client: Client, revealable: str) -> None:
+    reveal_client.app[REVEAL].spent.capacity = 1
+    status, _, _ = await reveal(reveal_client, revealable)
+    assert status == 200
+    status, _, headers = await reveal(reveal_client, revealable)
+    assert status == 429 and int(headers["Retry-After"]) > 0
+
+
+async def test_allowed_origins(
+    aiohttp_client: ClientFactory, reveal_config: Config, revealable: str
+) -> None:
+    config = reveal_config.with_values(reveal_origins=frozenset({"https://www.example.com"}))
+    client = await aiohttp_client(create_app(config))
+    data = {"token": revealable}
+    response, _ = await fetch(
+        client, "/reveal/challenge", "POST", data=data, headers={"Origin": "https://evil.test"}
+    )
+    assert response.status == 404
+    assert "Access-Control-Allow-Origin" not in response.headers
+    response, _ = await fetch(
+        client,
+        "/reveal/challenge",
+        "POST",
+        data=data,
+        headers={"Origin": "https://www.example.com"},
+    )
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
+    assert response.headers["Vary"] == "Origin"
+    response, _ = await fetch(client, "/reveal/challenge", "POST", data=data)  # not a browser
+    assert response.status == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_the_text_is_never_logged_nor_counted(
+    reveal_client: Client, revealable: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    status, body, _ = await reveal(reveal_client, revealable)
+    assert status == 200 and EMAIL in body.decode()
+    _, metrics = await fetch(reveal_client, "/metrics")
+    assert b'route="reveal"' in metrics
+    for needle in (EMAIL, "jane.doe"):
+        assert needle not in caplog.text
+        assert needle not in metrics.decode()
+
+
+async def test_script_is_served_and_cached(reveal_client: Client) -> None:
+    response, body = await fetch(reveal_client, "/reveal.js")
+    assert response.status == 200 and body == SCRIPT
+    assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response.headers["Cache-Control"] == "public, max-age=86400"
+    etag = response.headers["ETag"]
+    response, _ = await fetch(reveal_client, "/reveal.js", headers={"If-None-Match": etag})
+    assert response.status == 304
+    response, body = await fetch(reveal_client, SCRIPT_PATH)
+    assert response.status == 200 and body == SCRIPT
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    response, _ = await fetch(reveal_client, "/reveal.0123456789abcdef.js")
+    assert response.status == 404
+    for forbidden in (b"eval(", b"new Function", b"innerHTML", b"document.write", b"http"):
+        assert forbidden not in SCRIPT.replace(b"https://img.example.com", b"")
+
+
+@pytest.mark.parametrize(
+    ("text", "href"),
+    [
+        ("jane.doe@example.com", "mailto:jane.doe@example.com"),
+        (" Jane+tag@Example.org ", "mailto:Jane+tag@Example.org"),
+        ("+1 (555) 010-4477", "tel:+15550104477"),
+        ("020 7946 0958", "tel:02079460958"),
+        ("£1,299", None),
+        ("12", None),
+        ("jane@example", None),
+        ("a b@example.com", None),
+        ('x"@example.com', None),
+    ],
+)
+def test_link_for(text: str, href: str | None) -> None:
+    assert link_for(text) == href
+
+
+# --- end to end: the page script in Chromium, under a strict CSP -------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VALUES = {  # text: (alt, label)
+    "jane.doe@example.com": ("email address", "Show email address"),
+    "+1 (555) 010-4477": ("phone number", "Show phone number"),
+    "£1,299": ("price", "Show price"),
+    "sales@example.org": ("sales email address", "Show sales email address"),
+}
+
+
+def site_page(service: str, keyring: tokens.KeyRing) -> tuple[str, dict[str, str]]:
+    """A page with revealable values, one protected value that is not, and the script."""
+    items = []
+    minted = {}
+    for text, (alt, label) in VALUES.items():
+        token = tokens.encode(text, keyring=keyring, revealable=True)
+        minted[text] = token
+        img = f'<img src="{service}/t/{token}.png" alt="{alt}">'
+        items.append(f"<li>{reveal_button(img, token, label=label)}</li>")
+    fixed = tokens.img_tag(
+        "not-revealable@example.com", service, alt="email address", keyring=keyring
+    )
+    body = "\n".join(items)
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Team</title>"
+        f"<h1>Team</h1><ul>{body}<li>{fixed}</li></ul><p id=after>Below the list</p>"
+        f'<script src="{service}/reveal.js" defer></script></html>'
+    )
+    return page, minted
+
+
+async def test_reveal_in_chromium_under_a_strict_csp(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    config: Config,
+    keyring: tokens.KeyRing,
+    tmp_path: Path,
+) -> None:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
+    from playwright.async_api import async_playwright
+
+    service_config = config.with_values(reveal=True, reveal_difficulty=10, reveal_client_rate=3)
+    service_server = await aiohttp_server(create_app(service_config))
+    service = f"http://127.0.0.1:{service_server.port}"
+    html, minted = site_page(service, keyring)
+    csp = (
+        f"default-src 'none'; img-src {service}; script-src {service}; connect-src {service};"
+        " style-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+    async def page_view(request: web.Request) -> web.Response:
+        return web.Response(
+            text=html, content_type="text/html", headers={"Content-Security-Policy": csp}
+        )
+
+    site = web.Application()
+    site.router.add_get("/", page_view)
+    site_server = await aiohttp_server(site)
+    site_url = f"http://127.0.0.1:{site_server.port}/"
+    assert site_url.rsplit(":", 1)[0] + ":" + str(service_server.port) == service  # two origins
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 800, "height": 600})
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            statuses: list[tuple[str, int]] = []
+            page.on("response", lambda r: statuses.append((r.url, r.status)))
+            sent: list[dict[str, str]] = []
+            page.on(
+                "request",
+                lambda r: (
+                    sent.append(dict(parse_qsl(r.post_data or "")))
+                    if r.url == service + "/reveal"
+                    else None
+                ),
+            )
+
+            response = await page.goto(site_url, wait_until="load")
+            assert response is not None
+            served = await response.text()
+            await page.wait_for_selector("button.glyphveil-reveal-button")
+            shown = await page.evaluate("document.documentElement.outerHTML")
+            visible = await page.evaluate("document.body.innerText")
+            for text in VALUES:
+                for where in (served, shown, visible):
+                    assert text not in where and html_escape(text) not in where, text
+            assert await page.get_by_role("button").count() == len(VALUES)
+            # The images loaded: the buttons wrap real pictures.
+            assert await page.eval_on_selector_all(
+                "img", "els => els.every(e => e.complete && e.naturalWidth > 0)"
+            )
+
+            # Keyboard: Tab to the first button, Enter; the link replaces it, focused.
+            await page.keyboard.press("Tab")
+            assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+                "Show email address"
+            )
+            await page.keyboard.press("Enter")
+            email = page.get_by_role("link", name="jane.doe@example.com")
+            await email.wait_for()
+            assert await email.get_attribute("href") == "mailto:jane.doe@example.com"
+            assert await page.evaluate("document.activeElement.textContent") == (
+                "jane.doe@example.com"
+            )
+
+            # Mouse: the phone number becomes a tel: link.
+            await page.get_by_role("button", name="Show phone number").click()
+            phone = page.get_by_role("link", name="+1 (555) 010-4477")
+            await phone.wait_for()
+            assert await phone.get_attribute("href") == "tel:+15550104477"
+
+            # Space on a price: plain text, focused so a screen reader reads it.
+            await page.get_by_role("button", name="Show price").focus()
+            await page.keyboard.press("Space")
+            price = page.locator(".glyphveil-revealed", has_text="£1,299")
+            await price.wait_for()
+            assert await price.evaluate("e => e.tagName") == "SPAN"
+            assert await page.evaluate("document.activeElement.textContent") == "£1,299"
+
+            # The fourth request in a minute from this client is answered 429.
+            await page.get_by_role("button", name="Show sales email address").click()
+            status = page.locator(".glyphveil-status", has_text="Too many requests")
+            await status.wait_for()
+            assert "try again in 20 s" in (await status.text_content() or "")
+            assert (service + "/reveal/challenge", 429) in statuses
+            assert await page.get_by_role("button", name="Show sales email address").count() == 1
+            assert "sales@example.org" not in await page.evaluate(
+                "document.documentElement.outerHTML"
+            )
+            await page.screenshot(path=str(tmp_path / "reveal.png"), full_page=True)
+
+            # Without JavaScript the images stay, and there is no dead button.
+            context = await browser.new_context(java_script_enabled=False)
+            static = await context.new_page()
+            await static.goto(site_url, wait_until="load")
+            assert await static.get_by_role("button").count() == 0
+            assert await static.get_by_role("img").count() == len(VALUES) + 1
+            assert await static.eval_on_selector_all(
+                "img", "els => els.every(e => e.complete && e.naturalWidth > 0)"
+            )
+            await context.close()
+        finally:
+            await browser.close()
+
+    # Each reveal carried a real proof of work for its own token and this client.
+    assert len(sent) == 3
+    for fields in sent:
+        solved = verify(
+            fields["challenge"], int(fields["nonce"]), fields["token"], "127.0.0.1", keyring
+        )
+        assert solved.difficulty == 10
+    assert {fields["token"] for fields in sent} == {minted[t] for t in list(VALUES)[:3]}
+    # The only console error is the browser's own note of the 429.
+    assert all("429" in p for p in problems), problems
