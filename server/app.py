@@ -9,7 +9,7 @@ from tokens import KeyRing
 from .config import Config
 from .http.health import healthz_view, metrics_handler
 from .http.home import home_view
-from .http.middleware import count_requests, request_errors
+from .http.middleware import count_requests, forwarded_client, request_errors
 from .http.placeholders import placeholder_view
 from .http.responses import security_headers
 from .http.reveal import setup_reveal
@@ -33,7 +33,7 @@ def create_app(
     reloaded from there on SIGHUP.
     """
     config = config or Config.from_env()
-    app = web.Application(middlewares=[count_requests, request_errors])
+    app = web.Application(middlewares=[count_requests, forwarded_client, request_errors])
     app[CONFIG] = config
     if keys is not None:
         app[KEYS] = keys if isinstance(keys, KeyStore) else KeyStore(keys, source=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -61,6 +62,14 @@ def _origins(text: str) -> frozenset[str] | None:
     return origins
 
 
+def _addresses(text: str) -> frozenset[str]:
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return frozenset(str(ipaddress.ip_address(part)) for part in parts)
+    except ValueError:
+        raise ValueError("must be comma-separated IP addresses") from None
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its field, environment variable, flag, parser and help text."""
@@ -116,6 +125,12 @@ SETTINGS: tuple[Setting, ...] = (
         _origins,
         "pages that may call the reveal routes: * or comma-separated origins (*)",
     ),
+    Setting(
+        "trusted_proxies",
+        "GLYPHVEIL_TRUSTED_PROXIES",
+        _addresses,
+        "proxy addresses whose X-Real-IP names the client: comma-separated (none)",
+    ),
 )
 
 
@@ -153,6 +168,8 @@ class Config:
     reveal_token_rate: int = 30
     #: None allows any page; otherwise the origins whose pages may call the reveal routes.
     reveal_origins: frozenset[str] | None = None
+    #: Proxies (nginx) whose ``X-Real-IP`` header is taken as the client's address.
+    trusted_proxies: frozenset[str] = frozenset()
 
     @property
     def placeholder_limits(self) -> PlaceholderLimits:

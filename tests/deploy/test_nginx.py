@@ -232,10 +232,15 @@ class HeaderEcho:
 
             def do_GET(self) -> None:
                 echo.seen = dict(self.headers)
+                length = int(self.headers.get("Content-Length") or 0)
+                echo.seen["body"] = self.rfile.read(length).decode()
+                echo.seen["method"] = self.command
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
+
+            do_POST = do_GET
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -254,6 +259,12 @@ def test_client_address_reaches_the_instances(start_proxy: Callable[..., Proxy])
         assert echo.seen["X-Real-IP"] == "127.0.0.5"
         assert echo.seen["X-Forwarded-For"] == "203.0.113.9, 127.0.0.5"
         assert echo.seen["Host"] == "127.0.0.1"  # $host: the name the client asked for
+
+        form = urllib.request.Request(proxy.url("/reveal/challenge"), data=b"token=abc")
+        with urllib.request.urlopen(form, timeout=10) as answer:  # reveal posts pass, uncached
+            assert answer.status == 200 and "X-Cache-Status" not in answer.headers
+        assert (echo.seen["method"], echo.seen["body"]) == ("POST", "token=abc")
+        assert echo.seen["X-Real-IP"] == "127.0.0.1"
     finally:
         echo.server.shutdown()
 

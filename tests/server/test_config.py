@@ -33,6 +33,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
         "https://www.example.com, http://127.0.0.1:8000/",
         frozenset({"https://www.example.com", "http://127.0.0.1:8000"}),
     ),
+    "trusted_proxies": ("127.0.0.1, ::1", frozenset({"127.0.0.1", "::1"})),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
 OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
@@ -51,6 +52,7 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "reveal_client_rate": ("1", 1),
     "reveal_token_rate": ("1", 1),
     "reveal_origins": ("*", None),
+    "trusted_proxies": ("10.0.0.7", frozenset({"10.0.0.7"})),
 }
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -189,6 +191,8 @@ BAD_VALUES = [
     ("reveal_origins", "www.example.com"),
     ("reveal_origins", "https://example.com/path"),
     ("reveal_origins", "https://*.example.com"),
+    ("trusted_proxies", "nginx.local"),
+    ("trusted_proxies", "10.0.0.0/8"),
 ]
 
 
