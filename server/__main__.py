@@ -41,8 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
-        keyring = KeyRing.from_env()
         config = Config.from_env(overrides=overrides)
+        keyring = KeyRing.from_env()  # after the settings: a bad flag touches no key
     except (ConfigError, TokenError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     logging.basicConfig(

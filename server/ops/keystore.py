@@ -70,9 +70,9 @@ async def live_keys(app: web.Application) -> AsyncIterator[None]:
     """Read the keys when the application starts unless it was given some; reload on SIGHUP.
 
     Fixed keys (a :class:`KeyStore` without a source) leave SIGHUP alone. Reading at
-    start means a gunicorn worker built without keys loads them itself, so
-    the new workers of a gunicorn HUP hold the keys of that moment. A HUP sent to one
-    worker reloads that worker's keys in place.
+    start means that a gunicorn worker built without keys loads them itself, so the new
+    workers of a gunicorn HUP hold the keys of that moment. A HUP sent to one worker
+    reloads that worker's keys in place.
     """
     if KEYS not in app:
         app[KEYS] = KeyStore.from_env()

@@ -143,9 +143,9 @@ async def test_app_given_a_key_ring_holds_it_fixed(aiohttp_client, config, keyri
 # the command line
 
 
-def run_server(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+def run_server(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server", "--port", "1"],
+        [sys.executable, "-m", "server", "--port", "1", *args],
         cwd=tmp_path,
         env=child_env(tmp_path, **variables),
         capture_output=True,
@@ -175,6 +175,13 @@ def test_ambiguous_key_settings_stop_the_service(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
     assert not (tmp_path / ".glyphveil").exists()  # no development key was made
+
+
+def test_a_bad_flag_touches_no_key(tmp_path: Path) -> None:
+    done = run_server(tmp_path, "--threads", "none")
+    assert done.returncode == 2 and "--threads" in done.stderr
+    assert "development key" not in done.stderr
+    assert not (tmp_path / ".glyphveil").exists()
 
 
 # rotation under load, with real processes
