@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-reveal clean
+.PHONY: run test system lint bench bench-reveal clean example
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): setup.cfg pyproject.toml
 
 run: $(STAMP)
 	$(PY) -m server
+
+# The example site (examples/site/) beside the service, both on the development key;
+# prints both URLs. Ctrl-C stops both.
+example: $(STAMP)
+	$(PY) -m examples.site
 
 # The Debian packages the suite needs (.ci/apt-packages.txt); apt runs only for missing ones.
 system:

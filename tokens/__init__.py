@@ -3,9 +3,11 @@
 Mint a token while rendering a template and put the image in the page::
 
     import tokens
-    tokens.img_tag("jane@example.com", "https://img.example.com", alt="email address")
+    tokens.img_tag("jane@example.com", "https://img.example.com")
 
-Depends on ``cryptography`` only.
+Depends on ``cryptography`` only. Template helpers live in modules of their own, which
+import their engine: :mod:`tokens.jinja` (``glyphveil[jinja]``) and the Django app
+``tokens.django`` (``glyphveil[django]``).
 """
 
 from .api import OptionValues, decode, encode, image_url, img_tag
@@ -13,8 +15,10 @@ from .codec import Payload
 from .colors import contrast_ratio, parse_color
 from .errors import ExpiredToken, InvalidToken, KeyConfigError, OptionError, TokenError
 from .keys import Key, KeyRing, default_keyring, generate_key
+from .markup import SafeHTML
 from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
 from .reveal import reveal_button
+from .sizes import TextBox, image_size, text_box
 
 __all__ = [
     "FONTS",
@@ -29,14 +33,18 @@ __all__ = [
     "OptionValues",
     "Payload",
     "RenderOptions",
+    "SafeHTML",
+    "TextBox",
     "TokenError",
     "contrast_ratio",
     "decode",
     "default_keyring",
     "encode",
     "generate_key",
+    "image_size",
     "image_url",
     "img_tag",
     "parse_color",
     "reveal_button",
+    "text_box",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_TEXT_BYTES",
     "MAX_WIDTH",
     "MIN_CONTRAST",
+    "OPTION_NAMES",
     "PADDING_RANGE",
     "SIZE_RANGE",
     "Noise",
@@ -131,6 +132,10 @@ class RenderOptions:
             "noise": str(self.noise),
             "padding": self.padding,
         }
+
+
+#: The option names :meth:`RenderOptions.build` takes, in token order.
+OPTION_NAMES: tuple[str, ...] = ("font", "size", "color", "background", "noise", "padding")
 
 
 def _check_range(name: str, value: int, allowed: range) -> None:

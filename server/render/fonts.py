@@ -86,7 +86,7 @@ _LAYOUT = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.
 
 
 @lru_cache(maxsize=128)
-def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+def load_font(path: Path, size: float) -> ImageFont.FreeTypeFont:
     """Open a font at a pixel size, cached because Pillow reopens the file each call.
 
     The cache is bounded so that many requested sizes cannot grow it without limit.

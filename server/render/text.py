@@ -6,16 +6,17 @@ import math
 import random
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
+from tokens.sizes import text_box
 
 from ..errors import RequestError
 from .encode import colorize
-from .fonts import ATTACHED, TextRun, draw_runs, line_metrics, load_font, measure, split_runs
+from .fonts import ATTACHED, TextRun, draw_runs, load_font, measure, split_runs
 from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 
 __all__ = ["ImageTooLarge", "render_text"]
@@ -62,10 +63,12 @@ def render_text(
 ) -> Image.Image:
     """Render ``text`` as the token's options say, at ``density`` device pixels per CSS px.
 
-    The image is sized to the text from font metrics (ascent and descent, not the ink
-    box). All randomness comes from ``seed``, so the output is a pure function of the
-    arguments. The size is checked against ``max_pixels`` and :data:`MAX_WIDTH` before
-    any pixel is allocated.
+    The image has the size :func:`tokens.sizes.text_box` gives, from the bundled fonts'
+    advances, ascent and descent (not the ink box): the size the page reserved for it.
+    The drawing fits in it (centred, or shrunk where shaping makes a line wider than its
+    advances); the box never changes. All randomness comes from ``seed``, so the output
+    is a pure function of the arguments. The size is checked against ``max_pixels`` and
+    :data:`MAX_WIDTH` before any pixel is allocated.
 
     With noise, each glyph cluster is rotated, raised and scaled on its own, then
     strokes, dots and texture are drawn over the line. Text that is right to left or
@@ -76,24 +79,28 @@ def render_text(
     without noise, on the same canvas (with the same slack) as jittered text, and the
     strokes, dots and texture still apply.
     """
+    box = text_box(text, options)  # the size the page reserved: never changed here
     size = options.size * density
     pad = options.padding * density
+    edge = box.edge * density
+    slack = edge - pad
+    room = box.room * density
+    baseline = round(box.baseline * density)  # whole pixels: crisp, and alike at every width
+    mask = _new_mask(*box.size(density), density, max_pixels)
     runs = split_runs(text, options.font, size)
-    ascent, descent = line_metrics(runs, options.font, size)
     noisy = options.noise is not Noise.NONE
     rng = random.Random(seed)
     profile = PROFILES[options.noise]
-    slack = math.ceil(size * (profile.rise + 0.12)) if noisy else 0  # rotated, raised glyphs
-    edge = pad + slack
-    height = ascent + descent + 2 * edge
     if not noisy or _needs_shaping("".join(run.text for run in runs)):  # as drawn: □ needs none
-        mask = _new_mask(math.ceil(measure(runs)) + 2 * edge, height, density, max_pixels)
-        draw_runs(ImageDraw.Draw(mask), edge, edge + ascent, runs, fill=255)
+        runs = _fit(runs, size, room)
+        start = edge + (room - measure(runs)) // 2
+        draw_runs(ImageDraw.Draw(mask), start, baseline, runs, fill=255)
     else:
         glyphs = _jitter(runs, profile, rng, size)
-        width = math.ceil(sum(glyph.advance for glyph in glyphs)) + 2 * edge
-        mask = _new_mask(width, height, density, max_pixels)
-        _draw_glyphs(mask, glyphs, profile, size, (edge, edge + ascent))
+        # Spread the jittered advances over the room the box gave the line.
+        spread = room / (sum(glyph.advance for glyph in glyphs) or 1)
+        glyphs = [replace(glyph, advance=glyph.advance * spread) for glyph in glyphs]
+        _draw_glyphs(mask, glyphs, profile, size, (edge, baseline))
     if noisy:
         draw = ImageDraw.Draw(mask)
         band = (pad, pad + slack, mask.width - pad, mask.height - pad - slack)
@@ -102,6 +109,22 @@ def render_text(
         mask = _texture(mask, rng, options, profile)
     background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
     return colorize(mask, background, (*options.color, 255))
+
+
+def _fit(runs: list[TextRun], size: float, room: float) -> list[TextRun]:
+    """The runs as they are if they fit in ``room`` px, else at a smaller size that fits.
+
+    The box comes from the fonts' advances; kerning usually makes a line narrower, while
+    shaping (conjuncts, joined forms) can make it wider: then the text shrinks to fit.
+    """
+    width = measure(runs)
+    for _ in range(8):  # one step nearly always fits; FreeType's rounding may need another
+        if width <= room or not runs:
+            break
+        size *= room / width * 0.999
+        runs = [TextRun(run.text, load_font(run.path, size), run.path) for run in runs]
+        width = measure(runs)
+    return runs
 
 
 def _needs_shaping(text: str) -> bool:
@@ -178,10 +201,10 @@ def _draw_glyphs(
     glyphs: list[_Glyph],
     profile: NoiseProfile,
     size: int,
-    origin: tuple[int, int],
+    origin: tuple[float, float],
 ) -> None:
     """Paste each glyph, rotated and raised, centred on its advance along the baseline."""
-    x, baseline = float(origin[0]), origin[1]
+    x, baseline = origin
     for glyph in glyphs:
         glyph_size = max(1, round(size * (1 + profile.scale * glyph.scale)))
         font = load_font(glyph.path, glyph_size)

@@ -82,7 +82,7 @@ def test_encode_rejects_bad_options(keyring: KeyRing) -> None:
         tokens.encode(EMAIL, keyring=keyring, size=7)
     with pytest.raises(OptionError, match="contrast"):
         tokens.encode(EMAIL, keyring=keyring, color="#eee")
-    with pytest.raises(TypeError):
+    with pytest.raises(OptionError, match=r"^unknown option 'colour': .*color"):
         tokens.encode(EMAIL, keyring=keyring, colour="#222")  # type: ignore[call-arg]
 
 
@@ -216,6 +216,42 @@ def test_image_url_bad_density(density: object, keyring: KeyRing) -> None:
     assert str(info.value) == f"bad density {density!r}: use 1, 2 or 3"
 
 
+@pytest.mark.parametrize("base", [None, 42, b"https://img.example.com"])
+def test_image_url_names_a_base_url_that_is_not_a_str(base: object, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match=r"^base_url must be where the service answers"):
+        tokens.image_url(EMAIL, base, keyring=keyring)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "ftp://img.example.com",
+        "img.example.com",
+        "https://img.example.com/?x=1",
+        "https://img.example.com/#top",
+        "https://img.example.com/a b",
+        "javascript:alert(1)",
+    ],
+)
+def test_image_url_refuses_a_bad_base_url(base: str, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match=r"^bad base_url"):
+        tokens.image_url(EMAIL, base, keyring=keyring)
+
+
+@pytest.mark.parametrize(
+    ("base", "prefix"),
+    [
+        ("", "/t/"),
+        ("/", "/t/"),
+        ("/glyphs/", "/glyphs/t/"),
+        ("//img.example.com", "//img.example.com/t/"),
+    ],
+)
+def test_image_url_on_the_sites_own_origin(base: str, prefix: str, keyring: KeyRing) -> None:
+    url = tokens.image_url(EMAIL, base, keyring=keyring)
+    assert url.startswith(prefix) and url.removeprefix(prefix).count("/") == 0
+
+
 # --- img_tag ------------------------------------------------------------------------------------
 
 
@@ -224,21 +260,71 @@ def test_img_tag_attributes(keyring: KeyRing) -> None:
     assert markup.startswith("<img ") and markup.endswith(">")
     attrs = parse_img(markup)
     src = f"{BASE}/t/{tokens.encode(EMAIL, keyring=keyring)}.png"
+    width, height = tokens.image_size(EMAIL, RenderOptions())
     assert attrs == {
         "src": src,
         "srcset": src.removesuffix(".png") + "@2x.png 2x",
+        "width": str(width),
+        "height": str(height),
         "alt": "email address",
+        "class": "glyphveil",
         "loading": "lazy",
         "decoding": "async",
     }
     assert EMAIL not in markup
 
 
+def test_img_tag_is_a_str_that_template_engines_treat_as_safe(keyring: KeyRing) -> None:
+    markupsafe = pytest.importorskip("markupsafe")
+    markup = tokens.img_tag(EMAIL, BASE, keyring=keyring)
+    assert isinstance(markup, str) and isinstance(markup, tokens.SafeHTML)
+    assert markup.__html__() == markup
+    assert markupsafe.escape(markup) == markup  # not escaped
+    assert str(markupsafe.Markup("<p>{}</p>").format(markup)) == f"<p>{markup}</p>"
+    assert markup.startswith("<img ") and "<img" in markup + ""
+
+
 def test_img_tag_webp_srcset(keyring: KeyRing) -> None:
     attrs = parse_img(tokens.img_tag(EMAIL, BASE, format="webp", keyring=keyring))
     assert attrs["src"] is not None and attrs["src"].endswith(".webp")
     assert attrs["srcset"] == attrs["src"].removesuffix(".webp") + "@2x.webp 2x"
-    assert attrs["alt"] == "protected text"
+
+
+@pytest.mark.parametrize(
+    ("densities", "srcset"),
+    [
+        ((1,), None),
+        ([1, 2], "@2x.png 2x"),
+        ((3, 1), "@3x.png 3x"),
+        ((1, 2, 3), "@2x.png 2x, @3x.png 3x"),
+    ],
+)
+def test_img_tag_srcset_offers_only_the_services_densities(
+    densities: tuple[int, ...], srcset: str | None, keyring: KeyRing
+) -> None:
+    attrs = parse_img(tokens.img_tag(EMAIL, BASE, densities=densities, keyring=keyring))
+    assert attrs["src"] is not None
+    if srcset is None:
+        assert "srcset" not in attrs
+    else:
+        stem = attrs["src"].removesuffix(".png")
+        assert attrs["srcset"] == ", ".join(stem + part for part in srcset.split(", "))
+
+
+@pytest.mark.parametrize("densities", [(), (2,), (1, 4), (1, "2"), "12", 2, None, (1, True)])
+def test_img_tag_refuses_bad_densities(densities: object, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match="bad densities"):
+        tokens.img_tag(EMAIL, BASE, densities=densities, keyring=keyring)  # type: ignore[arg-type]
+
+
+def test_img_tag_leaves_out_densities_too_wide_to_draw(keyring: KeyRing) -> None:
+    text = "W" * 100
+    box = tokens.text_box(text, RenderOptions(size=64, noise=Noise.HIGH))
+    assert box.width * 2 <= 16383 < box.width * 3
+    attrs = parse_img(
+        tokens.img_tag(text, BASE, size=64, noise="high", densities=(1, 2, 3), keyring=keyring)
+    )
+    assert attrs["srcset"] is not None and attrs["srcset"].endswith(" 2x")
 
 
 def test_img_tag_escapes_base_url_and_alt(keyring: KeyRing) -> None:
@@ -250,7 +336,7 @@ def test_img_tag_escapes_base_url_and_alt(keyring: KeyRing) -> None:
     assert attrs["src"] is not None and attrs["src"].startswith(base + "/t/")
     assert attrs["srcset"] is not None and attrs["srcset"].startswith(base + "/t/")
     raw_values = re.findall(r'="([^"]*)"', markup)
-    assert len(raw_values) == 5  # no quote broke out of its attribute
+    assert len(raw_values) == 8  # no quote broke out of its attribute
     for value in raw_values:
         assert "<" not in value and ">" not in value and "'" not in value
     assert "&quot;" in markup and "&amp;" in markup and "&lt;" in markup
@@ -261,14 +347,41 @@ def test_img_tag_extra_attrs(keyring: KeyRing) -> None:
         EMAIL,
         BASE,
         keyring=keyring,
-        attrs={"class": "contact", "width": "120", "loading": "eager", "title": 'a "b" <c>'},
+        attrs={"class": "contact", "loading": "eager", "title": 'a "b" <c>'},
     )
     attrs = parse_img(markup)
-    assert attrs["class"] == "contact"
-    assert attrs["width"] == "120"
+    assert attrs["class"] == "glyphveil contact"
     assert attrs["loading"] == "eager"  # overrides the default
     assert attrs["title"] == 'a "b" <c>'
     assert markup.count("loading=") == 1
+
+
+@pytest.mark.parametrize(
+    ("css_class", "expected"), [(None, None), ("", None), ("team-mail", "team-mail")]
+)
+def test_img_tag_css_class(css_class: str | None, expected: str | None, keyring: KeyRing) -> None:
+    attrs = parse_img(tokens.img_tag(EMAIL, BASE, css_class=css_class, keyring=keyring))
+    assert attrs.get("class") == expected
+
+
+@pytest.mark.parametrize("name", ["src", "SRCSET", "alt", "width", "Height"])
+def test_img_tag_extra_attrs_cannot_replace_what_it_computes(name: str, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match=f"attribute {name} is set by img_tag"):
+        tokens.img_tag(EMAIL, BASE, attrs={name: "1"}, keyring=keyring)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "message"),
+    [
+        ({"on click": "x"}, "bad attribute name 'on click'"),
+        ({"title": 3}, "attribute title must be a str, not int"),
+        ([("title", "x")], "attrs must be a mapping"),
+        ({"title": f"write to {EMAIL}"}, "attributes must not contain the protected text"),
+    ],
+)
+def test_img_tag_refuses_bad_extra_attrs(attrs: object, message: str, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match=re.escape(message)):
+        tokens.img_tag(EMAIL, BASE, attrs=attrs, keyring=keyring)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -278,6 +391,12 @@ def test_img_tag_extra_attrs(keyring: KeyRing) -> None:
         f"Email: {EMAIL}",
         EMAIL.upper(),
         f"mail me at {EMAIL.title()} please",
+        "alice.\u200bmartin@example.org",  # a zero-width space inside
+        "alice.martin\u2060@\u200dexample\u00ad.org",  # word joiner, ZWJ, soft hyphen
+        "ａｌｉｃｅ．ｍａｒｔｉｎ＠ｅｘａｍｐｌｅ．ｏｒｇ",  # fullwidth forms: NFKC folds them
+        "ALICE.MARTİN@EXAMPLE.ORG".replace("İ", "I"),
+        "alice - martin @ example . org",  # the letters and digits, spaced out
+        "a.l.i.c.e.m.a.r.t.i.n@e.x.a.m.p.l.e.o.r.g",
     ],
 )
 def test_img_tag_refuses_alt_containing_the_text(alt: str, keyring: KeyRing) -> None:
@@ -291,9 +410,48 @@ def test_img_tag_refuses_alt_with_the_text_despite_whitespace(keyring: KeyRing) 
         tokens.img_tag(f"  {EMAIL}\n", BASE, alt=f"write to {EMAIL}", keyring=keyring)
 
 
+def test_img_tag_refuses_a_short_text_as_a_word_of_the_alt(keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match="alt text must not contain"):
+        tokens.img_tag("42", BASE, alt="room 42", keyring=keyring)
+    # ... but a short text inside an ordinary word is not the text.
+    assert parse_img(tokens.img_tag("e", BASE, keyring=keyring))["alt"] == "protected text"
+    assert parse_img(tokens.img_tag("42", BASE, alt="room 420", keyring=keyring))["alt"]
+
+
 def test_img_tag_allows_alt_sharing_a_word(keyring: KeyRing) -> None:
     markup = tokens.img_tag("+1 555 0100", BASE, alt="phone +1", keyring=keyring)
     assert parse_img(markup)["alt"] == "phone +1"
+
+
+@pytest.mark.parametrize(
+    ("text", "alt"),
+    [
+        (EMAIL, "email address"),
+        ("mailto:jane@example.co.uk", "email address"),
+        ("+44 20 7946 0958", "phone number"),
+        ("(555) 010-0100 ext. 12", "phone number"),
+        ("£1,299", "price"),
+        ("€ 12,50", "price"),
+        ("12.99 USD", "price"),
+        ("$5/month", "price"),
+        ("Jane Doe", "protected text"),
+        ("12", "protected text"),
+    ],
+)
+def test_img_tag_guesses_a_generic_alt(text: str, alt: str, keyring: KeyRing) -> None:
+    assert parse_img(tokens.img_tag(text, BASE, keyring=keyring))["alt"] == alt
+    assert parse_img(tokens.img_tag(text, BASE, alt=None, keyring=keyring))["alt"] == alt
+
+
+@pytest.mark.parametrize("alt", [42, b"email", ["email"]])
+def test_img_tag_names_an_alt_that_is_not_a_str(alt: object, keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match=r"^alt must be a str describing the image, not "):
+        tokens.img_tag(EMAIL, BASE, alt=alt, keyring=keyring)  # type: ignore[arg-type]
+
+
+def test_img_tag_names_a_base_url_that_is_not_a_str(keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match=r"^base_url must be where the service answers"):
+        tokens.img_tag(EMAIL, None, keyring=keyring)  # type: ignore[arg-type]
 
 
 def test_img_tag_validates_options(keyring: KeyRing) -> None:
@@ -301,6 +459,8 @@ def test_img_tag_validates_options(keyring: KeyRing) -> None:
         tokens.img_tag(EMAIL, BASE, format="gif", keyring=keyring)  # type: ignore[arg-type]
     with pytest.raises(OptionError, match="unknown font"):
         tokens.img_tag(EMAIL, BASE, font="comic", keyring=keyring)
+    with pytest.raises(OptionError, match="unknown option 'colour'"):
+        tokens.img_tag(EMAIL, BASE, colour="red", keyring=keyring)  # type: ignore[call-arg]
 
 
 def test_img_tag_passes_options(keyring: KeyRing) -> None:
@@ -310,3 +470,6 @@ def test_img_tag_passes_options(keyring: KeyRing) -> None:
     assert attrs["src"] is not None
     options = tokens.decode(url_token(attrs["src"]), keyring=keyring).options
     assert (options.size, options.background) == (32, None)
+    assert (attrs["width"], attrs["height"]) == tuple(
+        str(side) for side in tokens.image_size(EMAIL, options)
+    )

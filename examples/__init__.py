@@ -1,0 +1,1 @@
+"""Example code that uses glyphveil the way a website would."""

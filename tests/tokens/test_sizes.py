@@ -1,0 +1,143 @@
+"""tokens.sizes: image sizes from the shipped font metrics table, without Pillow."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tokens import FONTS, Noise, OptionError, RenderOptions
+from tokens.options import MAX_WIDTH
+from tokens.sizes import (
+    MISSING,
+    NOISE_ROOM,
+    TextBox,
+    check_densities,
+    fits,
+    font_runs,
+    font_table,
+    image_size,
+    text_box,
+)
+
+EMAIL = "jane.doe@example.com"
+
+
+def options(**values: object) -> RenderOptions:
+    return RenderOptions.build(**values)  # type: ignore[arg-type]
+
+
+def test_table_holds_every_family_and_the_fallbacks() -> None:
+    table = font_table()
+    assert set(table.families) == set(FONTS)
+    assert [font.name for font in table.fallbacks] == [
+        "DroidSansFallback.ttf",
+        "Symbola_hint.ttf",
+    ]
+    for font in [*table.families.values(), *table.fallbacks]:
+        assert font.units_per_em > 0 and font.ascent > 0 and font.descent > 0
+        assert font.advance(ord("□")) is not None or font.name != "DejaVuSans.ttf"
+    sans = table.families["sans"]
+    assert sans.advance(ord("W")) == 2025  # DejaVu Sans, font units of a 2048 em
+    assert sans.advance(0x4E00) is None  # CJK comes from the fallback
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+@pytest.mark.parametrize("font", FONTS)
+def test_density_multiplies_the_css_size_exactly(font: str, noise: Noise) -> None:
+    opts = options(font=font, noise=noise)
+    box = text_box(EMAIL, opts)
+    assert isinstance(box.width, int) and isinstance(box.height, int)
+    for density in (1, 2, 3):
+        assert image_size(EMAIL, opts, density) == (box.width * density, box.height * density)
+        assert box.size(density) == image_size(EMAIL, opts, density)
+
+
+def test_box_parts_add_up() -> None:
+    box = text_box(EMAIL, options(noise="high", size=20, padding=6))
+    assert box.edge == 6 + math.ceil(20 * NOISE_ROOM[Noise.HIGH].slack)
+    assert box.room == box.width - 2 * box.edge == math.ceil(box.line)
+    assert box.height == math.ceil(box.ascent + box.descent) + 2 * box.edge
+    assert box.edge + box.ascent <= box.baseline <= box.height - box.edge - box.descent
+
+
+def test_padding_adds_to_every_side() -> None:
+    base, padded = text_box("Hello", options(padding=0)), text_box("Hello", options(padding=10))
+    assert (padded.width - base.width, padded.height - base.height) == (20, 20)
+
+
+def test_noise_needs_room_around_and_between_glyphs() -> None:
+    boxes = [text_box(EMAIL, options(noise=noise)) for noise in Noise]
+    assert [box.edge for box in boxes] == sorted(box.edge for box in boxes)
+    assert boxes[0].edge < boxes[1].edge < boxes[3].edge
+    assert [box.line for box in boxes] == sorted({box.line for box in boxes})
+    assert len({box.ascent for box in boxes}) == 1
+
+
+def test_width_grows_with_the_text_and_height_does_not() -> None:
+    boxes = [text_box("W" * n, options()) for n in (1, 2, 4, 8)]
+    assert [box.width for box in boxes] == sorted({box.width for box in boxes})
+    assert len({box.height for box in boxes}) == 1
+    assert text_box("Eg", options()).height == text_box("E", options()).height
+
+
+def test_width_follows_the_advances() -> None:
+    """16 px DejaVu Sans: W is 2025/2048 em, i 569/2048 em."""
+    box = text_box("Wi", options(noise="none", padding=0))
+    assert box.line == pytest.approx(16 * (2025 + 569) / 2048 + 2 / 64)
+    assert box.width == math.ceil(box.line)
+
+
+def test_fallback_fonts_raise_the_line() -> None:
+    latin, cjk = text_box("ab", options()), text_box("a日", options())
+    assert cjk.ascent > latin.ascent and cjk.height > latin.height
+
+
+def test_marks_add_no_width_and_dropped_characters_nothing() -> None:
+    assert text_box("e\u0301", options()).line == pytest.approx(
+        text_box("e", options()).line + 1 / 64
+    )
+    assert text_box("a\nb\tc\u2029", options()) == text_box("abc", options())
+    assert text_box("\u0301a", options()) == text_box("a", options())  # nothing to attach to
+
+
+def test_uncovered_characters_are_the_missing_box() -> None:
+    assert font_runs("\u0378", "serif") == [("DejaVuSans.ttf", MISSING)]
+    assert text_box("\u0378", options(font="serif")) == text_box(MISSING, options())
+
+
+def test_font_runs() -> None:
+    assert font_runs("Hi 日本 😀 e\u0301", "mono") == [
+        ("DejaVuSansMono.ttf", "Hi "),
+        ("DroidSansFallback.ttf", "日本"),
+        ("DejaVuSansMono.ttf", " "),
+        ("DejaVuSans.ttf", "😀"),
+        ("DejaVuSansMono.ttf", " e\u0301"),
+    ]
+
+
+def test_empty_line_still_has_a_box() -> None:
+    box = text_box("\n", options(noise="none", padding=0))
+    assert box.width == 1 and box.height > 1
+
+
+@pytest.mark.parametrize("density", [0, 4, "2", 2.0, True])
+def test_image_size_refuses_a_bad_density(density: object) -> None:
+    with pytest.raises(OptionError, match="bad density"):
+        image_size(EMAIL, options(), density)  # type: ignore[arg-type]
+
+
+def test_check_densities() -> None:
+    assert check_densities([2, 1, 2]) == (1, 2)
+    assert check_densities(range(1, 4)) == (1, 2, 3)
+    for bad in [(), (2, 3), (1, 5), (1, 2.0), "1", None, 1]:
+        with pytest.raises(OptionError, match="bad densities"):
+            check_densities(bad)
+
+
+def test_fits() -> None:
+    box = TextBox(width=8000, height=40, edge=4, ascent=15.0, descent=4.0, line=7992.0)
+    assert fits(box, 1) and fits(box, 2) and not fits(box, 3)
+    assert not fits(box, 2, max_pixels=8000 * 40 * 4 - 1)
+    tall = TextBox(width=10, height=MAX_WIDTH // 2 + 1, edge=0, ascent=1.0, descent=0.0, line=10)
+    assert fits(tall, 1) and not fits(tall, 2)

@@ -1,0 +1,7 @@
+"""The Django app of glyphveil: ``{% load glyphveil %}{% protect user.email %}``.
+
+Add ``"tokens.django"`` to ``INSTALLED_APPS`` (its label is ``glyphveil``) and configure
+it in ``settings.GLYPHVEIL``; see :mod:`tokens.django.templatetags.glyphveil`. Only this
+package imports Django (``pip install 'glyphveil[django]'``); callers import from the
+defining modules.
+"""

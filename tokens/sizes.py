@@ -1,0 +1,315 @@
+"""Image sizes from font metrics, without Pillow: the box the service draws a token's text in.
+
+:func:`text_box` lays a line out as the service does (the same per-character font
+fallback, the largest ascent and descent of the fonts involved, room for the noise) from
+``font_metrics.json``, a table of the bundled fonts' advances generated with fontTools
+(``python -m server.render.font_table``). The service sizes its canvas with this very
+function, so the ``width`` and ``height`` a page's ``<img>`` promises are the image's size
+in CSS px, times the density, by construction. Kerning and shaping can make the drawn line
+a little narrower or wider than the sum of advances: the service then centres or shrinks
+the drawing inside the box, and never changes the box.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+import math
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+
+from .errors import OptionError
+from .options import DENSITIES, MAX_WIDTH, Noise, RenderOptions
+
+__all__ = [
+    "ATTACHED",
+    "DROPPED",
+    "MAX_PIXELS",
+    "MISSING",
+    "NOISE_ROOM",
+    "FontMetrics",
+    "FontTable",
+    "NoiseRoom",
+    "TextBox",
+    "check_densities",
+    "fits",
+    "font_runs",
+    "font_table",
+    "image_size",
+    "text_box",
+]
+
+#: The service's default limit on an image's area in device px (``GLYPHVEIL_MAX_PIXELS``).
+MAX_PIXELS = 16_000_000
+#: Categories that attach to the previous character (marks, spacing marks, format
+#: characters such as ZWJ and variation selectors): they stay in its font or are dropped.
+ATTACHED = frozenset({"Mn", "Me", "Mc", "Cf"})
+#: Control characters and line and paragraph separators: a line has no breaks, so the
+#: service draws nothing for them.
+DROPPED = frozenset({"Cc", "Zl", "Zp"})
+#: What the service draws, with the sans family, for a character no bundled font has.
+MISSING = "\u25a1"
+#: FreeType places glyphs on a 1/64 px grid, so each advance the service draws may be
+#: up to 1/64 device px longer than the table's; the box keeps that much room per glyph.
+_GRID = 1 / 64
+_TABLE = "font_metrics.json"
+
+
+@dataclass(frozen=True, slots=True)
+class NoiseRoom:
+    """Room the noise needs, in em: around the line, and between glyph clusters."""
+
+    #: On every side of the line: rotated and raised glyphs, and the strokes' ends.
+    slack: float
+    #: Added after each glyph cluster: the mean of the noise's random letter spacing.
+    tracking: float
+
+
+#: The room each noise level takes. The service's noise profiles must stay inside it
+#: (rise + 0.12 em of slack; tracking half the maximum spacing), which its tests check.
+NOISE_ROOM: Mapping[Noise, NoiseRoom] = MappingProxyType(
+    {
+        Noise.NONE: NoiseRoom(slack=0.0, tracking=0.0),
+        Noise.LOW: NoiseRoom(slack=0.17, tracking=0.02),
+        Noise.MEDIUM: NoiseRoom(slack=0.19, tracking=0.03),
+        Noise.HIGH: NoiseRoom(slack=0.25, tracking=0.05),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FontMetrics:
+    """One bundled font's metrics in font units: vertical extent and advances."""
+
+    name: str
+    units_per_em: int
+    ascent: int
+    descent: int
+    #: Runs of code points with one advance: ``starts[i] <= code < ends[i]``.
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    advances: tuple[int, ...]
+
+    def advance(self, code: int) -> int | None:
+        """The advance of code point ``code`` in font units; ``None`` if the font lacks it."""
+        index = bisect.bisect_right(self.starts, code) - 1
+        if index >= 0 and code < self.ends[index]:
+            return self.advances[index]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FontTable:
+    """Every bundled font by family, with the fallbacks in the order the service tries them."""
+
+    families: Mapping[str, FontMetrics]
+    fallbacks: tuple[FontMetrics, ...]
+
+
+@functools.cache
+def font_table() -> FontTable:
+    """The table shipped in the package, read once."""
+    raw = json.loads(resources.files(__package__).joinpath(_TABLE).read_text(encoding="ascii"))
+    fonts = {name: _font(name, entry) for name, entry in raw["fonts"].items()}
+    families = {family: fonts[name] for family, name in raw["families"].items()}
+    return FontTable(
+        families=MappingProxyType(families),
+        fallbacks=tuple(fonts[name] for name in raw["fallbacks"]),
+    )
+
+
+def _font(name: str, entry: Mapping[str, object]) -> FontMetrics:
+    flat = entry["advances"]
+    assert isinstance(flat, list)
+    starts, ends, advances = [], [], []
+    end = 0
+    for gap, count, advance in zip(flat[::3], flat[1::3], flat[2::3], strict=True):
+        starts.append(end + gap)
+        end = end + gap + count
+        ends.append(end)
+        advances.append(advance)
+    return FontMetrics(
+        name,
+        int(entry["units_per_em"]),  # type: ignore[call-overload]
+        int(entry["ascent"]),  # type: ignore[call-overload]
+        int(entry["descent"]),  # type: ignore[call-overload]
+        tuple(starts),
+        tuple(ends),
+        tuple(advances),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TextBox:
+    """Where a token's text goes in its image, in CSS px (times the density for device px).
+
+    The line's advances start ``edge`` from the left and have :attr:`room` to run; its
+    baseline is :attr:`baseline` from the top.
+    """
+
+    #: The image's size.
+    width: int
+    height: int
+    #: Padding plus the noise's slack, on every side.
+    edge: int
+    #: The tallest ascent and deepest descent of the fonts the line uses.
+    ascent: float
+    descent: float
+    #: The line's predicted width: advances, plus the noise's tracking.
+    line: float
+
+    @property
+    def room(self) -> int:
+        """The width the line is drawn in: the image less an edge on each side."""
+        return self.width - 2 * self.edge
+
+    @property
+    def baseline(self) -> float:
+        """From the top of the image to the baseline, the line centred in its band."""
+        band = self.height - 2 * self.edge
+        return self.edge + (band - self.ascent - self.descent) / 2 + self.ascent
+
+    def size(self, density: int = 1) -> tuple[int, int]:
+        """(width, height) of the image in device px at ``density``."""
+        return self.width * density, self.height * density
+
+
+_DROP, _ATTACH, _BASE = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=8192)
+def _place(char: str, family: str) -> tuple[int, FontMetrics | None, str, int]:
+    """How the service draws ``char`` with ``family``: (kind, font, character drawn,
+    advance in font units). Kind is ``_DROP``, ``_ATTACH`` (font and advance then come
+    from the previous character) or ``_BASE``: drawn by the family, else sans, else the
+    fallbacks, else as sans's □."""
+    category = unicodedata.category(char)
+    if category in DROPPED:
+        return _DROP, None, char, 0
+    if category in ATTACHED:
+        return _ATTACH, None, char, 0
+    table = font_table()
+    code = ord(char)
+    for font in (table.families[family], table.families["sans"], *table.fallbacks):
+        advance = font.advance(code)
+        if advance is not None:
+            return _BASE, font, char, advance
+    sans = table.families["sans"]
+    return _BASE, sans, MISSING, sans.advance(ord(MISSING)) or 0
+
+
+def _glyphs(text: str, family: str) -> Iterator[tuple[FontMetrics, str, int, bool]]:
+    """(font, character drawn, advance in font units, whether it starts a cluster) for
+    each character the service draws.
+
+    Each character is drawn by the first font that has it (the family, sans, the CJK
+    fallback, the emoji fallback), as a □ if none has it; marks and format characters
+    join the previous character's font, or vanish if it lacks them or nothing precedes
+    them; control characters and line separators vanish.
+    """
+    if family not in font_table().families:
+        raise OptionError(f"unknown font {family!r}")
+    last: FontMetrics | None = None
+    for char in text:
+        kind, font, shown, advance = _place(char, family)
+        if kind == _BASE:
+            assert font is not None
+            last = font
+            yield font, shown, advance, True
+        elif kind == _ATTACH and last is not None:
+            attached = last.advance(ord(char))
+            if attached is not None:
+                yield last, char, attached, False
+
+
+def font_runs(text: str, family: str) -> list[tuple[str, str]]:
+    """``text`` split into (font file name, text drawn) runs, as the service splits it."""
+    runs: list[tuple[str, list[str]]] = []
+    for font, char, _, _ in _glyphs(text, family):
+        if runs and runs[-1][0] == font.name:
+            runs[-1][1].append(char)
+        else:
+            runs.append((font.name, [char]))
+    return [(name, "".join(chars)) for name, chars in runs]
+
+
+@functools.lru_cache(maxsize=1024)
+def text_box(text: str, options: RenderOptions) -> TextBox:
+    """The box the service draws ``text`` in with ``options``; see the module docstring.
+
+    The width is the advances of the characters drawn (see :func:`font_runs`), the
+    noise's tracking after each cluster, 1/64 px per glyph for FreeType's grid, and an
+    edge each side. The height is the fonts' ascent and descent, not the ink, so every
+    line of a size and font is as tall whatever its letters, plus an edge each side.
+    Cached: a site mints the same few values on every page it renders.
+    """
+    family = font_table().families.get(options.font)
+    if family is None:
+        raise OptionError(f"unknown font {options.font!r}")
+    used = {family.name: family}
+    em = 0.0  # the line's advance in em
+    glyphs = clusters = 0
+    last: FontMetrics | None = None
+    for char in text:  # _glyphs, inlined: this loop runs for every value a page shows
+        kind, font, _, advance = _place(char, options.font)
+        if kind == _BASE:
+            assert font is not None
+            last = used[font.name] = font
+            clusters += 1
+        elif kind == _ATTACH and last is not None:
+            attached = last.advance(ord(char))
+            if attached is None:
+                continue
+            font, advance = last, attached
+        else:
+            continue
+        em += advance / font.units_per_em
+        glyphs += 1
+    size = options.size
+    room = NOISE_ROOM[options.noise]
+    line = size * (em + clusters * room.tracking) + glyphs * _GRID
+    edge = options.padding + math.ceil(size * room.slack)
+    ascent = max(size * font.ascent / font.units_per_em for font in used.values())
+    descent = max(size * font.descent / font.units_per_em for font in used.values())
+    return TextBox(
+        width=max(1, math.ceil(line) + 2 * edge),
+        height=max(1, math.ceil(ascent + descent) + 2 * edge),
+        edge=edge,
+        ascent=ascent,
+        descent=descent,
+        line=line,
+    )
+
+
+def image_size(text: str, options: RenderOptions, density: int = 1) -> tuple[int, int]:
+    """(width, height) in device px of the image the service draws at ``density``."""
+    if type(density) is not int or density not in DENSITIES:
+        raise OptionError(f"bad density {density!r}: use 1, 2 or 3")
+    return text_box(text, options).size(density)
+
+
+def check_densities(densities: object) -> tuple[int, ...]:
+    """Validate the densities a page offers (the service's ``--densities``), sorted.
+
+    1 must be among them: the plain URL is always the 1x image.
+    """
+    if isinstance(densities, str | bytes) or not hasattr(densities, "__iter__"):
+        raise OptionError(f"bad densities {densities!r}: use a sequence such as (1, 2)")
+    given = list(densities)
+    if not given or any(type(d) is not int or d not in DENSITIES for d in given):
+        raise OptionError(f"bad densities {densities!r}: use some of 1, 2, 3")
+    values = tuple(sorted(set(given)))
+    if 1 not in values:
+        raise OptionError(f"bad densities {densities!r}: 1 must be among them")
+    return values
+
+
+def fits(box: TextBox, density: int, max_pixels: int = MAX_PIXELS) -> bool:
+    """Whether the service draws the box at ``density`` (each side within
+    :data:`~tokens.options.MAX_WIDTH`, the area within ``max_pixels``)."""
+    width, height = box.size(density)
+    return width <= MAX_WIDTH and height <= MAX_WIDTH and width * height <= max_pixels
