@@ -32,12 +32,25 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
-	$(PY) bench/tokens_speed.py
+# Benchmarks run in their own venv (Flask, gunicorn, py-spy, uvloop), never the project's.
+BENCH_VENV ?= bench/.venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): setup.cfg pyproject.toml bench/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+# All benches side by side (about 6 minutes); ARGS="--quick", "--only baseline ceiling",
+# "--profile hits" and more: see bench/suite.py.
+bench: $(BENCH_STAMP)
+	@command -v wrk >/dev/null || { echo "make bench: wrk is missing: apt-get install wrk"; exit 1; }
+	$(BENCH_VENV)/bin/python bench/suite.py $(ARGS)
 
 # What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
 bench-reveal: $(STAMP)
 	$(PY) bench/reveal_pow.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

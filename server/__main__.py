@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import shutil
@@ -70,7 +71,22 @@ def _run_single(config: Config, keys: KeyStore) -> None:
         port=config.port,
         print=None,
         shutdown_timeout=10,
+        loop=_new_event_loop(config),
     )
+
+
+def _new_event_loop(config: Config) -> asyncio.AbstractEventLoop:
+    if config.event_loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+_WORKER_CLASSES = {
+    "asyncio": "aiohttp.GunicornWebWorker",
+    "uvloop": "aiohttp.GunicornUVLoopWebWorker",
+}
 
 
 def _run_gunicorn(config: Config, keys: KeyStore) -> None:
@@ -92,7 +108,7 @@ def _run_gunicorn(config: Config, keys: KeyStore) -> None:
             settings: dict[str, Any] = {
                 "bind": f"{config.host}:{config.port}",
                 "workers": config.workers,
-                "worker_class": "aiohttp.GunicornWebWorker",
+                "worker_class": _WORKER_CLASSES[config.event_loop],
                 "graceful_timeout": 10,
                 "loglevel": config.log_level.lower(),
                 "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]

@@ -7,6 +7,7 @@ from aiohttp import web
 from tokens import KeyRing
 
 from .config import Config
+from .http.access_log import access_log_args
 from .http.health import healthz_view, metrics_handler
 from .http.home import home_view
 from .http.middleware import count_requests, forwarded_client, request_errors
@@ -17,7 +18,8 @@ from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
 from .ops.keystore import KeyStore, live_keys
-from .state import CACHE, CONFIG, KEYS
+from .ops.verified import VerifiedTokens
+from .state import CACHE, CONFIG, KEYS, VERIFIED
 
 __all__ = ["create_app"]
 
@@ -33,12 +35,16 @@ def create_app(
     reloaded from there on SIGHUP.
     """
     config = config or Config.from_env()
-    app = web.Application(middlewares=[count_requests, forwarded_client, request_errors])
+    app = web.Application(
+        middlewares=[count_requests, forwarded_client, request_errors],
+        handler_args=access_log_args(config.access_log),
+    )
     app[CONFIG] = config
     if keys is not None:
         app[KEYS] = keys if isinstance(keys, KeyStore) else KeyStore(keys, source=None)
     app.cleanup_ctx.append(live_keys)
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
+    app[VERIFIED] = VerifiedTokens()
     app.cleanup_ctx.append(render_pool)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home_view, name="home")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import re
@@ -13,7 +14,7 @@ from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
 
-__all__ = ["SETTINGS", "Config", "PlaceholderLimits"]
+__all__ = ["ACCESS_LOGS", "EVENT_LOOPS", "SETTINGS", "Config", "PlaceholderLimits"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -43,6 +44,27 @@ def _switch(text: str) -> bool:
     if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
         raise ValueError("must be on or off")
     return value in ("on", "true", "1", "yes")
+
+
+#: What ``access_log`` can be: a short or a full line per request, or none.
+ACCESS_LOGS = ("off", "short", "full")
+EVENT_LOOPS = ("asyncio", "uvloop")
+
+
+def _access_log(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ACCESS_LOGS:
+        raise ValueError(f"must be one of {', '.join(ACCESS_LOGS)}")
+    return value
+
+
+def _event_loop(text: str) -> str:
+    value = text.strip().lower()
+    if value not in EVENT_LOOPS:
+        raise ValueError(f"must be one of {', '.join(EVENT_LOOPS)}")
+    if value == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ValueError("uvloop is not installed: pip install 'glyphveil[server,uvloop]'")
+    return value
 
 
 def _log_level(text: str) -> str:
@@ -100,6 +122,13 @@ SETTINGS: tuple[Setting, ...] = (
         "max_pixels", "GLYPHVEIL_MAX_PIXELS", _int(1, 64_000_000), "image area limit, px (16000000)"
     ),
     Setting("log_level", "GLYPHVEIL_LOG_LEVEL", _log_level, "DEBUG, INFO, WARNING or ERROR (INFO)"),
+    Setting(
+        "access_log",
+        "GLYPHVEIL_ACCESS_LOG",
+        _access_log,
+        "a line per request: off, short or full (off)",
+    ),
+    Setting("event_loop", "GLYPHVEIL_EVENT_LOOP", _event_loop, "asyncio or uvloop (asyncio)"),
     Setting("reveal", "GLYPHVEIL_REVEAL", _switch, "reveal routes for revealable tokens (off)"),
     Setting(
         "reveal_difficulty",
@@ -162,6 +191,8 @@ class Config:
     max_side: int = _DEFAULT_LIMITS.max_side
     max_pixels: int = _DEFAULT_LIMITS.max_pixels
     log_level: str = "INFO"
+    access_log: str = "off"
+    event_loop: str = "asyncio"
     reveal: bool = False
     reveal_difficulty: int = 20
     reveal_client_rate: int = 10

@@ -10,15 +10,17 @@ from aiohttp import web
 from .config import Config
 from .ops.cache import RenderCache
 from .ops.rate_limit import RevealGuards
+from .ops.verified import VerifiedTokens
 
 if TYPE_CHECKING:
     from .ops.keystore import KeyStore
 
-__all__ = ["CACHE", "CONFIG", "KEYS", "POOL", "REVEAL"]
+__all__ = ["CACHE", "CONFIG", "KEYS", "POOL", "REVEAL", "VERIFIED"]
 
 CONFIG = web.AppKey("config", Config)
 CACHE = web.AppKey("cache", RenderCache)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
 #: The live keys: read ``app[KEYS].current`` at each request, never keep it.
 KEYS: web.AppKey[KeyStore] = web.AppKey("keys")
+VERIFIED = web.AppKey("verified", VerifiedTokens)
 REVEAL = web.AppKey("reveal", RevealGuards)

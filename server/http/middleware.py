@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..errors import RequestError
-from ..ops.metrics import REQUESTS
+from ..ops.metrics import count_request
 from ..state import CONFIG
 from .responses import error_response
 
@@ -25,12 +25,12 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        REQUESTS.labels(route, str(exc.status)).inc()
+        count_request(route, exc.status)
         raise
     except Exception:
-        REQUESTS.labels(route, "500").inc()
+        count_request(route, 500)
         raise
-    REQUESTS.labels(route, str(response.status)).inc()
+    count_request(route, response.status)
     return response
 
 

@@ -10,6 +10,7 @@ __all__ = ["FOREVER", "error_response", "image_response", "security_headers"]
 
 #: A year: the most a cache is asked to keep a response.
 FOREVER = 31_536_000
+_CACHE_FOREVER = f"public, max-age={FOREVER}, immutable"
 
 
 def image_response(
@@ -18,7 +19,9 @@ def image_response(
     """200 with the image, or 304 when the client's ``If-None-Match`` already has it."""
     headers = {
         "ETag": image.etag,
-        "Cache-Control": f"public, max-age={max_age}, immutable",
+        "Cache-Control": (
+            _CACHE_FOREVER if max_age == FOREVER else f"public, max-age={max_age}, immutable"
+        ),
     }
     if cors:
         headers["Access-Control-Allow-Origin"] = "*"

@@ -1,4 +1,4 @@
-"""``GET /t/{token}.png``: parse the name, decode the token, cache or render, respond.
+"""``GET /t/{token}.png``: parse the name, verify the token, cache or render, respond.
 
 A :class:`~server.errors.RequestError` raised here (a bad URL, an image over the
 limits) is answered with a one-line 400 by :func:`server.http.middleware.request_errors`.
@@ -13,14 +13,15 @@ import time
 from dataclasses import dataclass
 
 from aiohttp import web
+from PIL import Image
 
-from tokens import ExpiredToken, InvalidToken, Payload, decode
+from tokens import ExpiredToken, InvalidToken, KeyRing, decode
 
 from ..errors import RequestError
 from ..ops.jobs import RenderJob, render_cached
 from ..render.encode import ImageFormat
 from ..render.text import render_text
-from ..state import CACHE, CONFIG, KEYS, POOL
+from ..state import CACHE, CONFIG, KEYS, POOL, VERIFIED
 from .responses import FOREVER, error_response, image_response
 
 __all__ = ["TokenImage", "token_view"]
@@ -63,28 +64,38 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     app = request.app
     config = app[CONFIG]
     wanted = TokenImage.parse(request.match_info["name"], config.densities)
+    keyring = app[KEYS].current  # once: verify and draw under the same keys
     try:
-        payload = decode(wanted.token, keyring=app[KEYS].current)
+        token = app[VERIFIED].verify(wanted.token, keyring)
     except InvalidToken:
         log.info("token rejected: invalid")
         raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
     except ExpiredToken:
         log.info("token rejected: expired")
         return error_response(410, "token expired")
-    seed = payload.seed
     job = RenderJob(
-        key=("token", seed, wanted.density, wanted.format),
+        key=("token", token.seed, wanted.density, wanted.format),
         kind="token",
         format=wanted.format,
-        draw=functools.partial(
-            render_text, payload.text, payload.options, seed, wanted.density, config.max_pixels
-        ),
+        draw=functools.partial(_draw, wanted, keyring, config.max_pixels),
     )
     image = await render_cached(app[CACHE], app[POOL], job)  # may raise ImageTooLarge
-    return image_response(request, image, max_age=_max_age(payload))
+    return image_response(request, image, max_age=_max_age(token.expires_at))
 
 
-def _max_age(payload: Payload) -> int:
-    if payload.expires_at is None:
+def _draw(wanted: TokenImage, keyring: KeyRing, max_pixels: int) -> Image.Image:
+    """Decode the token again and draw it, on a render thread.
+
+    Only the seed and expiry are kept between requests, so a render decodes the text
+    anew. The token was verified under this very key ring when the request came in;
+    the clock is left out (``now=0``) so that a token expiring meanwhile still
+    finishes the render its request already accepted.
+    """
+    payload = decode(wanted.token, keyring=keyring, now=0.0)
+    return render_text(payload.text, payload.options, payload.seed, wanted.density, max_pixels)
+
+
+def _max_age(expires_at: float | None) -> int:
+    if expires_at is None:
         return FOREVER
-    return max(0, min(FOREVER, int(payload.expires_at.timestamp() - time.time())))
+    return max(0, min(FOREVER, int(expires_at - time.time())))

@@ -15,7 +15,7 @@ from PIL import Image
 from ..render.encode import CONTENT_TYPES, ImageFormat, encode_image
 from ..state import CONFIG, POOL
 from .cache import RenderCache, RenderedImage
-from .metrics import CACHE_EVENTS, RENDER_SECONDS, RENDERS_IN_FLIGHT
+from .metrics import RENDER_SECONDS, RENDERS_IN_FLIGHT, count_cache_event
 
 __all__ = ["RenderJob", "render_cached", "render_pool"]
 
@@ -44,7 +44,7 @@ async def render_cached(cache: RenderCache, pool: Executor, job: RenderJob) -> R
             return await asyncio.get_running_loop().run_in_executor(pool, _draw_and_encode, job)
 
     image, result = await cache.get(job.key, render)
-    CACHE_EVENTS.labels(result).inc()
+    count_cache_event(result)
     return image
 
 

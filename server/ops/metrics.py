@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-__all__ = ["CACHE_EVENTS", "RENDERS_IN_FLIGHT", "RENDER_SECONDS", "REQUESTS"]
+__all__ = [
+    "CACHE_EVENTS",
+    "RENDERS_IN_FLIGHT",
+    "RENDER_SECONDS",
+    "REQUESTS",
+    "count_cache_event",
+    "count_request",
+]
 
 REQUESTS = Counter(
     "glyphveil_requests", "HTTP requests answered, by route and status", ["route", "status"]
@@ -28,3 +35,24 @@ RENDERS_IN_FLIGHT = Gauge(
     "Renders running or queued for a thread",
     multiprocess_mode="livesum",
 )
+
+#: Label children by label values, looked up once: ``labels()`` validates and locks on
+#: every call, which costs more than the increment. Routes and statuses are few.
+_CHILDREN: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+
+
+def _child(metric: Counter, *values: str) -> Counter:
+    child = _CHILDREN.get((metric, values))
+    if child is None:
+        child = _CHILDREN[(metric, values)] = metric.labels(*values)
+    return child
+
+
+def count_request(route: str, status: int) -> None:
+    """Count one answer of ``route`` (a route name, never a path) with ``status``."""
+    _child(REQUESTS, route, str(status)).inc()
+
+
+def count_cache_event(result: str) -> None:
+    """Count one image cache look-up: ``hit``, ``miss`` or ``coalesced``."""
+    _child(CACHE_EVENTS, result).inc()

@@ -244,12 +244,15 @@ def _layout(lines: Sequence[Sequence[tuple[Path, str]]], family: str, size: int)
 
 
 def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _Layout | None:
-    """Binary-search the largest font size whose text fits; None if even 1 px does not.
+    """Search the largest font size whose text fits; None if even 1 px does not.
 
     The box is the image less a 10% margin on each edge; a line is at most a quarter
     of the image height (as placehold.co), so a huge image does not get huge text.
     The lines are split into font runs once; each probe only loads fonts at its size
-    and measures advances and metrics, so it is cheap at any size.
+    and measures advances and metrics. Widths and heights grow about linearly with the
+    size, so each probe that does not fit proposes the size it would scale down to, and
+    one that fits proposes the next size up: usually 3 probes where bisection takes 9.
+    Every probe stays inside the bisection's bounds, so the result is the same.
     """
     runs = [font_runs(line, family) for line in lines]
     box_w = max(1, width - 2 * (width // 10))
@@ -263,17 +266,21 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
             and max(layout.widths) <= box_w
         )
 
-    best = _layout(runs, family, 1)
-    if not fits(best):
-        return None
-    low, high = 1, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
+    def scaled(size: int, layout: _Layout) -> int:
+        """The size at which ``layout`` (at ``size``) would just fit, if it scaled linearly."""
+        height_room = min(cap, box_h / len(lines)) / max(1, layout.line_height)
+        return int(size * min(height_room, box_w / max(1.0, max(layout.widths))))
+
+    best: _Layout | None = None
+    low, high = 0, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
+    guess = high  # low: the largest size known to fit, 0 while none is
     while low < high:
-        mid = (low + high + 1) // 2
+        mid = guess if low < guess <= high else (low + high + 1) // 2
         layout = _layout(runs, family, mid)
         if fits(layout):
-            low, best = mid, layout
+            low, best, guess = mid, layout, mid + 1
         else:
-            high = mid - 1
+            high, guess = mid - 1, scaled(mid, layout)
     return best
 
 

@@ -25,6 +25,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("1024", 1024),
     "max_pixels": ("500000", 500_000),
     "log_level": ("debug", "DEBUG"),
+    "access_log": ("Short", "short"),
+    "event_loop": ("uvloop", "uvloop"),
     "reveal": ("on", True),
     "reveal_difficulty": ("12", 12),
     "reveal_client_rate": ("3", 3),
@@ -47,6 +49,8 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "max_side": ("2048", 2048),
     "max_pixels": ("1000", 1000),
     "log_level": ("ERROR", "ERROR"),
+    "access_log": ("full", "full"),
+    "event_loop": ("asyncio", "asyncio"),
     "reveal": ("off", False),
     "reveal_difficulty": ("32", 32),
     "reveal_client_rate": ("1", 1),
@@ -183,6 +187,8 @@ BAD_VALUES = [
     ("cache_mb", "-1"),
     ("max_side", "0"),
     ("max_pixels", "lots"),
+    ("access_log", "loud"),
+    ("event_loop", "trio"),
     ("reveal", "sometimes"),
     ("reveal_difficulty", "0"),
     ("reveal_difficulty", "33"),
@@ -194,6 +200,19 @@ BAD_VALUES = [
     ("trusted_proxies", "nginx.local"),
     ("trusted_proxies", "10.0.0.0/8"),
 ]
+
+
+def test_uvloop_that_is_not_installed_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvloop" else real(name, *a)
+    )
+    with pytest.raises(
+        ConfigError, match=r"GLYPHVEIL_EVENT_LOOP='uvloop': uvloop is not installed"
+    ):
+        Config.from_env(env(GLYPHVEIL_EVENT_LOOP="uvloop"))
 
 
 @pytest.mark.parametrize(("name", "text"), BAD_VALUES)

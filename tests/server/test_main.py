@@ -302,6 +302,23 @@ def test_workers_run_under_gunicorn(spawn: Callable[..., Service]) -> None:
     assert "Traceback" not in service.stderr
 
 
+def test_workers_log_requests_and_run_uvloop_as_configured(spawn: Callable[..., Service]) -> None:
+    service = spawn("--workers", "2", "--event-loop", "uvloop", "--access-log", "short")
+    assert len(service.wait_children(2)) == 2, service.stderr
+    assert "aiohttp.GunicornUVLoopWebWorker" in service.stderr
+    for _ in range(3):
+        assert service.get("/healthz?from=test").status == 200
+    assert service.stop() == 0
+    assert service.stderr.count('"GET /healthz?from=test" 200 ') == 3
+
+
+def test_no_access_log_by_default(spawn: Callable[..., Service]) -> None:
+    service = spawn()
+    assert service.get("/healthz?from=test").status == 200
+    assert service.stop() == 0
+    assert "from=test" not in service.stderr
+
+
 def test_metrics_are_summed_across_workers(spawn: Callable[..., Service]) -> None:
     service = spawn("--workers", "2")
     assert len(service.wait_children(2)) == 2, service.stderr

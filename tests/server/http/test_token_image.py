@@ -17,6 +17,7 @@ from aiohttp import ClientResponse
 from PIL import Image
 
 import server.http.token_image
+import server.ops.verified
 import tokens
 import tokens.codec
 from server import create_app
@@ -434,6 +435,7 @@ async def test_token_expires_even_when_its_image_is_cached(
     clock = SimpleNamespace(time=lambda: later)
     monkeypatch.setattr(tokens.codec, "time", clock)
     monkeypatch.setattr(server.http.token_image, "time", clock)
+    monkeypatch.setattr(server.ops.verified, "time", clock)  # the memo of verified tokens
     response, body = await fetch(client, f"/t/{token}.png")
     assert_one_line_error(response, body, 410)
     etag = first.headers["ETag"]

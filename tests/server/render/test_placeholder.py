@@ -350,3 +350,56 @@ def test_render_any_text_stays_inside(width: int, height: int, text: str) -> Non
     parsed = PlaceholderSpec.parse(f"{width}x{height}", {"text": text}, LIMITS)
     image = render_placeholder(parsed)
     assert image.size == (width, height)
+
+
+# --- the fitting search gives what plain bisection gives -------------------------------
+
+
+def _bisect_fit(lines: list[str], family: str, width: int, height: int) -> Any:
+    """The largest fitting size found by plain bisection over every size, for reference."""
+    from server.render import placeholder
+
+    runs = [placeholder.font_runs(line, family) for line in lines]
+    box_w = max(1, width - 2 * (width // 10))
+    box_h = max(1, height - 2 * (height // 10))
+    cap = max(1.0, height / 4)
+
+    def fits(layout: Any) -> bool:
+        return bool(
+            layout.line_height <= cap
+            and layout.line_height * len(lines) <= box_h
+            and max(layout.widths) <= box_w
+        )
+
+    best = placeholder._layout(runs, family, 1)
+    if not fits(best):
+        return None
+    low, high = 1, max(1, min(box_h, int(cap)))
+    while low < high:
+        mid = (low + high + 1) // 2
+        layout = placeholder._layout(runs, family, mid)
+        if fits(layout):
+            low, best = mid, layout
+        else:
+            high = mid - 1
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    width=st.integers(1, 2500),
+    height=st.integers(1, 2500),
+    text=st.sampled_from(["300 × 200", "Hello\nWorld", "x", "日本語 ✓ text", "W" * 120]),
+    family=st.sampled_from(["sans", "serif", "mono", "lato"]),
+)
+def test_fit_search_matches_bisection(width: int, height: int, text: str, family: str) -> None:
+    from server.render.placeholder import _fit_text
+
+    lines = text.split("\n")
+    expected = _bisect_fit(lines, family, width, height)
+    found = _fit_text(lines, family, width, height)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (found.line_height, found.widths) == (expected.line_height, expected.widths)

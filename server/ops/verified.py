@@ -1,0 +1,72 @@
+"""A bounded LRU of tokens already verified, so that a cache hit skips the decryption.
+
+It maps a token string to what serving a cache hit needs: the render seed (part of the
+image cache key) and the expiry. It holds neither the text nor the options. A token is
+stored only after :func:`tokens.decode` accepted it, so a bad token is never remembered
+as good, and the expiry is checked on every look-up, so an expired token is refused
+exactly as a fresh decode would refuse it. The entries belong to one key ring: given
+another :class:`~tokens.KeyRing` object (a key reload builds a new one), the memo starts
+empty, so a token under a removed key is refused at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tokens import ExpiredToken, KeyRing, decode
+
+__all__ = ["VerifiedToken", "VerifiedTokens"]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """What a verified token gives a request: its render seed and expiry (POSIX seconds)."""
+
+    seed: bytes
+    expires_at: float | None
+
+
+class VerifiedTokens:
+    """At most ``max_items`` verified tokens, least recently used dropped first.
+
+    A valid token is a few hundred characters at most (its text is capped at
+    :data:`tokens.MAX_TEXT_BYTES`), so 4,096 entries stay around 2 MB.
+    """
+
+    def __init__(self, max_items: int = 4096) -> None:
+        if max_items < 1:
+            raise ValueError("max_items must be at least 1")
+        self.max_items = max_items
+        self._items: OrderedDict[str, VerifiedToken] = OrderedDict()
+        self._keyring: KeyRing | None = None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def verify(self, token: str, keyring: KeyRing, *, now: float | None = None) -> VerifiedToken:
+        """The seed and expiry of ``token``, or :class:`~tokens.InvalidToken` or
+        :class:`~tokens.ExpiredToken` as :func:`tokens.decode` raises them.
+
+        ``now`` stands in for the clock, as in :func:`tokens.decode`.
+        """
+        if keyring is not self._keyring:
+            self._items.clear()
+            self._keyring = keyring
+        known = self._items.get(token)
+        if known is None:
+            payload = decode(token, keyring=keyring, now=now)  # raises before anything is kept
+            expires = None if payload.expires_at is None else payload.expires_at.timestamp()
+            known = VerifiedToken(payload.seed, expires)
+            self._items[token] = known
+            if len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+            return known
+        expires_at = known.expires_at
+        if expires_at is not None and (time.time() if now is None else now) >= expires_at:
+            del self._items[token]
+            raise ExpiredToken(datetime.fromtimestamp(expires_at, UTC))
+        self._items.move_to_end(token)
+        return known
