@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-reveal clean example
+.PHONY: run test system lint bench bench-hostile bench-reveal clean example
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ $(BENCH_STAMP): setup.cfg pyproject.toml bench/requirements.txt
 bench: $(BENCH_STAMP)
 	@command -v wrk >/dev/null || { echo "make bench: wrk is missing: apt-get install wrk"; exit 1; }
 	$(BENCH_VENV)/bin/python bench/suite.py $(ARGS)
+
+# 20,000 hostile requests against a service it starts (status histogram, drops, RSS),
+# then overload, abandoned renders and SIGTERM with a full queue.
+bench-hostile: $(STAMP)
+	$(PY) bench/hostile.py
+	$(PY) bench/overload.py
 
 # What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
 bench-reveal: $(STAMP)

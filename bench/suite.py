@@ -247,7 +247,7 @@ class Server:
             if self.process.poll() is not None:
                 break
             try:
-                with urllib.request.urlopen(self.base + probe, timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(self.base + probe, timeout=2) as response:
                     if response.status == 200 and len(self.workers()) >= WORKERS:
                         return
             except (OSError, urllib.error.URLError):
@@ -267,7 +267,7 @@ class Server:
             return []
 
     def get(self, path: str) -> bytes:
-        with urllib.request.urlopen(self.base + path, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
             return bytes(response.read())
 
     def stop(self) -> None:

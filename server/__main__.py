@@ -7,10 +7,11 @@ import asyncio
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from tokens import KeyRing, TokenError
 
@@ -19,6 +20,8 @@ from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .ops.keystore import KeyStore
+
+log = logging.getLogger("glyphveil")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,33 +63,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_single(config: Config, keys: KeyStore) -> None:
+    from .http.connections import raise_fd_limit
+
+    raise_fd_limit(config)
+    print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
+    with asyncio.Runner(loop_factory=_loop_factory(config)) as runner:
+        runner.run(_serve(config, keys))
+
+
+async def _serve(config: Config, keys: KeyStore) -> None:
+    """Serve until SIGTERM or SIGINT; then stop accepting, give the requests under way
+    up to ``grace_seconds`` to finish, and return. SIGHUP reloads the keys meanwhile."""
     from aiohttp import web
 
     from .app import create_app
+    from .http.connections import ServiceRunner
 
-    print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
-    web.run_app(
-        create_app(config, keys),
-        host=config.host,
-        port=config.port,
-        print=None,
-        shutdown_timeout=10,
-        loop=_new_event_loop(config),
-    )
+    runner = ServiceRunner(create_app(config, keys), config)
+    await runner.setup()
+    try:
+        # gunicorn's default backlog: a burst of connections waits in the kernel's
+        # queue instead of retrying its SYN a second or three later (aiohttp's is 128).
+        await web.TCPSite(runner, config.host, config.port, backlog=2048).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        log.info("stopping: finishing requests under way, for at most %d s", config.grace_seconds)
+    finally:
+        await runner.cleanup()
 
 
-def _new_event_loop(config: Config) -> asyncio.AbstractEventLoop:
+def _loop_factory(config: Config) -> Callable[[], asyncio.AbstractEventLoop]:
     if config.event_loop == "uvloop":
         import uvloop
 
-        return uvloop.new_event_loop()
-    return asyncio.new_event_loop()
-
-
-_WORKER_CLASSES = {
-    "asyncio": "aiohttp.GunicornWebWorker",
-    "uvloop": "aiohttp.GunicornUVLoopWebWorker",
-}
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
 
 
 def _run_gunicorn(config: Config, keys: KeyStore) -> None:
@@ -94,42 +108,33 @@ def _run_gunicorn(config: Config, keys: KeyStore) -> None:
 
     On HUP the master reloads ``keys`` (keeping the old ones if the new cannot be read)
     before gunicorn forks the new workers, which start with the master's keys.
+
+    The metrics directory belongs to the master: a worker leaves this function too (by
+    ``SystemExit`` when it exits, through gunicorn's fork), so only the process that
+    made the directory removes it.
     """
-    master = os.getpid()
     metrics_dir = tempfile.mkdtemp(prefix="glyphveil-metrics-")
+    master = os.getpid()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before prometheus_client loads
-    from gunicorn.app.base import BaseApplication
-    from prometheus_client import multiprocess
-
     from .app import create_app
+    from .http.connections import ServiceRunner, raise_fd_limit
+    from .ops.gunicorn import Service
 
-    class Service(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            settings: dict[str, Any] = {
-                "bind": f"{config.host}:{config.port}",
-                "workers": config.workers,
-                "worker_class": _WORKER_CLASSES[config.event_loop],
-                "graceful_timeout": 10,
-                "loglevel": config.log_level.lower(),
-                "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
-                "on_reload": lambda _arbiter: keys.reload(),
-            }
-            if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1+
-                settings["control_socket_disable"] = True  # one service, no runtime control
-            for name, value in settings.items():
-                self.cfg.set(name, value)
+    def make_runner() -> ServiceRunner:
+        # Gunicorn stops a worker after grace_seconds: its own wait ends a little before.
+        return ServiceRunner(
+            create_app(config, keys), config, shutdown_timeout=config.grace_seconds * 0.9
+        )
 
-        def load(self) -> Any:
-            return create_app(config, keys)
-
+    raise_fd_limit(config)  # workers inherit the limit
     print(
         f"glyphveil: serving on http://{config.host}:{config.port} with {config.workers} workers",
         file=sys.stderr,
     )
     try:
-        Service().run()
+        Service(config, make_runner, on_reload=keys.reload).run()
     finally:
-        if os.getpid() == master:  # a worker unwinds through here too when it exits
+        if os.getpid() == master:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 

@@ -19,7 +19,7 @@ from .ops.cache import RenderCache
 from .ops.jobs import render_pool
 from .ops.keystore import KeyStore, live_keys
 from .ops.verified import VerifiedTokens
-from .state import CACHE, CONFIG, KEYS, VERIFIED
+from .state import CACHE, CONFIG, KEYS, PLACEHOLDER_CACHE, VERIFIED
 
 __all__ = ["create_app"]
 
@@ -45,6 +45,7 @@ def create_app(
     app.cleanup_ctx.append(live_keys)
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
     app[VERIFIED] = VerifiedTokens()
+    app[PLACEHOLDER_CACHE] = RenderCache(config.placeholder_cache_mb * 2**20)
     app.cleanup_ctx.append(render_pool)
     app.on_response_prepare.append(security_headers)
     app.router.add_get("/", home_view, name="home")
@@ -52,7 +53,8 @@ def create_app(
     app.router.add_get("/metrics", metrics_handler(), name="metrics")
     app.router.add_get("/t/{name}", token_view, name="token")
     if config.placeholders:
-        app.router.add_get(r"/{spec:\d.*}", placeholder_view, name="placeholder")
+        # A sign too, so /-5x10 gets the same 400 as /0x10, not a 404.
+        app.router.add_get(r"/{spec:-?\d.*}", placeholder_view, name="placeholder")
     if config.reveal:
         setup_reveal(app)
     return app

@@ -129,6 +129,54 @@ SETTINGS: tuple[Setting, ...] = (
         "a line per request: off, short or full (off)",
     ),
     Setting("event_loop", "GLYPHVEIL_EVENT_LOOP", _event_loop, "asyncio or uvloop (asyncio)"),
+    Setting(
+        "placeholder_cache_mb",
+        "GLYPHVEIL_PLACEHOLDER_CACHE_MB",
+        _int(0, 65536),
+        "placeholder image cache per process, MB, apart from tokens' (16)",
+    ),
+    Setting(
+        "render_queue",
+        "GLYPHVEIL_RENDER_QUEUE",
+        _int(1, 100_000),
+        "renders admitted per process, running and waiting; more get 503 (4 x threads)",
+    ),
+    Setting(
+        "render_budget_mpx",
+        "GLYPHVEIL_RENDER_BUDGET_MPX",
+        _int(1, 100_000),
+        "megapixels admitted per process at once; more get 503 (32)",
+    ),
+    Setting(
+        "render_timeout",
+        "GLYPHVEIL_RENDER_TIMEOUT",
+        _int(1, 3600),
+        "seconds a request waits for its image before a 503 (10)",
+    ),
+    Setting(
+        "header_timeout",
+        "GLYPHVEIL_HEADER_TIMEOUT",
+        _int(1, 3600),
+        "seconds to receive a request's line and headers once it starts (10)",
+    ),
+    Setting(
+        "keepalive_timeout",
+        "GLYPHVEIL_KEEPALIVE_TIMEOUT",
+        _int(1, 3600),
+        "seconds an idle connection stays open (30)",
+    ),
+    Setting(
+        "max_connections",
+        "GLYPHVEIL_MAX_CONNECTIONS",
+        _int(1, 1_000_000),
+        "open connections per process; more get 503 and are closed (1000)",
+    ),
+    Setting(
+        "grace_seconds",
+        "GLYPHVEIL_GRACE_SECONDS",
+        _int(1, 3600),
+        "on SIGTERM, seconds to finish requests under way (20)",
+    ),
     Setting("reveal", "GLYPHVEIL_REVEAL", _switch, "reveal routes for revealable tokens (off)"),
     Setting(
         "reveal_difficulty",
@@ -193,6 +241,15 @@ class Config:
     log_level: str = "INFO"
     access_log: str = "off"
     event_loop: str = "asyncio"
+    placeholder_cache_mb: int = 16
+    render_queue: int | None = None  # None: 4 x threads
+    render_budget_mpx: int = 32  # a 16 Mpx WebP takes ~170 MB while encoded
+    render_timeout: int = 10
+    header_timeout: int = 10
+    keepalive_timeout: int = 30
+    max_connections: int = 1000
+    grace_seconds: int = 20
+
     reveal: bool = False
     reveal_difficulty: int = 20
     reveal_client_rate: int = 10
@@ -201,6 +258,11 @@ class Config:
     reveal_origins: frozenset[str] | None = None
     #: Proxies (nginx) whose ``X-Real-IP`` header is taken as the client's address.
     trusted_proxies: frozenset[str] = frozenset()
+
+    @property
+    def render_limit(self) -> int:
+        """Renders admitted per process at once, running and waiting for a thread."""
+        return self.render_queue if self.render_queue is not None else 4 * self.threads
 
     @property
     def placeholder_limits(self) -> PlaceholderLimits:

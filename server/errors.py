@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "RequestError", "ServerError"]
+__all__ = ["ConfigError", "Overloaded", "RequestError", "ServerError"]
 
 
 class ServerError(Exception):
@@ -18,3 +18,14 @@ class RequestError(ServerError, ValueError):
 
     Answered with 400. The message never quotes protected text.
     """
+
+
+class Overloaded(ServerError):
+    """The render queue is full, or the image was not ready in time: try again shortly.
+
+    Answered with 503 and ``Retry-After`` (seconds), only ever for a cache miss.
+    """
+
+    def __init__(self, reason: str, retry_after: int = 1) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after

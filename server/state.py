@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .config import Config
+from .ops.admission import Admission
 from .ops.cache import RenderCache
 from .ops.rate_limit import RevealGuards
 from .ops.verified import VerifiedTokens
@@ -15,10 +16,21 @@ from .ops.verified import VerifiedTokens
 if TYPE_CHECKING:
     from .ops.keystore import KeyStore
 
-__all__ = ["CACHE", "CONFIG", "KEYS", "POOL", "REVEAL", "VERIFIED"]
+__all__ = [
+    "ADMISSION",
+    "CACHE",
+    "CONFIG",
+    "KEYS",
+    "PLACEHOLDER_CACHE",
+    "POOL",
+    "REVEAL",
+    "VERIFIED",
+]
 
 CONFIG = web.AppKey("config", Config)
-CACHE = web.AppKey("cache", RenderCache)
+CACHE = web.AppKey("cache", RenderCache)  # token images
+PLACEHOLDER_CACHE = web.AppKey("placeholder_cache", RenderCache)  # its own budget
+ADMISSION = web.AppKey("admission", Admission)
 POOL = web.AppKey("pool", ThreadPoolExecutor)
 #: The live keys: read ``app[KEYS].current`` at each request, never keep it.
 KEYS: web.AppKey[KeyStore] = web.AppKey("keys")

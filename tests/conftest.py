@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 import tokens
 import tokens.keys
 from server import Config, create_app
-from tests.processes import Service, child_env
+from tests.processes import Service, spawner
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -28,6 +28,12 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tokens.keys, "_default", None)
     yield
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start ``python -m server --port P ARGS`` (``tests.processes``); always stop it."""
+    yield from spawner(tmp_path)
 
 
 @pytest.fixture
@@ -129,21 +135,3 @@ def scrape() -> Callable[[TestClient[web.Request, web.Application]], Awaitable[M
         return MetricSamples(await response.text())
 
     return read
-
-
-@pytest.fixture
-def start_service(tmp_path: Path) -> Iterator[Callable[..., Service]]:
-    """Start ``python -m server --port P ARGS`` with ``VARIABLES`` (as keyword arguments)
-    as a real process, wait until it answers, and always stop it (and its workers)."""
-    started: list[Service] = []
-
-    def start(*args: str, ready: bool = True, **variables: str) -> Service:
-        service = Service.start(tmp_path, args, child_env(tmp_path, **variables))
-        started.append(service)
-        if ready:
-            service.wait_ready()
-        return service
-
-    yield start
-    for service in started:
-        service.stop()

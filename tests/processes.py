@@ -1,7 +1,7 @@
-"""Real processes for tests: ``python -m server`` on a free loopback port, and steady load.
+"""Real service processes for tests: ``python -m server`` on a free loopback port, and
+steady load against them.
 
-Imported as ``tests.processes`` by the key-reload and deployment tests; the fixture that
-starts services and always stops them is ``start_service`` in ``tests/conftest.py``.
+The ``spawn`` fixture (``tests/conftest.py``) starts them and always stops them.
 """
 
 from __future__ import annotations
@@ -17,32 +17,23 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = [
-    "READY_SECONDS",
-    "STOP_SECONDS",
-    "Load",
-    "Response",
-    "Service",
-    "child_env",
-    "fetch",
-    "free_port",
-    "wait_until",
-]
+import tokens
 
+KEY = tokens.generate_key()
 READY_SECONDS = 15  # bound for a process to start answering
 STOP_SECONDS = 20  # bound for a process to exit after a signal (its shutdown timeout is 10 s)
 
 
 def free_port() -> int:
-    """A loopback port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -57,6 +48,19 @@ def child_env(tmp_path: Path, **variables: str) -> dict[str, str]:
     env["TMPDIR"] = str(tmp_path)  # and any temporary directory of the service
     env.update(variables)
     return env
+
+
+def run_cli(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m server ARGS`` to completion (for flags that make it exit at once)."""
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=tmp_path,
+        env=child_env(tmp_path, **variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @dataclass
@@ -76,40 +80,13 @@ def fetch(url: str, timeout: float = 30, headers: dict[str, str] | None = None) 
         return Response(exc.code, dict(exc.headers), exc.read())
 
 
-def wait_until(condition: Callable[[], bool], what: str, seconds: float = READY_SECONDS) -> None:
-    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with suppress(OSError):
-            if condition():
-                return
-        time.sleep(0.05)
-    pytest.fail(f"{what}: not within {seconds} s")
-
-
 @dataclass
 class Service:
-    """A running ``python -m server`` in its own process group."""
+    """A running ``python -m server``."""
 
     proc: subprocess.Popen[bytes]
     port: int
     stderr_path: Path
-
-    @classmethod
-    def start(cls, tmp_path: Path, args: Sequence[str], env: dict[str, str]) -> Service:
-        port = free_port()
-        stderr_path = tmp_path / f"server-{port}.err"
-        with stderr_path.open("wb") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "server", "--port", str(port), *args],
-                cwd=tmp_path,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=stderr,
-                stderr=stderr,
-                start_new_session=True,
-            )
-        return cls(proc, port, stderr_path)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -137,6 +114,14 @@ class Service:
         """Send ``sig`` to the process (gunicorn's master, under --workers)."""
         self.proc.send_signal(sig)
 
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        """Send ``sig`` and wait (bounded) for the exit status."""
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"server still running {STOP_SECONDS} s after {sig.name}:\n{self.stderr}")
+
     def children(self) -> list[int]:
         """Process ids of the direct children (gunicorn's workers), from /proc."""
         pids: list[int] = []
@@ -145,18 +130,101 @@ class Service:
                 pids += [int(pid) for pid in task.read_text().split()]
         return sorted(pids)
 
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        """Send ``sig``, wait (bounded) for the exit status, then kill what is left."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            code = -1
+    def wait_children(self, count: int) -> list[int]:
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if len(pids := self.children()) >= count:
+                return pids
+            time.sleep(0.05)
+        return self.children()
+
+
+def spawner(tmp_path: Path) -> Iterator[Callable[..., Service]]:
+    """Start ``python -m server --port P ARGS`` in its own process group; always stop it."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str, ready: bool = True, **variables: str) -> Service:
+        port = free_port()
+        stderr_path = tmp_path / f"server-{port}.err"
+        env = child_env(tmp_path, **({"GLYPHVEIL_KEYS": KEY} | variables))
+        with stderr_path.open("wb") as stderr:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "--port", str(port), *args],
+                cwd=tmp_path,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,
+            )
+        started.append(proc)
+        service = Service(proc, port, stderr_path)
+        if ready:
+            service.wait_ready()
+        return service
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_SECONDS)
         with suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # anything left in its group (workers)
-        self.proc.wait(timeout=STOP_SECONDS)
-        return code
+            os.killpg(proc.pid, signal.SIGKILL)  # anything left in its group (workers)
+        proc.wait(timeout=STOP_SECONDS)
+
+
+def metric_total(text: str, name: str, **labels: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"  # a zombie has exited
+
+
+def wait_gone(pids: list[int]) -> list[int]:
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline and not all(gone(pid) for pid in pids):
+        time.sleep(0.05)
+    return [pid for pid in pids if not gone(pid)]
+
+
+def metric(service: Service, name: str, **labels: str) -> float:
+    """One scrape of the service's ``/metrics``: the sum of ``name{labels}``."""
+    return metric_total(service.get("/metrics").body.decode(), name, **labels)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``condition`` every 20 ms until it holds; fail after ``seconds``.
+
+    An ``OSError`` (a refused connection while a process starts) counts as not yet.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with suppress(OSError):
+            if condition():
+                return
+        time.sleep(0.02)
+    pytest.fail(f"{what}: not within {seconds} s")
+
+
+def raw_request(port: int, data: bytes, timeout: float = 10) -> bytes:
+    """Send ``data`` on a fresh connection and read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclass
@@ -195,7 +263,7 @@ class Load:
     def wait_for(self, requests: int) -> None:
         """Block until at least ``requests`` more answers have been counted."""
         target = self.total + requests
-        wait_until(lambda: self.total >= target, f"{requests} requests under load")
+        wait_for(lambda: self.total >= target, READY_SECONDS, f"{requests} requests under load")
 
     async def _run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=30)

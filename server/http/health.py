@@ -9,15 +9,26 @@ from aiohttp.typedefs import Handler
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.aiohttp import make_aiohttp_handler
 
+from ..ops.admission import RETRY_AFTER
+from ..state import ADMISSION
+
 __all__ = ["healthz_view", "metrics_handler"]
 
 
 async def healthz_view(request: web.Request) -> web.Response:
-    """``GET /healthz``: 200 while the service takes requests.
+    """``GET /healthz``: 200 while the process takes new renders, 503 while its render
+    queue or pixel budget is full, so a load balancer sends elsewhere until it drains.
 
     Touches neither the render threads nor the cache, so it answers at once even when
     every thread is busy.
     """
+    admission = request.app.get(ADMISSION)
+    if admission is not None and admission.full:
+        return web.Response(
+            status=503,
+            text="busy\n",
+            headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER)},
+        )
     return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})
 
 

@@ -1,5 +1,5 @@
 """The middlewares, outermost first: count every answer, take the client address from a
-trusted proxy, then turn request errors into 400s."""
+trusted proxy, then turn request errors into 400s and overload into 503s."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..errors import RequestError
+from ..errors import Overloaded, RequestError
 from ..ops.metrics import count_request
 from ..state import CONFIG
 from .responses import error_response
@@ -53,8 +53,13 @@ async def forwarded_client(request: web.Request, handler: Handler) -> web.Stream
 
 @web.middleware
 async def request_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer a :class:`RequestError` from any handler with its one-line 400."""
+    """Answer a :class:`RequestError` from any handler with its one-line 400, and
+    :class:`Overloaded` with a 503 that says when to retry."""
     try:
         return await handler(request)
     except RequestError as exc:
         return error_response(400, str(exc))
+    except Overloaded as exc:
+        response = error_response(503, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ..ops.jobs import RenderJob, render_cached
 from ..render.placeholder import PlaceholderSpec, render_placeholder
-from ..state import CACHE, CONFIG, POOL
+from ..state import ADMISSION, CONFIG, PLACEHOLDER_CACHE, POOL
 from .responses import image_response
 
 __all__ = ["placeholder_view"]
@@ -24,6 +24,10 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
         kind="placeholder",
         format=spec.format,
         draw=functools.partial(render_placeholder, spec),
+        pixels=spec.pixel_size[0] * spec.pixel_size[1],
     )
-    image = await render_cached(app[CACHE], app[POOL], job)
+    config = app[CONFIG]
+    image = await render_cached(
+        app[PLACEHOLDER_CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
+    )
     return image_response(request, image, cors=True)

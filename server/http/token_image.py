@@ -21,14 +21,13 @@ from ..errors import RequestError
 from ..ops.jobs import RenderJob, render_cached
 from ..render.encode import ImageFormat
 from ..render.text import render_text
-from ..state import CACHE, CONFIG, KEYS, POOL, VERIFIED
+from ..state import ADMISSION, CACHE, CONFIG, KEYS, POOL, VERIFIED
 from .responses import FOREVER, error_response, image_response
 
 __all__ = ["TokenImage", "token_view"]
 
 log = logging.getLogger("glyphveil")
 
-_TOKEN_NAME = re.compile(r"(?P<token>[^@.]*)(?:@(?P<density>[^.]*))?\.(?P<format>[^.]*)")
 _TOKEN_FORMATS: dict[str, ImageFormat] = {"png": "png", "webp": "webp"}
 
 
@@ -42,21 +41,27 @@ class TokenImage:
 
     @classmethod
     def parse(cls, name: str, densities: frozenset[int]) -> TokenImage:
-        """Split the segment; a bad format or density is a :class:`RequestError` (400)."""
-        match = _TOKEN_NAME.fullmatch(name)
-        if match is None:
+        """Split the segment; a bad format or density is a :class:`RequestError` (400).
+
+        The format is what follows the last dot, the density what follows the first
+        ``@`` before it; the token is the rest, whatever it holds, so that anything
+        wrong with the token itself (``..%2fx``, ``a.b``) meets the one 404 of a bad token.
+        """
+        stem, dot, ext = name.rpartition(".")
+        if not dot:
             raise RequestError("expected /t/{token}.png, /t/{token}@2x.png or .webp")
-        fmt = _TOKEN_FORMATS.get(match["format"].lower())
+        fmt = _TOKEN_FORMATS.get(ext.lower())
         if fmt is None:
-            raise RequestError(f"bad format {match['format'][:16]!r}: use png or webp")
+            raise RequestError(f"bad format {ext[:16]!r}: use png or webp")
+        token, at, density_text = stem.partition("@")
         density = 1
-        if match["density"] is not None:
+        if at:
             allowed = ", ".join(f"@{d}x" for d in sorted(densities))
-            text = match["density"].lower()
+            text = density_text.lower()
             if not re.fullmatch(r"[1-9]x", text) or int(text[0]) not in densities:
-                raise RequestError(f"bad density {match['density'][:16]!r}: use {allowed}")
+                raise RequestError(f"bad density {density_text[:16]!r}: use {allowed}")
             density = int(text[0])
-        return cls(match["token"], density, fmt)
+        return cls(token, density, fmt)
 
 
 async def token_view(request: web.Request) -> web.StreamResponse:
@@ -78,17 +83,20 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         kind="token",
         format=wanted.format,
         draw=functools.partial(_draw, wanted, keyring, config.max_pixels),
+        pixels=min(config.max_pixels, token.pixels(wanted.density)),
     )
-    image = await render_cached(app[CACHE], app[POOL], job)  # may raise ImageTooLarge
+    image = await render_cached(  # may raise ImageTooLarge or Overloaded
+        app[CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
+    )
     return image_response(request, image, max_age=_max_age(token.expires_at))
 
 
 def _draw(wanted: TokenImage, keyring: KeyRing, max_pixels: int) -> Image.Image:
     """Decode the token again and draw it, on a render thread.
 
-    Only the seed and expiry are kept between requests, so a render decodes the text
-    anew. The token was verified under this very key ring when the request came in;
-    the clock is left out (``now=0``) so that a token expiring meanwhile still
+    Only the seed, expiry and image size are kept between requests, so a render decodes
+    the text anew. The token was verified under this very key ring when the request came
+    in; the clock is left out (``now=0``) so that a token expiring meanwhile still
     finishes the render its request already accepted.
     """
     payload = decode(wanted.token, keyring=keyring, now=0.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -12,10 +13,12 @@ from typing import Literal
 from aiohttp import web
 from PIL import Image
 
+from ..errors import Overloaded
 from ..render.encode import CONTENT_TYPES, ImageFormat, encode_image
-from ..state import CONFIG, POOL
+from ..state import ADMISSION, CONFIG, POOL
+from .admission import Admission
 from .cache import RenderCache, RenderedImage
-from .metrics import RENDER_SECONDS, RENDERS_IN_FLIGHT, count_cache_event
+from .metrics import RENDER_SECONDS, RENDERS_IN_FLIGHT, RENDERS_SHED, count_cache_event
 
 __all__ = ["RenderJob", "render_cached", "render_pool"]
 
@@ -31,21 +34,66 @@ class RenderJob:
     kind: Literal["token", "placeholder"]
     format: ImageFormat
     draw: Callable[[], Image.Image] = field(repr=False)
+    pixels: int = 1  # the output's size, or an upper estimate: what admission counts
 
 
-async def render_cached(cache: RenderCache, pool: Executor, job: RenderJob) -> RenderedImage:
+async def render_cached(
+    cache: RenderCache,
+    pool: Executor,
+    job: RenderJob,
+    admission: Admission,
+    *,
+    timeout: float | None = None,
+) -> RenderedImage:
     """The encoded image for ``job``; on a miss it is drawn in ``pool``, never on the loop.
 
-    Exceptions of the drawing (such as ``ImageTooLarge``) reach every waiting request.
+    Only a miss asks ``admission``, which raises :class:`Overloaded` at once when the
+    process is full. The render then waits for a thread; if every request waiting for
+    it goes away first, it is dropped without being drawn. Once drawing, it finishes
+    and fills the cache whatever happens to its requests. A request still waiting after
+    ``timeout`` seconds gets :class:`Overloaded` too. Exceptions of the drawing (such as
+    ``ImageTooLarge``) reach every waiting request.
     """
 
-    async def render() -> RenderedImage:
-        with RENDERS_IN_FLIGHT.track_inprogress():
-            return await asyncio.get_running_loop().run_in_executor(pool, _draw_and_encode, job)
-
-    image, result = await cache.get(job.key, render)
+    try:
+        image, result = await cache.get(
+            job.key, functools.partial(_render, pool, job, admission), timeout=timeout
+        )
+    except TimeoutError:
+        RENDERS_SHED.labels("deadline").inc()
+        raise Overloaded("the image was not ready in time: try again shortly") from None
     count_cache_event(result)
     return image
+
+
+async def _render(pool: Executor, job: RenderJob, admission: Admission) -> RenderedImage:
+    """Admit, wait for a thread, draw. The first step of the cache's task, so a refusal
+    comes before any wait, and a task cancelled before it starts has taken nothing."""
+    ticket = admission.admit(job.pixels)  # may raise Overloaded
+    started = False
+    try:
+        with RENDERS_IN_FLIGHT.track_inprogress():
+            async with admission.thread():
+                started = True
+                drawing = asyncio.get_running_loop().run_in_executor(pool, _draw_and_encode, job)
+                return await _finish(drawing)
+    except asyncio.CancelledError:
+        if not started:
+            RENDERS_SHED.labels("abandoned").inc()
+        raise
+    finally:
+        admission.release(ticket)
+
+
+async def _finish(drawing: asyncio.Future[RenderedImage]) -> RenderedImage:
+    """Await a drawing in its thread to the end: cancelling the task cannot stop the
+    thread, and the image it makes is worth keeping for the next request."""
+    while True:
+        try:
+            return await asyncio.shield(drawing)
+        except asyncio.CancelledError:
+            if (task := asyncio.current_task()) is not None:
+                task.uncancel()
 
 
 def _draw_and_encode(job: RenderJob) -> RenderedImage:
@@ -57,7 +105,13 @@ def _draw_and_encode(job: RenderJob) -> RenderedImage:
 
 async def render_pool(app: web.Application) -> AsyncIterator[None]:
     """The render threads, sized from the config, shut down with the app."""
-    pool = ThreadPoolExecutor(max_workers=app[CONFIG].threads, thread_name_prefix="render")
+    config = app[CONFIG]
+    pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="render")
     app[POOL] = pool
+    app[ADMISSION] = Admission(
+        threads=config.threads,
+        limit=config.render_limit,
+        budget=config.render_budget_mpx * 1_000_000,
+    )
     yield
     await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

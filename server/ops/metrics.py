@@ -11,7 +11,10 @@ from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "CACHE_EVENTS",
+    "CONNECTIONS_CLOSED",
     "RENDERS_IN_FLIGHT",
+    "RENDERS_SHED",
+    "RENDER_PIXELS_IN_FLIGHT",
     "RENDER_SECONDS",
     "REQUESTS",
     "count_cache_event",
@@ -35,6 +38,27 @@ RENDERS_IN_FLIGHT = Gauge(
     "Renders running or queued for a thread",
     multiprocess_mode="livesum",
 )
+
+RENDER_PIXELS_IN_FLIGHT = Gauge(
+    "glyphveil_render_pixels_in_flight",
+    "Output pixels of the renders admitted (running or queued), the admission budget's unit",
+    multiprocess_mode="livesum",
+)
+
+RENDERS_SHED = Counter(
+    "glyphveil_renders_shed",
+    "Renders not drawn: refused at admission (overloaded), not ready in time (deadline),"
+    " or dropped from the queue because every client waiting for them left (abandoned)",
+    ["reason"],
+)
+
+CONNECTIONS_CLOSED = Counter(
+    "glyphveil_connections_closed",
+    "Connections closed by the server's limits: over the connection cap (capacity),"
+    " request head too slow (header_timeout) or malformed (bad_request)",
+    ["reason"],
+)
+
 
 #: Label children by label values, looked up once: ``labels()`` validates and locks on
 #: every call, which costs more than the increment. Routes and statuses are few.

@@ -1,7 +1,8 @@
 """A bounded LRU of tokens already verified, so that a cache hit skips the decryption.
 
 It maps a token string to what serving a cache hit needs: the render seed (part of the
-image cache key) and the expiry. It holds neither the text nor the options. A token is
+image cache key), the expiry and the image's size in CSS px (which admission counts on
+a miss, and which the image shows anyway). It holds neither the text nor the options. A token is
 stored only after :func:`tokens.decode` accepted it, so a bad token is never remembered
 as good, and the expiry is checked on every look-up, so an expired token is refused
 exactly as a fresh decode would refuse it. The entries belong to one key ring: given
@@ -16,17 +17,24 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tokens import ExpiredToken, KeyRing, decode
+from tokens import ExpiredToken, KeyRing, decode, image_size
 
 __all__ = ["VerifiedToken", "VerifiedTokens"]
 
 
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
-    """What a verified token gives a request: its render seed and expiry (POSIX seconds)."""
+    """What a verified token gives a request: its render seed, expiry (POSIX seconds)
+    and image size in CSS px."""
 
     seed: bytes
     expires_at: float | None
+    size: tuple[int, int]
+
+    def pixels(self, density: int) -> int:
+        """The image's area in device px at ``density``: what admission counts."""
+        width, height = self.size
+        return width * height * density * density
 
 
 class VerifiedTokens:
@@ -59,7 +67,8 @@ class VerifiedTokens:
         if known is None:
             payload = decode(token, keyring=keyring, now=now)  # raises before anything is kept
             expires = None if payload.expires_at is None else payload.expires_at.timestamp()
-            known = VerifiedToken(payload.seed, expires)
+            size = image_size(payload.text, payload.options)
+            known = VerifiedToken(payload.seed, expires, size)
             self._items[token] = known
             if len(self._items) > self.max_items:
                 self._items.popitem(last=False)

@@ -49,10 +49,15 @@ _FORMATS: Mapping[str, ImageFormat] = {
     "gif": "gif",
 }
 _FORMAT_CHOICE = ", ".join(FORMAT_NAMES[:-1]) + " or " + FORMAT_NAMES[-1]  # for messages
-_SIZE = re.compile(r"([0-9]+)(?:[xX]([0-9]+))?")
+_SIZE = re.compile(r"(-?[0-9]+)(?:[xX](-?[0-9]+))?")  # a sign only to say what is wrong
 _DENSITY = re.compile(r"([0-9]+)[xX]")
 _COLOR_ROLES = ("background", "foreground")
 _ECHO = 32  # most characters of user input quoted back in an error
+#: The smallest font size text is drawn at; smaller, it is left out. Nobody reads text
+#: under 3 px, and FreeType fails outright ("raster overflow") on some hinted outlines
+#: at 1 and 2 px: 27 glyphs of Symbola (U+033D, U+22B2, U+10182, ...), none at 3-40 px,
+#: nor any glyph of the other bundled fonts at 1-16 px.
+MIN_TEXT_PX = 3
 _MAX_COLOR = 32  # longer than any hex colour or CSS name
 
 #: placehold.co's font names (and common others) mapped to the nearest bundled family.
@@ -118,7 +123,10 @@ def _split_format(segments: list[str]) -> ImageFormat:
 
 
 def _number(digits: str, what: str, limit: int) -> int:
-    """Convert a run of ASCII digits, rejecting absurdly long ones without building the int."""
+    """Convert a run of ASCII digits, rejecting absurdly long ones without building the int,
+    and negative ones with the same message as 0."""
+    if digits.startswith("-"):
+        raise PlaceholderError(f"{what} {_echo(digits)} px is below the 1 px minimum")
     if len(digits.lstrip("0")) > len(str(limit)):
         raise PlaceholderError(f"{what} {_echo(digits)} px is over the {limit} px limit")
     return int(digits)
@@ -244,7 +252,8 @@ def _layout(lines: Sequence[Sequence[tuple[Path, str]]], family: str, size: int)
 
 
 def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _Layout | None:
-    """Search the largest font size whose text fits; None if even 1 px does not.
+    """Search the largest font size whose text fits; None if even
+    :data:`MIN_TEXT_PX` does not.
 
     The box is the image less a 10% margin on each edge; a line is at most a quarter
     of the image height (as placehold.co), so a huge image does not get huge text.
@@ -271,9 +280,11 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
         height_room = min(cap, box_h / len(lines)) / max(1, layout.line_height)
         return int(size * min(height_room, box_w / max(1.0, max(layout.widths))))
 
-    best: _Layout | None = None
-    low, high = 0, max(1, min(box_h, int(cap)))  # a line is never shorter than its size
-    guess = high  # low: the largest size known to fit, 0 while none is
+    best = _layout(runs, family, MIN_TEXT_PX)
+    if not fits(best):
+        return None
+    low, high = MIN_TEXT_PX, max(MIN_TEXT_PX, min(box_h, int(cap)))  # a line >= its size
+    guess = high  # low: the largest size known to fit
     while low < high:
         mid = guess if low < guess <= high else (low + high + 1) // 2
         layout = _layout(runs, family, mid)

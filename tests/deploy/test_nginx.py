@@ -26,12 +26,13 @@ import pytest
 
 import tokens
 from tests.processes import (
+    READY_SECONDS,
     Load,
     Response,
     Service,
     fetch,
     free_port,
-    wait_until,
+    wait_for,
 )
 
 SHIPPED = Path(__file__).parents[2] / "deploy" / "nginx.conf"
@@ -96,9 +97,7 @@ class Proxy:
 
 
 @pytest.fixture
-def start_proxy(
-    tmp_path: Path, start_service: Callable[..., Service]
-) -> Iterator[Callable[..., Proxy]]:
+def start_proxy(tmp_path: Path, spawn: Callable[..., Service]) -> Iterator[Callable[..., Proxy]]:
     """Two instances with the same keys, then nginx in front of them, in the foreground."""
     started: list[subprocess.Popen[bytes]] = []
     socket_dir = Path(tempfile.mkdtemp(prefix="gv-", dir="/tmp"))  # unix socket paths are short
@@ -115,8 +114,8 @@ def start_proxy(
         if upstreams is None:
             variables = keys or {"GLYPHVEIL_KEYS": KEY}
             instances = (
-                start_service("--threads", "2", *args, **variables),
-                start_service("--threads", "2", *args, **variables),
+                spawn("--threads", "2", *args, **variables),
+                spawn("--threads", "2", *args, **variables),
             )
             upstreams = (instances[0].port, instances[1].port)
         port = free_port()
@@ -143,7 +142,7 @@ def start_proxy(
         )
         started.append(proc)
         proxy = Proxy(proc, port, instances, prefix / "error.log")
-        wait_until(lambda: proxy.get("/healthz").status == 200, "nginx answering")
+        wait_for(lambda: proxy.get("/healthz").status == 200, READY_SECONDS, "nginx answering")
         return proxy
 
     yield start
@@ -294,7 +293,9 @@ def test_both_instances_reload_keys_under_load_without_a_failed_request(
     keys_file = tmp_path / "service.keys"
     keys_file.write_text(KEY + "\n")
     proxy = start_proxy(
-        rate="10000r/s", args=("--workers", "2"), keys={"GLYPHVEIL_KEYS_FILE": str(keys_file)}
+        rate="10000r/s",
+        args=("--workers", "2"),
+        keys={"GLYPHVEIL_KEYS": "", "GLYPHVEIL_KEYS_FILE": str(keys_file)},
     )
     warm = [token_path(f"warm{i}@example.com") for i in range(20)]
     fresh = [token_path(f"user{i}@example.com", "@2x.png") for i in range(3000)]
@@ -306,7 +307,11 @@ def test_both_instances_reload_keys_under_load_without_a_failed_request(
         for instance in proxy.instances:
             instance.send(signal.SIGHUP)
         minted = f"/t/{tokens.encode('new@example.com', keyring=tokens.KeyRing([new]))}.png"
-        wait_until(lambda: all(i.get(minted).status == 200 for i in proxy.instances), "reloaded")
+        wait_for(
+            lambda: all(i.get(minted).status == 200 for i in proxy.instances),
+            READY_SECONDS,
+            "reloaded",
+        )
         load.wait_for(400)
     assert load.failures == [], load.statuses
     assert proxy.get(minted).status == 200

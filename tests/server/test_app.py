@@ -57,7 +57,7 @@ async def test_healthz_answers_while_renders_are_queued(
         return real_render(*args)
 
     monkeypatch.setattr(server.http.token_image, "render_text", blocked_render)
-    client = await aiohttp_client(create_app(config.with_values(threads=1)))
+    client = await aiohttp_client(create_app(config.with_values(threads=1, render_queue=8)))
     made = [tokens.encode(f"user{i}@example.org", keyring=keyring) for i in range(4)]
     before = (await scrape(client)).value("glyphveil_renders_in_flight")
     tasks = [asyncio.create_task(fetch(client, f"/t/{token}.png")) for token in made]

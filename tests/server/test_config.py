@@ -27,6 +27,14 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "log_level": ("debug", "DEBUG"),
     "access_log": ("Short", "short"),
     "event_loop": ("uvloop", "uvloop"),
+    "placeholder_cache_mb": ("0", 0),
+    "render_queue": ("3", 3),
+    "render_budget_mpx": ("20", 20),
+    "render_timeout": ("2", 2),
+    "header_timeout": ("4", 4),
+    "keepalive_timeout": ("9", 9),
+    "max_connections": ("50", 50),
+    "grace_seconds": ("5", 5),
     "reveal": ("on", True),
     "reveal_difficulty": ("12", 12),
     "reveal_client_rate": ("3", 3),
@@ -51,6 +59,14 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "log_level": ("ERROR", "ERROR"),
     "access_log": ("full", "full"),
     "event_loop": ("asyncio", "asyncio"),
+    "placeholder_cache_mb": ("32", 32),
+    "render_queue": ("100", 100),
+    "render_budget_mpx": ("1", 1),
+    "render_timeout": ("60", 60),
+    "header_timeout": ("1", 1),
+    "keepalive_timeout": ("120", 120),
+    "max_connections": ("4000", 4000),
+    "grace_seconds": ("60", 60),
     "reveal": ("off", False),
     "reveal_difficulty": ("32", 32),
     "reveal_client_rate": ("1", 1),
@@ -70,6 +86,11 @@ def test_samples_cover_every_setting() -> None:
     assert set(SAMPLES) == set(OTHER_SAMPLES) == set(names)
     assert all(setting.env == "GLYPHVEIL_" + setting.name.upper() for setting in SETTINGS)
     assert all(setting.flag == "--" + setting.name.replace("_", "-") for setting in SETTINGS)
+
+
+def test_render_limit_defaults_to_four_per_thread() -> None:
+    assert Config.from_env(env(GLYPHVEIL_THREADS="3")).render_limit == 12
+    assert Config.from_env(env(GLYPHVEIL_RENDER_QUEUE="5")).render_limit == 5
 
 
 def test_defaults() -> None:

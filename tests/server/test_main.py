@@ -3,168 +3,29 @@
 from __future__ import annotations
 
 import io
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from prometheus_client.parser import text_string_to_metric_families
 
 import tokens
 from server.config import SETTINGS
 from server.render.encode import encode_image
 from server.render.text import render_text
-
-KEY = tokens.generate_key()
-READY_SECONDS = 15  # bound for a process to start answering
-STOP_SECONDS = 20  # bound for a process to exit after a signal (its shutdown timeout is 10 s)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def child_env(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """This environment without any GLYPHVEIL_* variable, plus ``variables``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHVEIL_")}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # gunicorn's control socket goes here, not in ~
-    env["TMPDIR"] = str(tmp_path)  # and any temporary directory of the service
-    env.update(variables)
-    return env
-
-
-def run_cli(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m server ARGS`` to completion (for flags that make it exit at once)."""
-    return subprocess.run(
-        [sys.executable, "-m", "server", *args],
-        cwd=tmp_path,
-        env=child_env(tmp_path, **variables),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def fetch(url: str, timeout: float = 30) -> Response:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return Response(resp.status, dict(resp.headers), resp.read())
-    except urllib.error.HTTPError as exc:
-        return Response(exc.code, dict(exc.headers), exc.read())
-
-
-@dataclass
-class Service:
-    """A running ``python -m server``."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    stderr_path: Path
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def get(self, path: str) -> Response:
-        return fetch(self.url(path))
-
-    @property
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def wait_ready(self) -> None:
-        """Retry /healthz until it answers 200, for at most READY_SECONDS."""
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"server exited with {self.proc.returncode}:\n{self.stderr}")
-            with suppress(OSError):
-                if self.get("/healthz").status == 200:
-                    return
-            time.sleep(0.05)
-        pytest.fail(f"server not ready within {READY_SECONDS} s:\n{self.stderr}")
-
-    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
-        """Send ``sig`` and wait (bounded) for the exit status."""
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"server still running {STOP_SECONDS} s after {sig.name}:\n{self.stderr}")
-
-    def children(self) -> list[int]:
-        """Process ids of the direct children (gunicorn's workers), from /proc."""
-        pids: list[int] = []
-        for task in Path(f"/proc/{self.proc.pid}/task").glob("*/children"):
-            with suppress(OSError):
-                pids += [int(pid) for pid in task.read_text().split()]
-        return sorted(pids)
-
-    def wait_children(self, count: int) -> list[int]:
-        deadline = time.monotonic() + READY_SECONDS
-        while time.monotonic() < deadline:
-            if len(pids := self.children()) >= count:
-                return pids
-            time.sleep(0.05)
-        return self.children()
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Callable[..., Service]]:
-    """Start ``python -m server --port P ARGS`` in its own process group; always stop it."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, ready: bool = True, **variables: str) -> Service:
-        port = free_port()
-        stderr_path = tmp_path / f"server-{port}.err"
-        env = child_env(tmp_path, **({"GLYPHVEIL_KEYS": KEY} | variables))
-        with stderr_path.open("wb") as stderr:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "server", "--port", str(port), *args],
-                cwd=tmp_path,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=stderr,
-                stderr=stderr,
-                start_new_session=True,
-            )
-        started.append(proc)
-        service = Service(proc, port, stderr_path)
-        if ready:
-            service.wait_ready()
-        return service
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            with suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=STOP_SECONDS)
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # anything left in its group (workers)
-        proc.wait(timeout=STOP_SECONDS)
+from tests.processes import (
+    KEY,
+    READY_SECONDS,
+    STOP_SECONDS,
+    Service,
+    fetch,
+    metric_total,
+    run_cli,
+    wait_gone,
+)
 
 
 def expected_png(token: str, keyring: tokens.KeyRing, density: int = 1) -> bytes:
@@ -196,30 +57,6 @@ def check_token_served(service: Service, keyring: tokens.KeyRing) -> None:
     assert service.get(f"/t/{stranger}.png").status == 404
 
 
-def metric_total(text: str, name: str, **labels: str) -> float:
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    )
-
-
-def gone(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] == "Z"  # a zombie has exited
-
-
-def wait_gone(pids: list[int]) -> list[int]:
-    deadline = time.monotonic() + STOP_SECONDS
-    while time.monotonic() < deadline and not all(gone(pid) for pid in pids):
-        time.sleep(0.05)
-    return [pid for pid in pids if not gone(pid)]
-
-
 # one process
 
 
@@ -249,7 +86,7 @@ def test_signal_stops_the_process_cleanly(
 
 def test_sigterm_lets_renders_under_way_finish(spawn: Callable[..., Service]) -> None:
     """Requests in flight when SIGTERM arrives still get their whole image."""
-    service = spawn("--threads", "1")
+    service = spawn("--threads", "1", "--render-timeout", "60", "--render-budget-mpx", "64")
     paths = [f"/4000x4000/{bg}/000000.webp" for bg in ("ffffff", "eeeeee", "dddddd")]
     with ThreadPoolExecutor(len(paths)) as pool:
         pending = [pool.submit(fetch, service.url(path)) for path in paths]

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import pytest
 from aiohttp import ClientResponse
 from PIL import Image
+from yarl import URL
 
 import server.http.token_image
 import server.ops.verified
@@ -591,3 +592,14 @@ async def test_works_without_a_cache(aiohttp_client, config, mint, scrape) -> No
     assert len(client.server.app[CACHE]) == 0
     name = "glyphveil_cache_total"
     assert after.value(name, result="miss") - before.value(name, result="miss") == 2
+
+
+@pytest.mark.parametrize("name", ["..%2fx.png", "..%2F..%2Fetc.png", "a.b.png", "%00.png", ".png"])
+async def test_a_malformed_token_part_is_the_bad_token_404(client, name: str) -> None:
+    missing, missing_body = await fetch(client, "/nope")
+    response, body = await fetch(client, URL(f"/t/{name}", encoded=True))
+    assert (response.status, body, without_date(response)) == (
+        missing.status,
+        missing_body,
+        without_date(missing),
+    )

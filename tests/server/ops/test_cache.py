@@ -167,20 +167,44 @@ async def test_a_departing_caller_cancels_nothing() -> None:
     assert (await cache.get("a", renderer("a")))[1] == "hit"
 
 
-async def test_a_render_everyone_left_still_fills_the_cache() -> None:
+async def test_a_render_everyone_left_is_cancelled() -> None:
+    """When the last waiter goes, the render task is cancelled (what that stops is up to
+    the render: see tests/server/ops/test_jobs.py) and the key is free again."""
     cache, renderer = RenderCache(1000), Renderer(gated=True)
-    lone = asyncio.create_task(cache.get("a", renderer("a")))
+    waiters = [asyncio.create_task(cache.get("a", renderer("a"))) for _ in range(2)]
     await renderer.started.wait()
-    lone.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await lone
+    assert cache.waiting("a") == 2
+    for waiter in waiters:
+        waiter.cancel()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+    await asyncio.sleep(0)
+    assert cache.waiting("a") == 0 and len(cache) == 0
     renderer.gate.set()
-    for _ in range(100):  # the render finishes on its own, a few loop turns later
-        if len(cache):
-            break
-        await asyncio.sleep(0)
-    assert (await cache.get("a", renderer("a")))[1] == "hit"
+    assert (await cache.get("a", renderer("a")))[1] == "miss"
+    assert renderer.calls == ["a", "a"]
+
+
+async def test_a_waiter_past_its_timeout_leaves_the_others() -> None:
+    cache, renderer = RenderCache(1000), Renderer(gated=True)
+    patient = asyncio.create_task(cache.get("a", renderer("a")))
+    await renderer.started.wait()
+    with pytest.raises(TimeoutError):
+        await cache.get("a", renderer("a"), timeout=0.01)
+    renderer.gate.set()
+    assert (await patient)[1] == "miss"
     assert renderer.calls == ["a"]
+
+
+async def test_a_lone_waiter_timing_out_frees_the_key() -> None:
+    cache, renderer = RenderCache(1000), Renderer(gated=True)
+    with pytest.raises(TimeoutError):
+        await cache.get("a", renderer("a"), timeout=0.01)
+    await asyncio.sleep(0)
+    assert cache.waiting("a") == 0
+    renderer.gate.set()
+    assert (await cache.get("a", renderer("a")))[1] == "miss"
+    assert renderer.calls == ["a", "a"]
 
 
 async def test_zero_bytes_caches_nothing() -> None:

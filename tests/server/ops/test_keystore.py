@@ -17,7 +17,7 @@ from server import Config, create_app
 from server.ops.keystore import KeyStore
 from server.state import KEYS
 from tests.fetching import fetch
-from tests.processes import Load, Service, child_env, wait_until
+from tests.processes import READY_SECONDS, Load, Service, child_env, wait_for
 
 SECRET = "jane@example.com"
 
@@ -225,19 +225,27 @@ def rotate_under_load(service: Service, keys_file: Path, old: str, new: str, wor
         write_keys(keys_file, old, new)
         before = service.children()
         service.send(signal.SIGHUP)
-        wait_until(lambda: serves(service, new_paths[0], times=2 * workers), "new key in force")
+        wait_for(
+            lambda: serves(service, new_paths[0], times=2 * workers),
+            READY_SECONDS,
+            "new key in force",
+        )
         if workers > 1:
-            wait_until(lambda: not set(before) & set(service.children()), "old workers gone")
+            wait_for(
+                lambda: not set(before) & set(service.children()), READY_SECONDS, "old workers gone"
+            )
         paths.extend(new_paths)
         load.wait_for(150)
 
         write_keys(keys_file, old, new[:-4] + "!!!!")
         before = service.children()
         service.send(signal.SIGHUP)
-        wait_until(lambda: "keys not reloaded" in service.stderr, "the refusal logged")
+        wait_for(lambda: "keys not reloaded" in service.stderr, READY_SECONDS, "the refusal logged")
         if workers > 1:
-            wait_until(lambda: not set(before) & set(service.children()), "old workers gone")
-            wait_until(lambda: len(service.children()) == workers, "new workers up")
+            wait_for(
+                lambda: not set(before) & set(service.children()), READY_SECONDS, "old workers gone"
+            )
+            wait_for(lambda: len(service.children()) == workers, READY_SECONDS, "new workers up")
         load.wait_for(150)
         for path in (old_paths[0], new_paths[0]):
             assert serves(service, path, times=2 * workers), path
@@ -250,13 +258,18 @@ def rotate_under_load(service: Service, keys_file: Path, old: str, new: str, wor
 
 @pytest.mark.parametrize("workers", [1, 2], ids=["one process", "gunicorn workers"])
 def test_sighup_rotates_keys_under_load_without_a_failed_request(
-    start_service: Callable[..., Service], tmp_path: Path, workers: int
+    spawn: Callable[..., Service], tmp_path: Path, workers: int
 ) -> None:
     old, new = tokens.generate_key(), tokens.generate_key()
     keys_file = tmp_path / "service.keys"
     write_keys(keys_file, old)
-    service = start_service(
-        "--workers", str(workers), "--threads", "2", GLYPHVEIL_KEYS_FILE=str(keys_file)
+    service = spawn(
+        "--workers",
+        str(workers),
+        "--threads",
+        "2",
+        GLYPHVEIL_KEYS="",  # spawn's default key would clash with the file
+        GLYPHVEIL_KEYS_FILE=str(keys_file),
     )
     load = rotate_under_load(service, keys_file, old, new, workers)
 
@@ -271,20 +284,22 @@ def test_sighup_rotates_keys_under_load_without_a_failed_request(
     write_keys(keys_file, new)  # the last step: the old key leaves
     service.send(signal.SIGHUP)
     old_token = f"/t/{tokens.encode(SECRET, keyring=ring(old))}.png"
-    wait_until(lambda: service.get(old_token).status == 404, "old key removed")
+    wait_for(lambda: service.get(old_token).status == 404, READY_SECONDS, "old key removed")
     assert serves(service, f"/t/{tokens.encode(SECRET, keyring=ring(new))}.png")
     assert service.stop() == 0
 
 
 def test_sighup_with_keys_in_the_environment_keeps_serving(
-    start_service: Callable[..., Service],
+    spawn: Callable[..., Service],
 ) -> None:
     """The environment of a running process cannot change: the reload reads the same keys."""
     key = tokens.generate_key()
-    service = start_service(GLYPHVEIL_KEYS=key)
+    service = spawn(GLYPHVEIL_KEYS=key)
     token = f"/t/{tokens.encode(SECRET, keyring=ring(key))}.png"
     service.send(signal.SIGHUP)
-    wait_until(lambda: "keys reloaded: 1 key(s) in force" in service.stderr, "reload logged")
+    wait_for(
+        lambda: "keys reloaded: 1 key(s) in force" in service.stderr, READY_SECONDS, "reload logged"
+    )
     assert serves(service, token)
     assert service.proc.poll() is None
     assert service.stop() == 0

@@ -14,13 +14,17 @@ from tokens.options import RenderOptions
 SECRET = "secret.person@example.org"
 
 
-def test_a_verified_token_gives_the_seed_and_expiry_of_decode(keyring: tokens.KeyRing) -> None:
+def test_a_verified_token_gives_the_seed_expiry_and_size_of_decode(
+    keyring: tokens.KeyRing,
+) -> None:
     token = tokens.encode(SECRET, keyring=keyring, ttl=600)
     payload = tokens.decode(token, keyring=keyring)
     memo = VerifiedTokens()
     known = memo.verify(token, keyring)
     assert payload.expires_at is not None
-    assert known == VerifiedToken(payload.seed, payload.expires_at.timestamp())
+    size = tokens.image_size(payload.text, payload.options)
+    assert known == VerifiedToken(payload.seed, payload.expires_at.timestamp(), size)
+    assert known.pixels(2) == size[0] * size[1] * 4
     assert memo.verify(token, keyring) is known  # the second time from the memo
     assert len(memo) == 1
     assert SECRET not in repr(known)

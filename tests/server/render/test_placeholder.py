@@ -151,7 +151,7 @@ ERRORS = [
     ("300@" + "2" * 50 + "x", {}, "bad density '@222"),
     ("300@@2x", {}, "bad density"),
     ("abc", {}, "bad size 'abc' in the size segment"),
-    ("-300", {}, "bad size '-300'"),
+    ("-300", {}, "width '-300' px is below the 1 px minimum"),
     ("+300", {}, "bad size"),
     ("300x200x100", {}, "bad size '300x200x100'"),
     ("300x", {}, "bad size '300x'"),
@@ -286,6 +286,17 @@ def test_extreme_sizes_stay_inside(path: str) -> None:
     box = ink_bbox(image)
     if box is not None:  # ink must not be clipped by any edge
         assert box[0] > 0 and box[1] > 0 and box[2] < width and box[3] < height
+
+
+#: Glyphs whose hinted outlines FreeType cannot rasterise at 1-2 px ("raster overflow").
+RASTER_OVERFLOW = "\u033d\u034a\u0353\u22b2\u22b4\u22c4\u26fa\u279f\u27d7\u298e\u2a1d\U00010182"
+
+
+@pytest.mark.parametrize("path", ["60x8", "30x4", "120x10", "12x12", "200x6"])
+def test_text_too_small_to_rasterise_is_left_out(path: str) -> None:
+    """Text that would fit only under 3 px is not drawn (it once raised OSError)."""
+    image = render_placeholder(parse(path, {"text": RASTER_OVERFLOW}))
+    assert image.size == parse(path).pixel_size
 
 
 def test_one_pixel_image_has_no_text() -> None:

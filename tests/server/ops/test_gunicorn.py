@@ -1,0 +1,136 @@
+"""server.ops.gunicorn with real gunicorn: HUP, a worker's exit and SIGTERM under load.
+
+The metrics directory belongs to the master: a worker that exits (HUP replaces them
+all, TERM ends one) must not take it along, or every route fails after it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import threading
+import time
+import urllib.error
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from tests.processes import STOP_SECONDS, Service, fetch, metric, wait_for
+
+PATHS = ("/healthz", "/120x80", "/metrics")  # a hit, and /metrics reads every worker's file
+
+
+@dataclass
+class Load:
+    """Requests on fresh connections from a few threads until stopped; every answer counted."""
+
+    service: Service
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self, offset: int) -> None:
+        n = offset
+        while not self.stop.is_set():
+            n += 1
+            path = PATHS[n % len(PATHS)] if n % 4 else f"/{100 + n % 50}x{100 + n % 7}"
+            try:
+                self.statuses[fetch(self.service.url(path), timeout=30).status] += 1
+            except (OSError, urllib.error.URLError) as exc:
+                self.errors.append(f"{path}: {exc!r}")
+
+
+@contextmanager
+def load(service: Service, threads: int = 4) -> Iterator[Load]:
+    running = Load(service)
+    with ThreadPoolExecutor(threads) as pool:
+        for offset in range(threads):
+            pool.submit(running.run, offset)
+        try:
+            yield running
+        finally:
+            running.stop.set()
+
+
+def test_hup_and_a_workers_term_under_load(spawn: Callable[..., Service]) -> None:
+    service = spawn("--workers", "2")
+    first = service.wait_children(2)
+    assert len(first) == 2, service.stderr
+    with load(service) as running:
+        time.sleep(0.5)
+        service.proc.send_signal(signal.SIGHUP)
+        wait_for(
+            lambda: (
+                len(set(service.children()) - set(first)) >= 2
+                and not set(first) & set(service.children())
+            ),
+            30,
+            "two new workers after HUP",
+        )
+        time.sleep(0.5)
+        second = service.children()
+        os.kill(second[0], signal.SIGTERM)  # one worker ends; the master replaces it
+        wait_for(
+            lambda: second[0] not in service.children() and len(service.children()) == 2,
+            30,
+            "a replacement worker",
+        )
+        time.sleep(0.5)
+    assert service.proc.poll() is None, service.stderr  # the service is still up
+    assert running.errors == [], running.errors[:5]
+    assert running.statuses and set(running.statuses) == {200}, running.statuses
+    assert sum(running.statuses.values()) > 20
+    miss = service.get("/121x81")  # a render in a new worker writes its metrics
+    assert miss.status == 200
+    assert metric(service, "glyphveil_requests_total", route="healthz", status="200") > 0
+    assert "FileNotFoundError" not in service.stderr
+    assert "Traceback" not in service.stderr
+    assert service.stop() == 0
+
+
+def drain(service: Service, paths: list[str]) -> None:
+    """Queue renders, SIGTERM, and check: every one answered whole, new connections
+    refused, the process exits 0 within its grace period."""
+    with ThreadPoolExecutor(len(paths)) as pool:
+        pending = [pool.submit(fetch, service.url(path), 60) for path in paths]
+        wait_for(
+            lambda: metric(service, "glyphveil_renders_in_flight") >= len(paths),
+            30,
+            "every render admitted",
+        )
+        started = time.monotonic()
+        service.proc.send_signal(signal.SIGTERM)
+        answers = [f.result(timeout=STOP_SECONDS) for f in pending]
+        code = service.proc.wait(timeout=STOP_SECONDS)
+        took = time.monotonic() - started
+    assert [answer.status for answer in answers] == [200] * len(paths)
+    for answer in answers:
+        Image.open(io.BytesIO(answer.body)).load()  # the whole image arrived
+    assert code == 0
+    assert took < 30, took
+    assert "Traceback" not in service.stderr
+
+
+QUEUED = [f"/2000x2000/{n:06x}/000.webp" for n in range(1, 7)]
+
+
+def test_sigterm_drains_the_render_queue(spawn: Callable[..., Service]) -> None:
+    service = spawn(
+        *("--threads", "1", "--render-queue", "8"),
+        *("--render-timeout", "60", "--grace-seconds", "30"),
+    )
+    drain(service, QUEUED)
+
+
+def test_sigterm_drains_gunicorn_workers(spawn: Callable[..., Service]) -> None:
+    service = spawn(
+        *("--workers", "2", "--threads", "1", "--render-queue", "8"),
+        *("--render-timeout", "60", "--grace-seconds", "30"),
+    )
+    assert len(service.wait_children(2)) == 2
+    drain(service, QUEUED)
