@@ -17,8 +17,6 @@ from aiohttp import web
 
 from tokens import KeyRing, TokenError
 
-from ..state import KEYS
-
 __all__ = ["KeyStore", "live_keys"]
 
 log = logging.getLogger("glyphveil.keys")
@@ -74,6 +72,10 @@ async def live_keys(app: web.Application) -> AsyncIterator[None]:
     workers of a gunicorn HUP hold the keys of that moment. A HUP sent to one worker
     reloads that worker's keys in place.
     """
+    # Imported here: the state imports the metrics, which must load only after the
+    # gunicorn master has set PROMETHEUS_MULTIPROC_DIR, and the master makes a KeyStore.
+    from ..state import KEYS
+
     if KEYS not in app:
         app[KEYS] = KeyStore.from_env()
     store = app[KEYS]

@@ -161,10 +161,11 @@ def token_path(text: str, suffix: str = ".png") -> str:
 
 
 async def fetch_from(
-    address: str, urls: list[str], headers: dict[str, str] | None = None
+    address: str, urls: list[str], headers: dict[str, str] | None = None, at_once: int = 8
 ) -> list[int]:
-    """GET ``urls`` at once from the loopback ``address`` (another client to nginx)."""
-    connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=0)
+    """GET ``urls`` from the loopback ``address`` (another client to nginx), ``at_once``
+    at a time: more would meet the instances' render queues (503) before nginx's limit."""
+    connector = aiohttp.TCPConnector(local_addr=(address, 0), limit=at_once)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(url: str) -> int:

@@ -96,6 +96,14 @@ def test_from_env_reads_and_rereads_the_environment(monkeypatch: pytest.MonkeyPa
     assert opens(store.current, ring(second))
 
 
+def test_importing_the_keystore_leaves_the_metrics_unloaded() -> None:
+    """``python -m server`` makes its KeyStore before the gunicorn master sets
+    PROMETHEUS_MULTIPROC_DIR, which must come before prometheus_client loads."""
+    code = "import sys, server.ops.keystore; print('prometheus_client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 # the application
 
 
