@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-hostile bench-reveal clean example
+.PHONY: run test system lint bench bench-hostile bench-reveal clean dist example
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[server,test]'
@@ -32,11 +32,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# The sdist, and the wheel built from it, in dist/: `pip install dist/glyphveil-*.whl`
+# (add [server] for the service). The venv's setuptools and wheel build them (--no-isolation).
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
 # Benchmarks run in their own venv (Flask, gunicorn, py-spy, uvloop), never the project's.
 BENCH_VENV ?= bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-$(BENCH_STAMP): setup.cfg pyproject.toml bench/requirements.txt
+$(BENCH_STAMP): setup.cfg setup.py pyproject.toml bench/requirements.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements.txt
@@ -59,4 +65,4 @@ bench-reveal: $(STAMP)
 	$(PY) bench/reveal_pow.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from tokens import KeyRing, TokenError
 
+from tokens.cli import missing_server_modules
+
 from .config import SETTINGS, Config
 from .errors import ConfigError
 
@@ -43,6 +45,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, then run until SIGTERM or SIGINT, finishing requests under way."""
     parser = _parser()
     args = parser.parse_args(argv)
+    missing = missing_server_modules()  # a wheel installed without the server extra
+    if missing:
+        parser.exit(
+            2, f"{parser.prog}: no module {', '.join(missing)}: install glyphveil[server]\n"
+        )
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
         config = Config.from_env(overrides=overrides)

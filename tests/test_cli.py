@@ -144,11 +144,11 @@ def test_decode_expired_exits_1(tmp_path: Path, key: str) -> None:
         (["--size", "big"], "argument --size: invalid int value: 'big'"),
         (["--padding", "65"], "bad padding 65"),
         (["--color", "#eeeeee"], "colour #eeeeee on #ffffff has contrast 1.16:1"),
-        (["--color", "notacolour"], "bad colour 'notacolour'"),
+        (["--color", "notacolour"], "bad color 'notacolour'"),
         (["--background", "#ffffff80"], "bad background '#ffffff80': must be opaque"),
         (["--noise", "loud"], "argument --noise: invalid choice: 'loud'"),
         (["--ttl", "0"], "bad ttl 0.0: use a positive number of seconds"),
-        (["--ttl", "inf"], "bad ttl inf: use a positive number of seconds"),
+        (["--ttl", "inf"], "bad ttl inf: use a finite number of seconds"),
         (["--url", "https://x", "--size", "7"], "bad size 7"),
     ],
 )

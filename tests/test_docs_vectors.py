@@ -3,7 +3,9 @@
 Each vector is checked against tokens.codec, and also rebuilt by an independent
 implementation written from the document alone (HKDF from hmac, the plaintext layout of
 section 3, AES-SIV from single-block AES as in Appendix A), so the spec cannot drift
-from the code.
+from the code. docs/vectors.json, which the JavaScript and PHP helpers test against,
+must hold exactly the document's blocks, and every minting case of section 8 is minted
+(or refused) by the Python helper as the document says.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 import struct
 from datetime import UTC, datetime
@@ -22,10 +25,12 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from tokens import ExpiredToken, InvalidToken, KeyRing, RenderOptions
+import tokens
+from tokens import ExpiredToken, InvalidToken, KeyConfigError, KeyRing, OptionError, RenderOptions
 from tokens.codec import seal, unseal
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "tokens.md"
+JSON = DOC.with_name("vectors.json")
 
 
 def _section(text: str, heading: str) -> str:
@@ -34,13 +39,26 @@ def _section(text: str, heading: str) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
+def _json_blocks(text: str) -> list[Any]:
+    return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", text, flags=re.S)]
+
+
+def _mint_cases(text: str) -> dict[str, list[dict[str, Any]]]:
+    """The blocks under "### Minting cases", by the first word of their heading."""
+    section = _section(text, "## 8. Test vectors").split("### Minting cases", 1)[1]
+    cases: dict[str, list[dict[str, Any]]] = {}
+    for heading, body in re.findall(r"\n#### (\w+)[^\n]*\n(.*?)(?=\n#### |\Z)", section, re.S):
+        (block,) = _json_blocks(body)
+        cases[heading.lower()] = block
+    return cases
+
+
 def _load() -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, str]]:
     text = DOC.read_text(encoding="utf-8")
-    section = _section(text, "## 8. Test vectors")
+    section = _section(text, "## 8. Test vectors").split("### Minting cases", 1)[0]
     vectors: list[dict[str, Any]] = []
     rejected: list[dict[str, str]] = []
-    for block in re.findall(r"```json\n(.*?)```", section, flags=re.S):
-        data = json.loads(block)
+    for data in _json_blocks(section):
         if isinstance(data, list):
             rejected.extend(data)
         else:
@@ -55,6 +73,8 @@ def _load() -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, str]]
 
 
 VECTORS, REJECTED, DERIVED = _load()
+MINT_CASES = _mint_cases(DOC.read_text(encoding="utf-8"))
+MACHINE = json.loads(JSON.read_text(encoding="utf-8"))
 IDS = [f"vector{i + 1}" for i in range(len(VECTORS))]
 FIRST_KEY = VECTORS[0]["key"]
 SECOND_KEY = next(v["key"] for v in VECTORS if v["key"] != FIRST_KEY)
@@ -187,7 +207,26 @@ def test_the_document_has_the_promised_vectors() -> None:
     assert any(len(v["text"].encode()) == 33 for v in VECTORS)
     assert any(v["expires"] is not None for v in VECTORS)
     assert any(len(v["token"]) == 71 and len(v["text"]) == 24 for v in VECTORS)
+    assert any(65 <= len(v["text"].encode()) <= 128 for v in VECTORS)  # the 128-byte bucket
+    assert any(v.get("now", 0) % 1 and v["expires"] != int(v["now"]) + v["ttl"] for v in VECTORS)
     assert len(REJECTED) >= 5
+    assert set(MINT_CASES) == {"expiry", "colours", "spelling", "text", "keys"}
+
+
+def test_vectors_json_holds_exactly_the_documents_blocks() -> None:
+    """docs/vectors.json is what programs read; the document is what people read."""
+    assert MACHINE["vectors"] == VECTORS
+    assert MACHINE["rejected"] == REJECTED
+    assert MACHINE["key_derivation"] == DERIVED
+    assert MACHINE["mint_cases"] == MINT_CASES
+    assert MACHINE["revealable"] == REVEALABLE
+    assert MACHINE["revealable_rejected"] == REVEAL_REJECTED
+    expired = MACHINE["expired"]
+    text = DOC.read_text(encoding="utf-8")
+    assert f"now >= {expired['now']}` must raise `ExpiredToken`" in text.replace("\n", " ")
+    assert f"`expired_at = {expired['expired_at']}`" in text
+    vector = next(v for v in VECTORS if v["expires"] == expired["now"])
+    assert (expired["token"], expired["key"]) == (vector["token"], vector["key"])
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
@@ -206,7 +245,7 @@ def test_unsealing_gives_the_payload_back(vector: dict[str, Any]) -> None:
     if vector["expires"] is None:
         assert payload.expires_at is None
     else:
-        assert vector["expires"] == vector["now"] + vector["ttl"]
+        assert vector["expires"] == math.ceil(vector["now"] + vector["ttl"])
         assert payload.expires_at == datetime.fromtimestamp(vector["expires"], UTC)
         with pytest.raises(ExpiredToken) as info:
             unseal(vector["token"], keyring=keyring, now=vector["expires"])
@@ -318,6 +357,46 @@ def test_documented_expired_at() -> None:
     with pytest.raises(ExpiredToken) as info:
         unseal(vector["token"], keyring=KeyRing([vector["key"]]), now=expires)
     assert info.value.expired_at.isoformat() == shown
+
+
+# --- the minting cases --------------------------------------------------------------------
+
+
+def case_text(case: dict[str, Any]) -> str:
+    if "text_code_points" in case:
+        return "".join(chr(point) for point in case["text_code_points"])
+    if "text_repeat" in case:
+        piece, times = case["text_repeat"]
+        return str(piece) * int(times)
+    return str(case["text"])
+
+
+CASES = [case for cases in MACHINE["mint_cases"].values() for case in cases]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["why"] for c in CASES])
+def test_minting_case(case: dict[str, Any]) -> None:
+    def mint() -> str:
+        keyring = KeyRing([case.get("key", FIRST_KEY)])
+        options = case.get("options", {})
+        return tokens.encode(
+            case_text(case), keyring=keyring, ttl=case.get("ttl"), now=case.get("now"), **options
+        )
+
+    if "token" in case:
+        token = mint()
+        assert token == case["token"]
+        payload = unseal(token, keyring=KeyRing([case.get("key", FIRST_KEY)]), now=0)
+        assert payload.text == case_text(case)
+        if "expires" in case:
+            assert payload.expires_at == datetime.fromtimestamp(case["expires"], UTC)
+    elif case["error"] == "key":
+        with pytest.raises(KeyConfigError):
+            mint()
+    else:
+        with pytest.raises(OptionError) as info:
+            mint()
+        assert case["error"] in str(info.value).lower()
 
 
 # --- section 9: revealable tokens, section 10: reveal challenges -------------------------------

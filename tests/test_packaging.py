@@ -1,11 +1,21 @@
-"""The helper installs alone: ``import tokens`` needs nothing but ``cryptography``, and
-each template helper needs only its own engine."""
+"""Packaging: the helper imports alone (``import tokens`` needs nothing but
+``cryptography``, and each template helper needs only its own engine), and the wheel that
+``make dist`` builds installs and runs from a fresh venv (the helper with ``cryptography``
+only, then the service from the ``glyphveil`` console script with its bundled fonts).
+Building and installing take about a minute, so a module fixture does them once."""
 
 from __future__ import annotations
 
+import io
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,3 +125,203 @@ def test_setup_cfg_ships_the_font_metrics_table() -> None:
     parser = configparser.ConfigParser()
     parser.read(ROOT / "setup.cfg")
     assert "font_metrics.json" in parser["options.package_data"]["tokens"]
+
+
+# --- the wheel: built, installed in a fresh venv, run from its console script ------------------
+
+
+class Installed:
+    """A wheel and sdist built by ``python -m build``, and a fresh venv holding the wheel."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.dist = root / "dist"
+        self.venv = root / "venv"
+        self.bin = self.venv / "bin"
+        self.python = self.bin / "python"
+
+    @property
+    def wheel(self) -> Path:
+        (wheel,) = self.dist.glob("glyphveil-*-py3-none-any.whl")
+        return wheel
+
+    def run(
+        self, *args: str | Path, timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run in an empty directory, with nothing of the checkout on the path."""
+        environ = {"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(self.root), **env}
+        return subprocess.run(
+            [str(a) for a in args],
+            cwd=self.root / "work",
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def pip(self, *args: str | Path) -> None:
+        """``pip install`` into the venv, run by this interpreter's pip (the venv has none
+        of its own, which saves the slowest part of making one)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(self.python), "install", "--quiet"]
+            + [str(a) for a in args],
+            cwd=self.root / "work",
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """Build the sdist and, from it, the wheel, as ``make dist`` does; install the wheel
+    alone (the helper: ``cryptography`` and nothing else) into a fresh venv."""
+    place = Installed(tmp_path_factory.mktemp("wheel"))
+    (place.root / "work").mkdir()
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(place.dist), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    made = subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(place.venv)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    place.pip(place.wheel)
+    return place
+
+
+def test_the_sdist_and_wheel_hold_the_fonts_and_no_tests(installed: Installed) -> None:
+    import tarfile
+    import zipfile
+
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        names = set(wheel.namelist())
+    fonts = {p.name for p in (ROOT / "fonts").iterdir() if p.suffix in (".ttf", ".otf")}
+    assert fonts and {f"glyphveil_fonts/{name}" for name in fonts} <= names
+    assert "server/http/templates/home.html" in names or any(
+        n.startswith("server/http/templates/") for n in names
+    )
+    assert not any(n.startswith(("tests/", "clients/", "bench/")) for n in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    with zipfile.ZipFile(installed.wheel) as wheel:
+        assert "glyphveil = tokens.cli:main" in wheel.read(entry_points).decode()
+    (sdist,) = installed.dist.glob("glyphveil-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {"setup.py", "setup.cfg", "pyproject.toml", "fonts/DejaVuSans.ttf"} <= members
+
+
+def test_the_helper_installs_with_cryptography_alone(installed: Installed) -> None:
+    script = (
+        "import importlib.util, tokens\n"
+        "from tokens.cli import SERVER_MODULES\n"
+        "assert [m for m in SERVER_MODULES if importlib.util.find_spec(m)] == []\n"
+        "ring = tokens.KeyRing([tokens.generate_key()])\n"
+        "print(tokens.img_tag('jane@example.com', 'https://img.example.com', alt='e', "
+        "keyring=ring))\n"
+    )
+    result = installed.run(installed.python, "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith('<img src="https://img.example.com/t/')
+    listed = installed.run(
+        installed.python,
+        "-c",
+        "import importlib.metadata as m; print(*sorted(d.name.lower() for d in m.distributions()))",
+    )
+    assert set(listed.stdout.split()) == {"glyphveil", "cryptography", "cffi", "pycparser"}
+
+
+def test_serve_without_the_server_extra_says_what_to_install(installed: Installed) -> None:
+    result = installed.run(installed.bin / "glyphveil", "serve", "--port", "0")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("glyphveil serve: the service is not installed (no module ")
+    assert line.endswith("install glyphveil[server]")
+    result = installed.run(installed.python, "-m", "server", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr == "python -m server: no module aiohttp, PIL, jinja2, gunicorn, " + (
+        "prometheus_client, fontTools: install glyphveil[server]\n"
+    )
+    key = installed.run(installed.bin / "glyphveil", "keygen")
+    assert key.returncode == 0 and len(key.stdout.strip()) == 43
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_the_installed_service_finds_its_fonts_and_draws_a_token(installed: Installed) -> None:
+    installed.pip(f"{installed.wheel}[server]")
+    where = installed.run(
+        installed.python, "-c", "import server.render.fonts as f; print(f.FONTS_DIR)"
+    )
+    assert where.returncode == 0, where.stderr
+    fonts_dir = Path(where.stdout.strip())
+    assert fonts_dir.is_relative_to(installed.venv) and fonts_dir.name == "glyphveil_fonts"
+    key = installed.run(installed.bin / "glyphveil", "keygen").stdout.strip()
+    token = installed.run(
+        installed.bin / "glyphveil", "encode", "jane@example.com", GLYPHVEIL_KEYS=key
+    )
+    assert token.returncode == 0, token.stderr
+    port = _free_port()
+    service = subprocess.Popen(
+        [str(installed.bin / "glyphveil"), "serve", "--port", str(port)],
+        cwd=installed.root / "work",
+        env={"PATH": f"{installed.bin}:/usr/bin:/bin", "GLYPHVEIL_KEYS": key},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        body = _get_when_up(f"http://127.0.0.1:{port}/t/{token.stdout.strip()}.png", service)
+    finally:
+        service.terminate()
+        _, stderr = service.communicate(timeout=30)
+    assert body.startswith(b"\x89PNG\r\n\x1a\n"), stderr
+    from PIL import Image
+
+    with Image.open(io.BytesIO(body)) as image:
+        assert image.width > 100 and image.height > 16
+    assert "Traceback" not in stderr
+
+
+def _get_when_up(url: str, service: subprocess.Popen[str]) -> bytes:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                assert response.status == 200
+                assert response.headers["Content-Type"] == "image/png"
+                body: bytes = response.read()
+                return body
+        except (ConnectionError, urllib.error.URLError):
+            assert service.poll() is None, "the service exited"
+            assert time.monotonic() < deadline, "the service did not answer in 30 s"
+            time.sleep(0.2)
+
+
+def test_fonts_are_found_under_pip_install_target(installed: Installed) -> None:
+    target = installed.root / "target"
+    installed.pip("--no-deps", "--target", target, installed.wheel)
+    script = (
+        "import server.render.fonts as f, server.render.text as t\n"
+        "print(f.FONTS_DIR)\n"
+        "assert all(path.is_file() for path in (*f.FAMILIES.values(), *f.FALLBACKS))\n"
+    )
+    result = installed.run(installed.python, "-c", script, PYTHONPATH=str(target))
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == target / "glyphveil_fonts"

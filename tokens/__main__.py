@@ -1,87 +1,11 @@
-"""Command line: ``python -m tokens keygen | encode TEXT | decode TOKEN``."""
+"""``python -m tokens keygen | encode TEXT | decode TOKEN``: the ``glyphveil`` command
+without ``serve``."""
 
-from __future__ import annotations
-
-import argparse
-import codecs
-import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
 
-from .api import decode, encode, image_url
-from .errors import KeyConfigError, OptionError, TokenError
-from .keys import generate_key
-from .options import FONTS, PADDING_RANGE, SIZE_RANGE, Noise
+from .cli import main
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tokens", description="Mint and read glyphveil tokens."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("keygen", help="print a new random key")
-    enc = commands.add_parser("encode", help="print the token (or URL) for TEXT")
-    enc.add_argument("text", metavar="TEXT")
-    enc.add_argument("--font", choices=FONTS, default="sans")
-    enc.add_argument(
-        "--size",
-        type=int,
-        default=16,
-        metavar="PX",
-        help=f"{SIZE_RANGE.start}-{SIZE_RANGE.stop - 1} (default 16)",
-    )
-    enc.add_argument("--color", default="#222222", metavar="C", help="hex or CSS name")
-    enc.add_argument("--background", default="#ffffff", metavar="C|transparent")
-    enc.add_argument("--noise", choices=[str(n) for n in Noise], default="medium")
-    enc.add_argument(
-        "--padding",
-        type=int,
-        default=4,
-        metavar="PX",
-        help=f"{PADDING_RANGE.start}-{PADDING_RANGE.stop - 1} (default 4)",
-    )
-    enc.add_argument("--ttl", type=float, metavar="SECONDS", help="expire after this long")
-    enc.add_argument("--url", metavar="BASE", help="print BASE/t/<token>.png instead")
-    dec = commands.add_parser("decode", help="print a token's payload as JSON")
-    dec.add_argument("token", metavar="TOKEN")
-    return parser
-
-
-def _utf8(stream: TextIO) -> bool:
-    """Whether ``stream`` takes any text; JSON escapes the rest (``\\u00e9``) when not."""
-    return codecs.lookup(stream.encoding or "ascii").name == "utf-8"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (1: token rejected, 2: bad arguments or keys)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "keygen":
-            print(generate_key())
-        elif args.command == "encode":
-            options = {
-                "font": args.font,
-                "size": args.size,
-                "color": args.color,
-                "background": args.background,
-                "noise": args.noise,
-                "padding": args.padding,
-            }
-            if args.url is not None:  # "" gives a root-relative URL: /t/<token>.png
-                print(image_url(args.text, args.url, ttl=args.ttl, **options))
-            else:
-                print(encode(args.text, ttl=args.ttl, **options))
-        else:
-            print(json.dumps(decode(args.token).to_dict(), ensure_ascii=not _utf8(sys.stdout)))
-    except (OptionError, KeyConfigError) as exc:
-        parser.exit(2, f"{parser.prog}: error: {exc}\n")
-    except TokenError as exc:
-        print(f"{parser.prog}: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
+__all__: list[str] = []
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m tokens"))

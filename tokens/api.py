@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import html
 import re
@@ -17,6 +18,7 @@ from .errors import OptionError
 from .keys import KeyRing, default_keyring
 from .markup import SafeHTML
 from .options import DENSITIES, MAX_WIDTH, OPTION_NAMES, Noise, RenderOptions
+from .reveal import reveal_button
 from .sizes import check_densities, fits, text_box
 
 __all__ = [
@@ -47,7 +49,7 @@ class OptionValues(TypedDict, total=False):
     size: int
     color: str | RGB
     background: str | RGB | None
-    noise: str | int | Noise
+    noise: str | Noise
     padding: int
 
 
@@ -55,10 +57,9 @@ def _options(values: OptionValues) -> RenderOptions:
     """Validate options once per distinct set; templates repeat the same few."""
     if not values:
         return _DEFAULT
-    unknown = values.keys() - OPTION_NAMES
+    unknown = [name for name in values if name not in OPTION_NAMES]
     if unknown:
-        name = sorted(unknown)[0]
-        raise OptionError(f"unknown option {name!r}: use {', '.join(OPTION_NAMES)}")
+        raise OptionError(_unknown_option(unknown[0]))
     try:
         return _validated(tuple(sorted((name, type(v), v) for name, v in values.items())))
     except TypeError:  # an unhashable value: validate it without the cache
@@ -74,24 +75,44 @@ def _validated(items: tuple[tuple[str, type, object], ...]) -> RenderOptions:
     return RenderOptions.build(**{name: value for name, _, value in items})  # type: ignore[arg-type]
 
 
+def _unknown_option(name: str) -> str:
+    close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown option {name!r}: {hint}options are {', '.join(OPTION_NAMES)}"
+
+
+def _keyring(keyring: object) -> KeyRing:
+    if keyring is None:
+        return default_keyring()
+    if isinstance(keyring, KeyRing):
+        return keyring
+    kind = type(keyring).__name__
+    raise OptionError(
+        f"keyring must be a tokens.KeyRing, not {kind}: pass keyring=KeyRing([key]), "
+        "or set GLYPHVEIL_KEYS and leave keyring out"
+    )
+
+
 def encode(
     text: str,
     *,
     ttl: float | timedelta | None = None,
+    now: float | None = None,
     keyring: KeyRing | None = None,
     revealable: bool = False,
     **options: Unpack[OptionValues],
 ) -> str:
     """Encrypt and sign ``text`` with its render options into a compact URL-safe token.
 
-    ``ttl`` (seconds) makes the token expire; ``keyring`` defaults to the keys in the
-    environment (``GLYPHVEIL_KEYS``, ``GLYPHVEIL_KEYS_FILE`` or the development key).
+    ``ttl`` (seconds, positive) makes the token expire at ``ceil(now + ttl)``, ``now``
+    standing in for the clock (for reproducible tokens); ``keyring`` defaults to the keys
+    in the environment (``GLYPHVEIL_KEYS``, ``GLYPHVEIL_KEYS_FILE`` or the development key).
     ``revealable=True`` lets the service's reveal route give the text to a visitor who
     asks for it (see :func:`tokens.reveal_button`); tokens are not revealable by default.
+    Bad text or options raise :class:`OptionError` naming them.
     """
-    return seal(
-        text, keyring or default_keyring(), _options(options), ttl=ttl, revealable=revealable
-    )
+    ring = _keyring(keyring)
+    return seal(text, ring, _options(options), ttl=ttl, now=now, revealable=revealable)
 
 
 #: Verify and decrypt a token: ``decode(token, *, keyring=None, now=None) -> Payload``;
@@ -135,6 +156,7 @@ def img_tag(
     format: Format = "png",
     ttl: float | timedelta | None = None,
     keyring: KeyRing | None = None,
+    reveal: bool = False,
     **options: Unpack[OptionValues],
 ) -> SafeHTML:
     """``<img>`` markup for ``text``, as :class:`SafeHTML`: a ``str`` that Jinja2, Django
@@ -150,6 +172,10 @@ def img_tag(
     ``css_class`` (``glyphveil``) lets the site style the images; ``attrs`` adds
     attributes such as ``title`` or ``loading="eager"``, and its ``class`` joins
     ``css_class``; it cannot set ``src``, ``srcset``, ``alt``, ``width`` or ``height``.
+
+    ``reveal=True`` mints the token revealable and wraps the image for the service's
+    ``/reveal.js`` (:func:`tokens.reveal_button`, labelled "Show" and the alt text), so
+    a visitor can ask for the text itself; the service must run with reveal on.
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
@@ -175,7 +201,9 @@ def img_tag(
             f"the text at size {built.size} makes an image wider than the {MAX_WIDTH} px "
             "the service draws: use a smaller size or a shorter text"
         )
-    token = encode(text, ttl=ttl, keyring=keyring, **options)
+    if type(reveal) is not bool:
+        raise OptionError(f"reveal must be True or False, not {type(reveal).__name__}")
+    token = encode(text, ttl=ttl, keyring=keyring, revealable=reveal, **options)
     src = _url(base, token, 1, format)
     attributes = {"src": src}
     sharper = [d for d in offered if d > 1 and fits(box, d)]
@@ -187,7 +215,10 @@ def img_tag(
     attributes |= {"loading": "lazy", "decoding": "async"}
     attributes.update(extra)
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
-    return SafeHTML(f"<img {rendered}>")
+    markup = f"<img {rendered}>"
+    if reveal:
+        markup = reveal_button(markup, token, label=f"Show {alt}")
+    return SafeHTML(markup)
 
 
 @functools.lru_cache(maxsize=64)

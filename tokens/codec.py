@@ -38,9 +38,10 @@ from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
 from .keys import VERSION, Key, KeyRing, default_keyring
-from .options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, Noise, RenderOptions, max_chars
+from .options import FONTS, MAX_WIDTH, Noise, RenderOptions, max_chars
+from .text import MAX_TEXT_BYTES, check_text, first_refused
 
-__all__ = ["VERSION", "Payload", "seal", "unseal"]  # VERSION comes from .keys
+__all__ = ["VERSION", "Payload", "expiry_of", "seal", "unseal"]  # VERSION comes from .keys
 
 HEADER_BYTES = 3
 BUCKETS = (32, 64, 128, 256)
@@ -139,13 +140,36 @@ def _pack_options(options: RenderOptions) -> tuple[bytes, int]:
     return bytes([flags]) + fields, max_chars(options.size, options.padding)
 
 
-def _expiry(ttl: float | timedelta, now: float | None) -> int:
-    seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else ttl
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1e30:
+def _seconds(name: str, value: object) -> float:
+    """A finite number of seconds as a float (ints too, as every minter sums doubles)."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else value
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise OptionError(f"bad {name} {value!r}: use a number of seconds")
+    try:
+        as_float = float(seconds)
+    except OverflowError:
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        raise OptionError(f"bad {name} {value!r}: use a finite number of seconds")
+    return as_float
+
+
+def expiry_of(ttl: float | timedelta, now: float | None = None) -> int:
+    """The expiry written for ``ttl`` seconds from ``now`` (default: the clock).
+
+    ``ceil(now + ttl)`` summed as IEEE 754 doubles, as in ``docs/tokens.md`` §4: never a
+    second early, and the same in every language. ``ttl`` must be positive and the expiry
+    fall within ``now < expiry <= 2**32 - 1`` (2106-02-07T06:28:15Z).
+    """
+    seconds = _seconds("ttl", ttl)
+    if not seconds > 0:
         raise OptionError(f"bad ttl {ttl!r}: use a positive number of seconds")
-    expiry = math.ceil((time.time() if now is None else now) + seconds)
-    if not 0 <= expiry <= _EXPIRY_MAX:
-        raise OptionError(f"bad ttl {ttl!r}: expiry must fall between 1970 and 2106")
+    start = time.time() if now is None else _seconds("now", now)
+    expiry = math.ceil(start + seconds)
+    if not 1 <= expiry <= _EXPIRY_MAX:
+        raise OptionError(
+            f"bad ttl {ttl!r}: the expiry must fall between 1970 and 2106-02-07T06:28:15Z"
+        )
     return expiry
 
 
@@ -166,23 +190,16 @@ def seal(
     """
     if not isinstance(revealable, bool):
         raise OptionError(f"revealable must be True or False, not {revealable!r}")
-    if not isinstance(text, str):
-        raise OptionError(f"text must be str, not {type(text).__name__}")
-    try:
-        data = text.encode()
-    except UnicodeEncodeError:
-        raise OptionError("text is not valid Unicode (it holds a lone surrogate)") from None
+    data = check_text(text)
     size = len(data)
-    if not 0 < size <= MAX_TEXT_BYTES:
-        raise OptionError(f"text must be 1 to {MAX_TEXT_BYTES} UTF-8 bytes, not {size}")
     fields, most_chars = _pack_options(options)
     if len(text) > most_chars:
         raise OptionError(
-            f"{len(text)} characters at size {options.size} could be wider than the "
+            f"text of {len(text)} characters at size {options.size} could be wider than the "
             f"{MAX_WIDTH} px the service draws: use a smaller size or a shorter text"
         )
     if ttl is not None:
-        expiry = struct.pack(">I", _expiry(ttl, now))
+        expiry = struct.pack(">I", expiry_of(ttl, now))
         fields = bytes([fields[0] | F_EXPIRY]) + fields[1:] + expiry
     key = keyring.current
     plain = fields + _LENGTH_BYTE[size] + data + _ZEROS[_BUCKET_OF[size] - size]
@@ -241,6 +258,8 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
         if padding != zeros:
             raise ValueError
         text = text_bytes.decode()
+        if first_refused(text):
+            raise ValueError
     except (IndexError, ValueError, struct.error):
         raise InvalidToken from None
     expires_at = None

@@ -1,8 +1,9 @@
 """Colour parsing shared by the token helper and the service.
 
 Accepts what web developers type: hex of 3, 4, 6 or 8 digits (with or without
-``#``), the CSS named colours and ``transparent``. Also measures WCAG contrast,
-which keeps the text of every image readable.
+``#``), the CSS named colours and ``transparent``, in any ASCII case, with surrounding
+ASCII whitespace ignored (``docs/tokens.md`` §4.1). Also measures WCAG contrast, which
+keeps the text of every image readable.
 """
 
 from __future__ import annotations
@@ -14,7 +15,21 @@ from .errors import OptionError
 RGB = tuple[int, int, int]
 RGBA = tuple[int, int, int, int]
 
-__all__ = ["RGB", "RGBA", "contrast_ratio", "parse_color", "to_hex"]
+__all__ = ["ASCII_WHITESPACE", "RGB", "RGBA", "contrast_ratio", "keyword", "parse_color", "to_hex"]
+
+#: What is ignored around a key, an option name or a colour: TAB, LF, FF, CR and SPACE
+#: (the WHATWG's "ASCII whitespace"). Never other Unicode spaces.
+ASCII_WHITESPACE = "\t\n\f\r "
+
+
+def keyword(value: object) -> str:
+    """A named option value in its canonical spelling: ASCII lower case, without surrounding
+    ASCII whitespace. Anything else than an ASCII ``str`` becomes ``""``, which no name is,
+    so that ``"hıgh"`` (dotless i) never passes for ``"high"``."""
+    if not isinstance(value, str) or not value.isascii():
+        return ""
+    return value.strip(ASCII_WHITESPACE).lower()
+
 
 #: The CSS Color Module Level 4 named colours.
 CSS_COLORS: dict[str, int] = {
@@ -173,14 +188,13 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 @functools.lru_cache(maxsize=1024)
 def parse_color(value: str) -> RGBA:
     """Parse a colour as ``(r, g, b, a)``; raise :class:`OptionError` naming the bad value."""
-    text = value.strip()
-    lowered = text.lower()
+    lowered = keyword(value)
     if lowered == "transparent":
         return (0, 0, 0, 0)
     if lowered in CSS_COLORS:
         rgb = CSS_COLORS[lowered]
         return (rgb >> 16, (rgb >> 8) & 0xFF, rgb & 0xFF, 255)
-    digits = text[1:] if text.startswith("#") else text
+    digits = lowered[1:] if lowered.startswith("#") else lowered
     if not digits or not set(digits) <= _HEX_DIGITS or len(digits) not in (3, 4, 6, 8):
         raise OptionError(
             f"bad colour {value[:32]!r}: use hex of 3, 4, 6 or 8 digits, a CSS name or transparent"

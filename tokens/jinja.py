@@ -45,7 +45,9 @@ except ImportError as exc:  # pragma: no cover - exercised by tests/test_packagi
 __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "install", "template_text"]
 
 #: What a template call may set besides the render options, for ``<img>`` and for a URL.
-TAG_SETTINGS = frozenset({"alt", "attrs", "css_class", "densities", "format", "ttl", "keyring"})
+TAG_SETTINGS = frozenset(
+    {"alt", "attrs", "css_class", "densities", "format", "ttl", "keyring", "reveal"}
+)
 URL_SETTINGS = frozenset({"density", "format", "ttl", "keyring"})
 
 

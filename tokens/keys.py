@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .colors import ASCII_WHITESPACE
 from .errors import KeyConfigError
 
 __all__ = ["DEV_KEYS_PATH", "Key", "KeyRing", "default_keyring", "generate_key"]
@@ -64,9 +65,15 @@ class Key:
 
     @classmethod
     def parse(cls, text: str, source: str) -> Key:
-        """Read a key's text form; ``source`` names where it came from for the error message."""
-        text = text.strip()
+        """Read a key's text form; ``source`` names where it came from for the error message.
+
+        Surrounding ASCII whitespace (tab, LF, FF, CR, space) is ignored; anything else
+        must be the canonical 43 characters (``docs/tokens.md`` §1).
+        """
         try:
+            if not isinstance(text, str):
+                raise ValueError
+            text = text.strip(ASCII_WHITESPACE)
             if len(text) != 43 or not text.isascii():
                 raise ValueError
             secret = base64.urlsafe_b64decode(text + "=")
@@ -189,7 +196,7 @@ def _mode(value: str) -> str:
 
 
 def _split(parts: Iterable[str]) -> list[str]:
-    return [part.strip() for part in parts if part.strip()]
+    return [part for part in parts if part.strip(ASCII_WHITESPACE)]
 
 
 _default: KeyRing | None = None

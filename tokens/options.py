@@ -6,10 +6,12 @@ import enum
 import math
 from dataclasses import dataclass
 
-from .colors import RGB, contrast_ratio, parse_color, to_hex
+from .colors import ASCII_WHITESPACE, RGB, contrast_ratio, keyword, parse_color, to_hex
 from .errors import OptionError
+from .text import MAX_TEXT_BYTES
 
 __all__ = [
+    "ASCII_WHITESPACE",
     "DENSITIES",
     "FONTS",
     "MAX_TEXT_BYTES",
@@ -29,8 +31,6 @@ FONTS: tuple[str, ...] = ("sans", "serif", "mono", "lato")
 SIZE_RANGE = range(8, 129)
 #: Padding around the text in CSS pixels.
 PADDING_RANGE = range(0, 65)
-#: Longest text a token carries, in UTF-8 bytes.
-MAX_TEXT_BYTES = 256
 #: WCAG AA contrast for normal text; text against an opaque background must reach it.
 MIN_CONTRAST = 4.5
 #: Densities the service draws: CSS px to device px.
@@ -57,17 +57,17 @@ class Noise(enum.IntEnum):
     HIGH = 3
 
     @classmethod
-    def parse(cls, value: str | int | Noise) -> Noise:
-        """Accept a member, its lower-case name or its number."""
+    def parse(cls, value: str | Noise) -> Noise:
+        """Accept a member or its name (any ASCII case, surrounding ASCII whitespace
+        ignored), as every named option is spelled; not its number."""
         if isinstance(value, cls):
             return value
-        try:
-            if isinstance(value, str):
-                return cls[value.strip().upper()]
-            return cls(value)
-        except (KeyError, ValueError):
-            names = "|".join(m.name.lower() for m in cls)
-            raise OptionError(f"bad noise {value!r}: use {names}") from None
+        name = keyword(value)
+        for member in cls:
+            if member.name.lower() == name:
+                return member
+        names = "|".join(m.name.lower() for m in cls)
+        raise OptionError(f"bad noise {value!r}: use {names}")
 
     def __str__(self) -> str:
         return self.name.lower()
@@ -109,12 +109,18 @@ class RenderOptions:
         size: int = 16,
         color: str | RGB = (0x22, 0x22, 0x22),
         background: str | RGB | None = (0xFF, 0xFF, 0xFF),
-        noise: str | int | Noise = Noise.MEDIUM,
+        noise: str | Noise = Noise.MEDIUM,
         padding: int = 4,
     ) -> RenderOptions:
-        """Validate user-facing values: colours as strings, noise by name."""
+        """Validate user-facing values: font and noise by name, colours as strings.
+
+        Names and colour strings are ASCII case-insensitive, with surrounding ASCII
+        whitespace ignored; sizes are ints (not bools, floats or strings). From Python,
+        an ``(r, g, b)`` tuple, a :class:`Noise` member and ``background=None``
+        (transparent) are accepted too.
+        """
         return cls(
-            font=font,
+            font=_font(font),
             size=size,
             color=_opaque(color, "color"),
             background=None if background is None else _background(background),
@@ -136,6 +142,13 @@ class RenderOptions:
 
 #: The option names :meth:`RenderOptions.build` takes, in token order.
 OPTION_NAMES: tuple[str, ...] = ("font", "size", "color", "background", "noise", "padding")
+
+
+def _font(value: str) -> str:
+    name = keyword(value)
+    if name not in FONTS:
+        raise OptionError(f"unknown font {value!r}: use one of {', '.join(FONTS)}")
+    return name
 
 
 def _check_range(name: str, value: int, allowed: range) -> None:
@@ -161,13 +174,21 @@ def _opaque(value: str | RGB, name: str) -> RGB:
         return value
     if not isinstance(value, str):
         raise OptionError(f"bad {name} {value!r}: use a colour string such as '#222'")
-    r, g, b, a = parse_color(value)
+    try:
+        r, g, b, a = parse_color(value)
+    except OptionError:
+        also = ", or transparent" if name == "background" else ""
+        raise OptionError(
+            f"bad {name} {value[:32]!r}: use hex of 3, 4, 6 or 8 digits or a CSS name{also}"
+        ) from None
+    if keyword(value) == "transparent":
+        raise OptionError(f"bad {name} {value!r}: only the background can be transparent")
     if a != 255:
         raise OptionError(f"bad {name} {value!r}: must be opaque")
     return (r, g, b)
 
 
 def _background(value: str | RGB) -> RGB | None:
-    if isinstance(value, str) and value.strip().lower() == "transparent":
+    if isinstance(value, str) and keyword(value) == "transparent":
         return None
     return _opaque(value, "background")

@@ -14,6 +14,7 @@ import re
 from typing import Protocol
 
 from .errors import OptionError
+from .markup import SafeHTML
 
 __all__ = ["REVEAL_CLASS", "HasHTML", "reveal_button"]
 
@@ -28,7 +29,7 @@ class HasHTML(Protocol):
     def __html__(self) -> str: ...
 
 
-def reveal_button(img: str | HasHTML, token: str, *, label: str) -> str:
+def reveal_button(img: str | HasHTML, token: str, *, label: str) -> SafeHTML:
     """Wrap ``img`` (the ``<img>`` markup of ``token``'s image) for ``/reveal.js``.
 
     ``label`` is the button's accessible name, an action that describes the value
@@ -45,7 +46,7 @@ def reveal_button(img: str | HasHTML, token: str, *, label: str) -> str:
         raise OptionError("token must be a glyphveil token: 1 to 400 characters of URL-safe base64")
     if not isinstance(label, str) or not label.strip():
         raise OptionError("label must be a non-empty description such as 'Show email address'")
-    return (
+    return SafeHTML(
         f'<span class="{REVEAL_CLASS}" data-glyphveil-token="{token}"'
         f' data-glyphveil-label="{html.escape(label.strip())}">{markup}</span>'
     )

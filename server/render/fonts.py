@@ -8,7 +8,7 @@ CJK or emoji fallback, otherwise a visible □ box.
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +39,18 @@ __all__ = [
 
 
 def _fonts_dir() -> Path:
-    """``fonts/`` beside the package in a checkout, else where the wheel installed them."""
-    checkout = Path(__file__).resolve().parents[2] / "fonts"
-    return checkout if checkout.is_dir() else Path(sys.prefix) / "share" / "glyphveil" / "fonts"
+    """The bundled fonts: the package data of ``glyphveil_fonts`` (``fonts/`` of the
+    repository, installed under that name), wherever it was installed (a venv, ``pip
+    install --target``, an editable install), else ``fonts/`` of a checkout on the path.
+
+    The package is a namespace package (the folder holds fonts only, no ``__init__.py``),
+    found without importing it; an editable install adds a path hook beside its folder.
+    """
+    spec = importlib.util.find_spec("glyphveil_fonts")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if Path(location).is_dir():
+            return Path(location)
+    return Path(__file__).resolve().parents[2] / "fonts"
 
 
 FONTS_DIR: Path = _fonts_dir()

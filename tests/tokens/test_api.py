@@ -82,8 +82,62 @@ def test_encode_rejects_bad_options(keyring: KeyRing) -> None:
         tokens.encode(EMAIL, keyring=keyring, size=7)
     with pytest.raises(OptionError, match="contrast"):
         tokens.encode(EMAIL, keyring=keyring, color="#eee")
-    with pytest.raises(OptionError, match=r"^unknown option 'colour': .*color"):
+    with pytest.raises(OptionError) as info:
         tokens.encode(EMAIL, keyring=keyring, colour="#222")  # type: ignore[call-arg]
+    assert str(info.value) == (
+        "unknown option 'colour': did you mean 'color'? "
+        "options are font, size, color, background, noise, padding"
+    )
+    with pytest.raises(OptionError, match="unknown option 'zoom': options are font"):
+        tokens.image_url(EMAIL, "https://img.example.com", keyring=keyring, zoom=2)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("noise", [True, False, 0, 1, 3, 1.0])
+def test_noise_is_a_name_not_a_number(keyring: KeyRing, noise: object) -> None:
+    with pytest.raises(OptionError, match="bad noise"):
+        tokens.encode(EMAIL, keyring=keyring, noise=noise)  # type: ignore[arg-type]
+
+
+def test_keyring_must_be_a_keyring() -> None:
+    key = tokens.generate_key()
+    with pytest.raises(OptionError) as info:
+        tokens.encode(EMAIL, keyring=key)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert message.startswith("keyring must be a tokens.KeyRing, not str: ")
+    assert key not in message and key[:8] not in message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jane\0@example.com",
+        "jane@example.com\n",
+        "\tjane",
+        "\u202emoc.elpmaxe@enaj",
+        "\u2066jane\u2069",
+        "jane\u200f@example.com",
+        "a\u2028b",
+        "\ufeffjane",
+        "\x85",
+        "a\ud800b",
+    ],
+)
+def test_text_that_would_not_draw_as_minted_is_refused(keyring: KeyRing, text: str) -> None:
+    with pytest.raises(OptionError, match=r"^text holds U\+"):
+        tokens.encode(text, keyring=keyring)
+
+
+def test_text_is_neither_trimmed_nor_normalised(keyring: KeyRing) -> None:
+    for text in [" jane@example.com ", "e\u0301", "\u00e9", "ﬁ", "שלום", "a\u200db"]:
+        assert tokens.decode(tokens.encode(text, keyring=keyring), keyring=keyring).text == text
+    assert tokens.encode("e\u0301", keyring=keyring) != tokens.encode("\u00e9", keyring=keyring)
+
+
+def test_encode_takes_now_for_the_expiry(keyring: KeyRing) -> None:
+    token = tokens.encode(EMAIL, keyring=keyring, ttl=86400, now=1_700_000_000.4)
+    payload = tokens.decode(token, keyring=keyring, now=1_700_000_000)
+    assert payload.expires_at is not None
+    assert payload.expires_at.timestamp() == 1_700_086_401  # ceil(now + ttl)
 
 
 def test_option_validation_does_not_depend_on_what_was_cached(keyring: KeyRing) -> None:
@@ -473,3 +527,26 @@ def test_img_tag_passes_options(keyring: KeyRing) -> None:
     assert (attrs["width"], attrs["height"]) == tuple(
         str(side) for side in tokens.image_size(EMAIL, options)
     )
+
+
+def test_img_tag_reveal_wraps_a_revealable_token(keyring: KeyRing) -> None:
+    markup = tokens.img_tag(EMAIL, BASE, keyring=keyring, reveal=True)
+    assert markup.__html__() == markup
+    assert markup.startswith('<span class="glyphveil-reveal" data-glyphveil-token="')
+    assert 'data-glyphveil-label="Show email address"' in markup
+    assert EMAIL not in markup
+    token = re.search(r'data-glyphveil-token="([^"]+)"', markup)
+    assert token is not None
+    assert f"/t/{token[1]}.png" in markup  # the image shows the token the button reveals
+    assert tokens.decode(token[1], keyring=keyring).revealable
+    plain = tokens.img_tag(EMAIL, BASE, keyring=keyring)
+    assert plain.startswith("<img ")
+    src = re.search(r'src="[^"]*/t/([^".@]+)', plain)
+    assert src is not None
+    assert not tokens.decode(src[1], keyring=keyring).revealable
+
+
+@pytest.mark.parametrize("reveal", ["yes", 1, None])
+def test_img_tag_reveal_must_be_a_bool(keyring: KeyRing, reveal: object) -> None:
+    with pytest.raises(OptionError, match="reveal must be True or False"):
+        tokens.img_tag(EMAIL, BASE, keyring=keyring, reveal=reveal)  # type: ignore[arg-type]

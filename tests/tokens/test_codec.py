@@ -29,6 +29,7 @@ from tokens import (
 )
 from tokens.codec import BUCKETS, MAX_TOKEN_CHARS, VERSION, seal, unseal
 from tokens.options import MIN_CONTRAST, PADDING_RANGE, SIZE_RANGE
+from tokens.text import first_refused
 
 ALPHABET = string.ascii_letters + string.digits + "-_"
 EMAIL = "alice.martin@example.org"  # 24 characters
@@ -77,8 +78,10 @@ def _trim_to_max_bytes(text: str) -> str:
     return text
 
 
-texts = st.text(st.characters(codec="utf-8"), min_size=1, max_size=MAX_TEXT_BYTES).map(
-    _trim_to_max_bytes
+texts = (
+    st.text(st.characters(codec="utf-8"), min_size=1, max_size=MAX_TEXT_BYTES)
+    .map(_trim_to_max_bytes)
+    .filter(lambda text: first_refused(text) is None)
 )
 rgb = st.tuples(*[st.integers(0, 255)] * 3)
 
@@ -139,9 +142,15 @@ def test_same_input_gives_same_token(keyring: KeyRing) -> None:
     assert seal(EMAIL, keyring, options) != seal(EMAIL, keyring, RenderOptions(font="mono"))
 
 
-def test_text_with_nul_and_edge_lengths(keyring: KeyRing) -> None:
-    for text in ["\0", "a\0", "\0" * 32, "x" * 256, "€" * 85, "😀" * 64]:
+def test_text_edge_lengths(keyring: KeyRing) -> None:
+    for text in ["a", " ", "x" * 256, "€" * 85, "😀" * 64, "\u200d", "\ue000"]:
         assert unseal(seal(text, keyring), keyring=keyring).text == text
+
+
+@pytest.mark.parametrize("text", ["\0", "a\0", "a\tb", "a\nb", "\x7f", "\x85", "\u202emoc"])
+def test_text_with_refused_characters_is_not_minted(keyring: KeyRing, text: str) -> None:
+    with pytest.raises(OptionError, match=r"text holds U\+"):
+        seal(text, keyring)
 
 
 def test_header_holds_version_and_current_key_id(keyring: KeyRing) -> None:
@@ -294,6 +303,11 @@ def authentic_but_malformed() -> Iterator[tuple[str, bytes]]:
     yield "length byte too short", bytes([0, 3]) + text.ljust(32, b"\0")
     yield "invalid UTF-8", b"\x00\x01\xc3\x28" + bytes(30)
     yield "lone surrogate", b"\x00\x02\xed\xa0\x80" + bytes(29)
+    yield "NUL in the text", b"\x00\x01a\x00" + bytes(30)
+    yield "newline in the text", b"\x00\x02a\nb" + bytes(29)
+    yield "right-to-left override", b"\x00\x05\xe2\x80\xaemoc" + bytes(26)
+    yield "first strong isolate", b"\x00\x02\xe2\x81\xa8" + bytes(29)
+    yield "noncharacter U+FFFF", b"\x00\x02\xef\xbf\xbf" + bytes(29)
     yield "expiry flag, plaintext too short", b"\x80" + bytes(33)
     yield (
         "every field, plaintext too short",

@@ -66,6 +66,15 @@ def test_filter_with_options(env: jinja2.Environment, keyring: KeyRing) -> None:
     assert tokens.decode(url_token(attrs["src"]), keyring=keyring).options.size == 24
 
 
+def test_global_with_reveal(env: jinja2.Environment, keyring: KeyRing) -> None:
+    page = render(env, "{{ protect(email, reveal=True) }}", email=EMAIL)
+    assert page.startswith('<span class="glyphveil-reveal" data-glyphveil-token="')
+    assert EMAIL not in page
+    token = re.search(r'data-glyphveil-token="([^"]+)"', page)
+    assert token is not None
+    assert tokens.decode(token[1], keyring=keyring).revealable
+
+
 def test_protect_url(env: jinja2.Environment, keyring: KeyRing) -> None:
     page = render(env, '<a href="{{ email | protect_url(density=2) }}">x</a>', email=EMAIL)
     url = re.fullmatch(r'<a href="([^"]+)">x</a>', page)

@@ -83,7 +83,12 @@ async def test_home_documents_both_apis(client: Client) -> None:
     assert page.by_id("tokens") is not None
     assert page.by_id("placeholders") is not None
     assert page.by_id("playground-form") is not None
-    for needle in ("pip install glyphveil", "import tokens", "tokens.img_tag(", "/t/{token}.png"):
+    for needle in (
+        "pip install dist/glyphveil-",
+        "import tokens",
+        "tokens.img_tag(",
+        "/t/{token}.png",
+    ):
         assert html.escape(needle, quote=False) in text
     for needle in ("404", "410", "GLYPHVEIL_PLACEHOLDERS=off", "4000 px", "16,000,000 pixels"):
         assert needle in text

@@ -382,10 +382,11 @@ def _bisect_fit(lines: list[str], family: str, width: int, height: int) -> Any:
             and max(layout.widths) <= box_w
         )
 
-    best = placeholder._layout(runs, family, 1)
+    floor = placeholder.MIN_TEXT_PX
+    best = placeholder._layout(runs, family, floor)
     if not fits(best):
         return None
-    low, high = 1, max(1, min(box_h, int(cap)))
+    low, high = floor, max(floor, min(box_h, int(cap)))
     while low < high:
         mid = (low + high + 1) // 2
         layout = placeholder._layout(runs, family, mid)

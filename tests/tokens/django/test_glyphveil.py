@@ -72,6 +72,15 @@ def test_protect_with_options(site: KeyRing) -> None:
     assert (options.font, options.noise) == ("mono", Noise.LOW)
 
 
+def test_protect_reveal_wraps_a_revealable_token(site: KeyRing) -> None:
+    page = render("{% protect user.email reveal=True %}", user={"email": EMAIL})
+    assert page.startswith('<span class="glyphveil-reveal" data-glyphveil-token="')
+    assert 'data-glyphveil-label="Show email address"' in page and EMAIL not in page
+    token = re.search(r'data-glyphveil-token="([^"]+)"', page)
+    assert token is not None
+    assert tokens.decode(token[1], keyring=site).revealable
+
+
 def test_protect_as_variable(site: KeyRing) -> None:
     page = render("{% protect e as image %}[{{ image }}]", e=EMAIL)
     assert page.startswith("[<img ") and page.endswith(">]")

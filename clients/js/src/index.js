@@ -1,0 +1,14 @@
+/**
+ * glyphveil tokens for Node: keep sensitive strings out of HTML.
+ *
+ *   import { imgTag } from 'glyphveil';
+ *   imgTag('jane@example.com', 'https://img.example.com', { alt: 'email address' });
+ *
+ * Depends on Node's built-in crypto only. The format is docs/tokens.md.
+ */
+export { KeyConfigError, OptionError, TokenError } from './errors.js';
+export { escapeHtml, imageUrl, imgTag } from './html.js';
+export { Key } from './keys.js';
+export { FONTS, NOISE, OPTION_NAMES, maxChars, parseColor } from './options.js';
+export { MAX_TEXT_BYTES, REFUSED_RANGES } from './text.js';
+export { encode, expiryOf } from './token.js';

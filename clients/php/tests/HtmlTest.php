@@ -1,0 +1,123 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Glyphveil\Tests;
+
+use Glyphveil\Minter;
+use Glyphveil\OptionError;
+use PHPUnit\Framework\TestCase;
+
+use function Glyphveil\encode;
+use function Glyphveil\imageUrl;
+use function Glyphveil\imgTag;
+
+final class HtmlTest extends TestCase
+{
+    private const BASE = 'https://img.example.com';
+    private const EMAIL = 'jane@example.com';
+
+    public function testImageUrlPutsTheTokenUnderT(): void
+    {
+        $key = Vectors::firstKey();
+        $token = encode(self::EMAIL, ['key' => $key, 'noise' => 'low']);
+        self::assertSame(self::BASE . "/t/$token.png", imageUrl(self::EMAIL, self::BASE . '/', ['key' => $key, 'noise' => 'low']));
+        self::assertSame(
+            self::BASE . "/t/$token@3x.webp",
+            imageUrl(self::EMAIL, self::BASE, ['key' => $key, 'noise' => 'low', 'density' => 3, 'format' => 'webp'])
+        );
+        self::assertSame("/t/$token.png", imageUrl(self::EMAIL, '', ['key' => $key, 'noise' => 'low']));
+    }
+
+    /** @return iterable<string, array{array<string, mixed>, string}> */
+    public static function badUrlOptions(): iterable
+    {
+        yield 'format' => [['format' => 'gif'], 'bad format "gif"'];
+        yield 'density' => [['density' => 4], 'bad density 4'];
+        yield 'density as a string' => [['density' => '2'], 'bad density "2"'];
+        yield 'misspelled' => [['densty' => 2], 'unknown option "densty"'];
+    }
+
+    /**
+     * @dataProvider badUrlOptions
+     * @param array<string, mixed> $options
+     */
+    public function testImageUrlRefusesBadOptions(array $options, string $message): void
+    {
+        $this->expectException(OptionError::class);
+        $this->expectExceptionMessage($message);
+        imageUrl(self::EMAIL, self::BASE, $options + ['key' => Vectors::firstKey()]);
+    }
+
+    public function testABaseUrlThatIsNotAStringIsAnOptionError(): void
+    {
+        $this->expectException(OptionError::class);
+        $this->expectExceptionMessage('baseUrl must be a string, not null');
+        Minter::imageUrl(self::EMAIL, null, ['key' => Vectors::firstKey()]);
+    }
+
+    public function testImgTagWritesEscapedMarkupWithoutTheText(): void
+    {
+        $key = Vectors::firstKey();
+        $html = imgTag(self::EMAIL, self::BASE, [
+            'key' => $key,
+            'alt' => 'email "address" <b>',
+            'attrs' => ['class' => 'contact & more', 'data-x' => "it's"],
+        ]);
+        $token = encode(self::EMAIL, ['key' => $key]);
+        self::assertSame(
+            '<img src="' . self::BASE . "/t/$token.png\" srcset=\"" . self::BASE . "/t/$token@2x.png 2x\" "
+            . 'alt="email &quot;address&quot; &lt;b&gt;" loading="lazy" decoding="async" '
+            . 'class="contact &amp; more" data-x="it&apos;s">',
+            $html
+        );
+        self::assertStringNotContainsString(self::EMAIL, $html);
+    }
+
+    public function testImgTagLeavesOutTheSrcsetWhenTooWideAt2x(): void
+    {
+        $key = Vectors::firstKey();
+        self::assertStringNotContainsString('srcset', imgTag(str_repeat('x', 60), self::BASE, ['key' => $key, 'size' => 128, 'padding' => 64]));
+        self::assertStringContainsString('srcset', imgTag(str_repeat('x', 40), self::BASE, ['key' => $key, 'size' => 128]));
+    }
+
+    /** @return iterable<string, array{string}> */
+    public static function altsHoldingTheText(): iterable
+    {
+        yield 'the text' => [self::EMAIL];
+        yield 'in upper case' => ['Mail: JANE@EXAMPLE.COM'];
+        yield 'with a zero-width space' => ["jane\u{200B}@example.com"];
+        yield 'with a soft hyphen' => ["ja\u{00AD}ne@example.com"];
+        yield 'in full-width letters' => ["\u{FF4A}\u{FF41}\u{FF4E}\u{FF45}@example.com"];
+    }
+
+    /** @dataProvider altsHoldingTheText */
+    public function testImgTagRefusesAnAltThatHoldsTheText(string $alt): void
+    {
+        $this->expectException(OptionError::class);
+        $this->expectExceptionMessage('alt text must not contain the protected text');
+        imgTag(self::EMAIL, self::BASE, ['key' => Vectors::firstKey(), 'alt' => $alt]);
+    }
+
+    public function testImgTagRefusesAttributesThatHoldTheTextOrThatItSets(): void
+    {
+        $key = Vectors::firstKey();
+        $cases = [
+            [['attrs' => ['title' => 'write to ' . self::EMAIL]], 'attributes must not contain'],
+            [['attrs' => ['SRC' => 'x']], 'bad attribute name'],
+            [['attrs' => ['on click' => 'x']], 'bad attribute name'],
+            [['attrs' => ['class' => 1]], 'attribute class must be a string'],
+            [['alt' => null], 'alt must be a non-empty string'],
+            [['alt' => ' '], 'alt must be a non-empty string'],
+            [['attrs' => 'class="x"'], 'attrs must be an array'],
+        ];
+        foreach ($cases as [$options, $message]) {
+            try {
+                imgTag(self::EMAIL, self::BASE, $options + ['key' => $key]);
+                self::fail("accepted, expected: $message");
+            } catch (OptionError $error) {
+                self::assertStringContainsString($message, $error->getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+"""The JavaScript and PHP helpers: their own suites pass, they mint byte for byte what the
+Python helper mints, and the service draws what they mint.
+
+Both suites read docs/vectors.json; here each helper also mints a few hundred random
+items (texts from many scripts, options in every spelling, expiries with a fixed
+fractional clock, revealable tokens, and inputs that must be refused) through its batch script
+(``clients/js/bin/mint.js``, ``clients/php/bin/glyphveil-mint``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+import tokens
+from server import Config, create_app
+from tests.fetching import fetch
+from tokens.colors import CSS_COLORS
+from tokens.text import first_refused
+
+ROOT = Path(__file__).resolve().parent.parent
+JS = ROOT / "clients" / "js"
+PHP = ROOT / "clients" / "php"
+KEY = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"
+#: A fixed clock in 2096, so that tokens with an expiry are still valid when drawn.
+NOW = 3_990_000_000.25
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    assert path, f"{name} is not installed (see .ci/apt-packages.txt)"
+    return path
+
+
+def run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+# --- the clients' own suites ------------------------------------------------------------------
+
+
+def test_the_javascript_suite_passes() -> None:
+    result = run([_tool("node"), "--test"], JS)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    counts = dict(
+        line[2:].split(" ", 1) for line in result.stdout.splitlines() if line.startswith("# ")
+    )
+    assert int(counts["pass"]) >= 90 and counts["fail"] == "0", counts
+
+
+def test_the_php_suite_passes() -> None:
+    result = run([_tool("phpunit")], PHP)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("OK (") and int(summary[4:].split()[0]) >= 100, summary
+
+
+def test_the_colour_names_are_the_same_in_every_helper() -> None:
+    script = "import('./src/css-colors.js').then(m => console.log(JSON.stringify(m.CSS_COLORS)))"
+    in_js = json.loads(run([_tool("node"), "-e", script], JS).stdout)
+    php_script = "require 'autoload.php'; echo json_encode(Glyphveil\\CssColors::NAMES);"
+    in_php = json.loads(run([_tool("php"), "-r", php_script], PHP).stdout)
+    assert in_js == in_php == CSS_COLORS
+
+
+# --- minting the same items in three languages ------------------------------------------------
+
+_ALPHABETS = [
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@.+-_ ()",
+    "àéîõüçñßøåæœÀÉÎÕÜÇÑØÅ€£¥·–",
+    "Ωαβγδεζηθλμπστφχψω",
+    "абвгдежзийклмнопрстуфхцчшщыэюя",
+    "שלוםעברית",
+    "مرحباالعربية",
+    "電話番号東京都中央区",
+    "😀📞✉🎉👍",
+    "e\u0301a\u0308\u200d\u200c\ufe0f",
+    "\ue000\U0001f3fb",
+]
+
+
+def _text(rng: random.Random) -> str:
+    pool = "".join(rng.sample(_ALPHABETS, rng.randint(1, 3)))
+    while True:
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(1, 70)))
+        if len(text.encode()) <= 256:
+            return text
+
+
+def _spelled(rng: random.Random, name: str) -> str:
+    """A name in a random ASCII case with random ASCII whitespace around it."""
+    cased = "".join(c.upper() if rng.random() < 0.3 else c for c in name)
+    return rng.choice(["", " ", "\t"]) + cased + rng.choice(["", " ", "\n"])
+
+
+def _colour(rng: random.Random) -> tuple[str, tuple[int, int, int]]:
+    """A dark colour (readable on white) in one of the accepted spellings."""
+    if rng.random() < 0.3:
+        name = rng.choice(["navy", "black", "maroon", "darkgreen", "indigo", "rebeccapurple"])
+        value = CSS_COLORS[name]
+        return _spelled(rng, name), (value >> 16, (value >> 8) & 255, value & 255)
+    r, g, b = (rng.randrange(0, 0x60) for _ in range(3))
+    spelling = rng.choice(["#{:02x}{:02x}{:02x}", "{:02X}{:02X}{:02X}", "#{:02x}{:02x}{:02x}ff"])
+    return spelling.format(r, g, b), (r, g, b)
+
+
+def _item(rng: random.Random) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if rng.random() < 0.5:
+        options["font"] = _spelled(rng, rng.choice(tokens.FONTS))
+    if rng.random() < 0.5:
+        options["size"] = rng.choice([8, 12, 16, 20, 24, 48])
+    if rng.random() < 0.5:
+        options["color"] = _colour(rng)[0]
+    if rng.random() < 0.3:
+        options["background"] = rng.choice(["#fdf6e3", "white", " Transparent", "#ffc", "ivory"])
+    if rng.random() < 0.5:
+        options["noise"] = _spelled(rng, rng.choice(["none", "low", "medium", "high"]))
+    if rng.random() < 0.4:
+        options["padding"] = rng.randint(0, 64)
+    item: dict[str, Any] = {"text": _text(rng), "key": KEY, "options": options}
+    if rng.random() < 0.3:
+        item["ttl"] = rng.choice([1, 60, 0.25, 3599.9, 86400, 31536000.5])
+        item["now"] = NOW + rng.choice([0, 0.4, 0.999])
+    if rng.random() < 0.2:
+        item["revealable"] = True
+    return item
+
+
+def _refused_items() -> list[dict[str, Any]]:
+    """Inputs every helper must refuse, with the error it must raise."""
+    bad = [
+        ({"text": "jane@example.com\u0000"}, "OptionError"),
+        ({"text": "\u202emoc.elpmaxe@enaj"}, "OptionError"),
+        ({"text": "a\u2066b"}, "OptionError"),
+        ({"text": "x" * 257}, "OptionError"),
+        ({"text": "a", "options": {"noise": 3}}, "OptionError"),
+        ({"text": "a", "options": {"noise": True}}, "OptionError"),
+        ({"text": "a", "options": {"fnot": "mono"}}, "OptionError"),
+        ({"text": "a", "options": {"color": "#eee"}}, "OptionError"),
+        ({"text": "a", "ttl": 0, "now": NOW}, "OptionError"),
+        ({"text": "a", "key": KEY + "="}, "KeyConfigError"),
+    ]
+    return [({"key": KEY, **item}, error) for item, error in bad]
+
+
+@pytest.fixture(scope="module")
+def items() -> list[dict[str, Any]]:
+    rng = random.Random(13)
+    made = [_item(rng) for _ in range(300)]
+    return [item for item in made if first_refused(item["text"]) is None]
+
+
+def python_mints(item: dict[str, Any]) -> dict[str, str]:
+    try:
+        token = tokens.encode(
+            item["text"],
+            keyring=tokens.KeyRing([item["key"]]),
+            ttl=item.get("ttl"),
+            now=item.get("now"),
+            revealable=item.get("revealable", False),
+            **item.get("options", {}),
+        )
+    except tokens.TokenError as exc:
+        return {"error": type(exc).__name__, "message": str(exc)}
+    return {"token": token}
+
+
+def js_mints(batch: list[dict[str, Any]]) -> list[dict[str, str]]:
+    result = run([_tool("node"), "bin/mint.js"], JS, stdin=json.dumps(batch))
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout))
+
+
+def php_mints(batch: list[dict[str, Any]]) -> list[dict[str, str]]:
+    result = run([_tool("php"), "bin/glyphveil-mint"], PHP, stdin=json.dumps(batch))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return list(json.loads(result.stdout))
+
+
+MINTERS: dict[str, Callable[[list[dict[str, Any]]], list[dict[str, str]]]] = {
+    "js": js_mints,
+    "php": php_mints,
+}
+
+
+@pytest.mark.parametrize("language", MINTERS)
+def test_tokens_are_byte_identical_to_the_python_helpers(
+    language: str, items: list[dict[str, Any]]
+) -> None:
+    expected = [python_mints(item) for item in items]
+    assert all("token" in result for result in expected)  # the items are all valid
+    assert sum("ttl" in item for item in items) >= 50
+    assert sum("revealable" in item for item in items) >= 30
+    got = MINTERS[language](items)
+    mismatches = [
+        (item, want, have)
+        for item, want, have in zip(items, expected, got, strict=True)
+        if want != have
+    ]
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("language", MINTERS)
+def test_refused_inputs_raise_the_same_errors(language: str) -> None:
+    cases = _refused_items()
+    expected = [error for _, error in cases]
+    assert [python_mints(item).get("error") for item, _ in cases] == expected
+    assert [result.get("error") for result in MINTERS[language]([i for i, _ in cases])] == expected
+
+
+@pytest.mark.parametrize("language", MINTERS)
+async def test_the_service_draws_what_each_client_mints(
+    language: str, items: list[dict[str, Any]], aiohttp_client: Any
+) -> None:
+    client = await aiohttp_client(create_app(Config(keyring=tokens.KeyRing([KEY]))))
+    sample = items[:: max(1, len(items) // 40)]
+    minted = MINTERS[language](sample)
+    for item, result in zip(sample, minted, strict=True):
+        response, body = await fetch(client, f"/t/{result['token']}.png")
+        assert response.status == 200, (item, response.status)
+        assert response.headers["Content-Type"] == "image/png"
+        with Image.open(io.BytesIO(body)) as image:
+            image.load()
+            assert image.format == "PNG" and image.width > 0

@@ -1,0 +1,122 @@
+"""The ``glyphveil`` command: ``keygen | encode TEXT | decode TOKEN | serve [flags]``.
+
+``python -m tokens`` runs the same commands but ``serve``; ``python -m server`` is
+``glyphveil serve``. The helper installs without the service's dependencies, so
+``serve`` first checks that they are there and names the extra to install if not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import importlib.util
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from .api import decode, encode, image_url
+from .errors import KeyConfigError, OptionError, TokenError
+from .keys import generate_key
+from .options import FONTS, PADDING_RANGE, SIZE_RANGE, Noise
+
+__all__ = ["SERVER_MODULES", "main", "missing_server_modules"]
+
+#: What ``glyphveil serve`` imports beyond the helper: the ``server`` extra.
+SERVER_MODULES = ("aiohttp", "PIL", "jinja2", "gunicorn", "prometheus_client", "fontTools")
+
+
+def missing_server_modules() -> list[str]:
+    """The modules of the ``server`` extra that cannot be imported here."""
+    return [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+
+
+def _parser(prog: str, *, serve: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Mint and read glyphveil tokens.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if serve:
+        commands.add_parser(
+            "serve", help="run the image service (flags: glyphveil serve --help)", add_help=False
+        )
+    commands.add_parser("keygen", help="print a new random key")
+    enc = commands.add_parser("encode", help="print the token (or URL) for TEXT")
+    enc.add_argument("text", metavar="TEXT")
+    enc.add_argument("--font", choices=FONTS, default="sans")
+    enc.add_argument(
+        "--size",
+        type=int,
+        default=16,
+        metavar="PX",
+        help=f"{SIZE_RANGE.start}-{SIZE_RANGE.stop - 1} (default 16)",
+    )
+    enc.add_argument("--color", default="#222222", metavar="C", help="hex or CSS name")
+    enc.add_argument("--background", default="#ffffff", metavar="C|transparent")
+    enc.add_argument("--noise", choices=[str(n) for n in Noise], default="medium")
+    enc.add_argument(
+        "--padding",
+        type=int,
+        default=4,
+        metavar="PX",
+        help=f"{PADDING_RANGE.start}-{PADDING_RANGE.stop - 1} (default 4)",
+    )
+    enc.add_argument("--ttl", type=float, metavar="SECONDS", help="expire after this long")
+    enc.add_argument("--url", metavar="BASE", help="print BASE/t/<token>.png instead")
+    dec = commands.add_parser("decode", help="print a token's payload as JSON")
+    dec.add_argument("token", metavar="TOKEN")
+    return parser
+
+
+def _utf8(stream: TextIO) -> bool:
+    """Whether ``stream`` takes any text; JSON escapes the rest (``\\u00e9``) when not."""
+    return codecs.lookup(stream.encoding or "ascii").name == "utf-8"
+
+
+def _serve(prog: str, argv: Sequence[str]) -> int:
+    missing = missing_server_modules()
+    if missing:
+        print(
+            f"{prog}: the service is not installed (no module {', '.join(missing)}): "
+            "install glyphveil[server]",
+            file=sys.stderr,
+        )
+        return 2
+    from server.__main__ import main as serve
+
+    return serve(list(argv))
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "glyphveil") -> int:
+    """Run the CLI; returns the exit status (1: token rejected, 2: bad arguments or keys).
+
+    ``prog`` ``glyphveil`` (the console script) has ``serve`` too.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    with_serve = prog == "glyphveil"
+    if with_serve and arguments[:1] == ["serve"]:
+        return _serve(f"{prog} serve", arguments[1:])
+    parser = _parser(prog, serve=with_serve)
+    args = parser.parse_args(arguments)
+    try:
+        if args.command == "keygen":
+            print(generate_key())
+        elif args.command == "encode":
+            options = {
+                "font": args.font,
+                "size": args.size,
+                "color": args.color,
+                "background": args.background,
+                "noise": args.noise,
+                "padding": args.padding,
+            }
+            if args.url is not None:  # "" gives a root-relative URL: /t/<token>.png
+                print(image_url(args.text, args.url, ttl=args.ttl, **options))
+            else:
+                print(encode(args.text, ttl=args.ttl, **options))
+        else:
+            print(json.dumps(decode(args.token).to_dict(), ensure_ascii=not _utf8(sys.stdout)))
+    except (OptionError, KeyConfigError) as exc:
+        parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    except TokenError as exc:
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 1
+    return 0
