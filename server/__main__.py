@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from tokens import KeyRing, TokenError
-
 from tokens.cli import missing_server_modules
 
 from .config import SETTINGS, Config
