@@ -181,13 +181,13 @@ async def main() -> None:
     args = parser.parse_args()
 
     keyring = tokens.KeyRing([tokens.generate_key()])
-    config = Config(keyring=keyring).with_values(
+    config = Config().with_values(
         reveal=True,
         reveal_difficulty=args.difficulty,
         reveal_client_rate=100_000,
         reveal_token_rate=100_000,
     )
-    runner = web.AppRunner(create_app(config), access_log=None)
+    runner = web.AppRunner(create_app(config, keyring), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

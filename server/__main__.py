@@ -11,11 +11,16 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from tokens import KeyRing, TokenError
 from tokens.cli import missing_server_modules
 
 from .config import SETTINGS, Config
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .ops.keystore import KeyStore
 
 log = logging.getLogger("glyphveil")
 
@@ -47,36 +52,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
         config = Config.from_env(overrides=overrides)
-    except ConfigError as exc:
+        keyring = KeyRing.from_env()  # after the settings: a bad flag touches no key
+    except (ConfigError, TokenError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .ops.keystore import KeyStore
+
+    keys = KeyStore(keyring)  # SIGHUP reads the keys again from the environment
     if config.workers == 1:
-        _run_single(config)
+        _run_single(config, keys)
     else:
-        _run_gunicorn(config)
+        _run_gunicorn(config, keys)
     return 0
 
 
-def _run_single(config: Config) -> None:
+def _run_single(config: Config, keys: KeyStore) -> None:
     from .http.connections import raise_fd_limit
 
     raise_fd_limit(config)
     print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
     with asyncio.Runner(loop_factory=_loop_factory(config)) as runner:
-        runner.run(_serve(config))
+        runner.run(_serve(config, keys))
 
 
-async def _serve(config: Config) -> None:
+async def _serve(config: Config, keys: KeyStore) -> None:
     """Serve until SIGTERM or SIGINT; then stop accepting, give the requests under way
-    up to ``grace_seconds`` to finish, and return."""
+    up to ``grace_seconds`` to finish, and return. SIGHUP reloads the keys meanwhile."""
     from aiohttp import web
 
     from .app import create_app
     from .http.connections import ServiceRunner
 
-    runner = ServiceRunner(create_app(config), config)
+    runner = ServiceRunner(create_app(config, keys), config)
     await runner.setup()
     try:
         # gunicorn's default backlog: a burst of connections waits in the kernel's
@@ -100,8 +109,11 @@ def _loop_factory(config: Config) -> Callable[[], asyncio.AbstractEventLoop]:
     return asyncio.new_event_loop
 
 
-def _run_gunicorn(config: Config) -> None:
+def _run_gunicorn(config: Config, keys: KeyStore) -> None:
     """N processes with aiohttp's gunicorn worker; metrics summed across them.
+
+    On HUP the master reloads ``keys`` (keeping the old ones if the new cannot be read)
+    before gunicorn forks the new workers, which start with the master's keys.
 
     The metrics directory belongs to the master: a worker leaves this function too (by
     ``SystemExit`` when it exits, through gunicorn's fork), so only the process that
@@ -117,7 +129,7 @@ def _run_gunicorn(config: Config) -> None:
     def make_runner() -> ServiceRunner:
         # Gunicorn stops a worker after grace_seconds: its own wait ends a little before.
         return ServiceRunner(
-            create_app(config), config, shutdown_timeout=config.grace_seconds * 0.9
+            create_app(config, keys), config, shutdown_timeout=config.grace_seconds * 0.9
         )
 
     raise_fd_limit(config)  # workers inherit the limit
@@ -126,7 +138,7 @@ def _run_gunicorn(config: Config) -> None:
         file=sys.stderr,
     )
     try:
-        Service(config, make_runner).run()
+        Service(config, make_runner, on_reload=keys.reload).run()
     finally:
         if os.getpid() == master:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -4,31 +4,45 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from tokens import KeyRing
+
 from .config import Config
 from .http.access_log import access_log_args
 from .http.health import healthz_view, metrics_handler
 from .http.home import home_view
-from .http.middleware import count_requests, request_errors
+from .http.middleware import count_requests, forwarded_client, request_errors
 from .http.placeholders import placeholder_view
 from .http.responses import security_headers
 from .http.reveal import setup_reveal
 from .http.token_image import token_view
 from .ops.cache import RenderCache
 from .ops.jobs import render_pool
+from .ops.keystore import KeyStore, live_keys
 from .ops.verified import VerifiedTokens
-from .state import CACHE, CONFIG, PLACEHOLDER_CACHE, VERIFIED
+from .state import CACHE, CONFIG, KEYS, PLACEHOLDER_CACHE, VERIFIED
 
 __all__ = ["create_app"]
 
 
-def create_app(config: Config | None = None) -> web.Application:
-    """Build the service. Without ``config`` the settings come from the environment."""
+def create_app(
+    config: Config | None = None, keys: KeyRing | KeyStore | None = None
+) -> web.Application:
+    """Build the service. Without ``config`` the settings come from the environment.
+
+    ``keys``: a :class:`~tokens.KeyRing` is used as it is; a
+    :class:`~server.ops.keystore.KeyStore` reloads from its source on SIGHUP; without
+    either the keys are read from the environment when the application starts, and
+    reloaded from there on SIGHUP.
+    """
     config = config or Config.from_env()
     app = web.Application(
-        middlewares=[count_requests, request_errors],
+        middlewares=[count_requests, forwarded_client, request_errors],
         handler_args=access_log_args(config.access_log),
     )
     app[CONFIG] = config
+    if keys is not None:
+        app[KEYS] = keys if isinstance(keys, KeyStore) else KeyStore(keys, source=None)
+    app.cleanup_ctx.append(live_keys)
     app[CACHE] = RenderCache(config.cache_mb * 2**20)
     app[VERIFIED] = VerifiedTokens()
     app[PLACEHOLDER_CACHE] = RenderCache(config.placeholder_cache_mb * 2**20)

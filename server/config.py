@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from tokens import KeyRing, TokenError
 from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
@@ -82,6 +82,14 @@ def _origins(text: str) -> frozenset[str] | None:
     if not origins or not all(re.fullmatch(r"https?://[^/\s?#,*]+", o) for o in origins):
         raise ValueError("must be * or comma-separated origins like https://www.example.com")
     return origins
+
+
+def _addresses(text: str) -> frozenset[str]:
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return frozenset(str(ipaddress.ip_address(part)) for part in parts)
+    except ValueError:
+        raise ValueError("must be comma-separated IP addresses") from None
 
 
 @dataclass(frozen=True)
@@ -194,6 +202,12 @@ SETTINGS: tuple[Setting, ...] = (
         _origins,
         "pages that may call the reveal routes: * or comma-separated origins (*)",
     ),
+    Setting(
+        "trusted_proxies",
+        "GLYPHVEIL_TRUSTED_PROXIES",
+        _addresses,
+        "proxy addresses whose X-Real-IP names the client: comma-separated (none)",
+    ),
 )
 
 
@@ -212,9 +226,9 @@ _DEFAULT_LIMITS = PlaceholderLimits()
 
 @dataclass(frozen=True)
 class Config:
-    """Everything the service needs to run. Keys come from :meth:`KeyRing.from_env`."""
+    """Everything the service needs to run but its keys, which can change while it runs:
+    they live in :class:`server.ops.keystore.KeyStore`."""
 
-    keyring: KeyRing = field(repr=False)
     host: str = "127.0.0.1"
     port: int = 8080
     workers: int = 1
@@ -242,6 +256,8 @@ class Config:
     reveal_token_rate: int = 30
     #: None allows any page; otherwise the origins whose pages may call the reveal routes.
     reveal_origins: frozenset[str] | None = None
+    #: Proxies (nginx) whose ``X-Real-IP`` header is taken as the client's address.
+    trusted_proxies: frozenset[str] = frozenset()
 
     @property
     def render_limit(self) -> int:
@@ -261,10 +277,6 @@ class Config:
         Raises :class:`ConfigError` naming the variable or flag of a bad value.
         """
         env = os.environ if environ is None else environ
-        try:
-            keyring = KeyRing.from_env(env)
-        except TokenError as exc:
-            raise ConfigError(str(exc)) from None
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             flag_value = (overrides or {}).get(setting.name)
@@ -279,7 +291,7 @@ class Config:
                 values[setting.name] = setting.parse(text)
             except ValueError as exc:
                 raise ConfigError(f"{source}={text[:40]!r}: {exc}") from None
-        return cls(keyring=keyring, **values)
+        return cls(**values)
 
     def with_values(self, **values: Any) -> Config:
         """A copy with some settings changed (for tests and embedding)."""

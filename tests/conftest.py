@@ -37,23 +37,31 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Service]]:
 
 
 @pytest.fixture
-def keyring() -> tokens.KeyRing:
-    """A fresh key ring of one random key."""
-    return tokens.KeyRing([tokens.generate_key()])
+def key() -> str:
+    """A fresh random key, in its text form."""
+    return tokens.generate_key()
 
 
 @pytest.fixture
-def config(keyring: tokens.KeyRing) -> Config:
-    """Service settings with the test key ring and defaults for everything else."""
-    return Config(keyring=keyring)
+def keyring(key: str) -> tokens.KeyRing:
+    """A fresh key ring of one random key."""
+    return tokens.KeyRing([key])
+
+
+@pytest.fixture
+def config(key: str, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """Service settings with defaults; the test key is in ``GLYPHVEIL_KEYS``, so an app
+    built without keys (``create_app(config)``) reads the test key ring when it starts."""
+    monkeypatch.setenv("GLYPHVEIL_KEYS", key)
+    return Config()
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: ClientFactory, config: Config
+    aiohttp_client: ClientFactory, config: Config, keyring: tokens.KeyRing
 ) -> TestClient[web.Request, web.Application]:
     """A test client talking to a real aiohttp server on a loopback port."""
-    return await aiohttp_client(create_app(config))
+    return await aiohttp_client(create_app(config, keyring))
 
 
 @pytest.fixture

@@ -1,23 +1,28 @@
-"""Real service processes for tests: ``python -m server`` on a free loopback port.
+"""Real service processes for tests: ``python -m server`` on a free loopback port, and
+steady load against them.
 
 The ``spawn`` fixture (``tests/conftest.py``) starts them and always stops them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -65,9 +70,11 @@ class Response:
     body: bytes
 
 
-def fetch(url: str, timeout: float = 30) -> Response:
+def fetch(url: str, timeout: float = 30, headers: dict[str, str] | None = None) -> Response:
+    """One GET on a new connection; HTTP errors are answers, not exceptions."""
+    request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return Response(resp.status, dict(resp.headers), resp.read())
     except urllib.error.HTTPError as exc:
         return Response(exc.code, dict(exc.headers), exc.read())
@@ -102,6 +109,10 @@ class Service:
                     return
             time.sleep(0.05)
         pytest.fail(f"server not ready within {READY_SECONDS} s:\n{self.stderr}")
+
+    def send(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to the process (gunicorn's master, under --workers)."""
+        self.proc.send_signal(sig)
 
     def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
         """Send ``sig`` and wait (bounded) for the exit status."""
@@ -193,11 +204,15 @@ def metric(service: Service, name: str, **labels: str) -> float:
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    """Poll ``condition`` every 20 ms until it holds; fail after ``seconds``."""
+    """Poll ``condition`` every 20 ms until it holds; fail after ``seconds``.
+
+    An ``OSError`` (a refused connection while a process starts) counts as not yet.
+    """
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():
-            return
+        with suppress(OSError):
+            if condition():
+                return
         time.sleep(0.02)
     pytest.fail(f"{what}: not within {seconds} s")
 
@@ -210,3 +225,63 @@ def raw_request(port: int, data: bytes, timeout: float = 10) -> bytes:
         while chunk := sock.recv(65536):
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+@dataclass
+class Load:
+    """Clients requesting paths in a loop from a background thread until :meth:`stop`.
+
+    Each of ``clients`` keeps its connections alive, as browsers and proxies do. Every
+    answer is counted by status; a request that gets no answer counts by its exception.
+    """
+
+    base_url: str
+    paths: Callable[[], Sequence[str]]
+    clients: int = 4
+    statuses: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    _stopping: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> Load:
+        self._thread = threading.Thread(target=asyncio.run, args=(self._run(),), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_SECONDS)
+
+    def wait_for(self, requests: int) -> None:
+        """Block until at least ``requests`` more answers have been counted."""
+        target = self.total + requests
+        wait_for(lambda: self.total >= target, READY_SECONDS, f"{requests} requests under load")
+
+    async def _run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=30)
+        async with aiohttp.ClientSession(self.base_url, timeout=timeout) as session:
+            await asyncio.gather(*(self._client(session, i) for i in range(self.clients)))
+
+    async def _client(self, session: aiohttp.ClientSession, offset: int) -> None:
+        turn = offset
+        while not self._stopping.is_set():
+            paths = self.paths()
+            path = paths[turn % len(paths)]
+            turn += 1
+            try:
+                async with session.get(path) as response:
+                    await response.read()
+                    self.statuses[str(response.status)] += 1
+                    if response.status != 200:
+                        self.failures.append(f"{path[:24]}…: {response.status}")
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                self.statuses[type(exc).__name__] += 1
+                self.failures.append(f"{path[:24]}…: {exc!r}")

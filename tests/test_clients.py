@@ -224,7 +224,7 @@ def test_refused_inputs_raise_the_same_errors(language: str) -> None:
 async def test_the_service_draws_what_each_client_mints(
     language: str, items: list[dict[str, Any]], aiohttp_client: Any
 ) -> None:
-    client = await aiohttp_client(create_app(Config(keyring=tokens.KeyRing([KEY]))))
+    client = await aiohttp_client(create_app(Config(), tokens.KeyRing([KEY])))
     sample = items[:: max(1, len(items) // 40)]
     minted = MINTERS[language](sample)
     for item, result in zip(sample, minted, strict=True):

@@ -117,15 +117,26 @@ class KeyRing:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyRing:
         """Keys from ``GLYPHVEIL_KEYS`` or ``GLYPHVEIL_KEYS_FILE``, else the development key.
 
-        With ``GLYPHVEIL_ENV=production`` a missing key is an error instead.
+        Setting both is an error, so a rotation never edits a file that is silently
+        ignored. ``GLYPHVEIL_ENV`` is ``development`` (the default) or ``production``,
+        where a missing key is an error instead; any other value is an error, so a
+        misspelt ``prod`` never runs on the development key.
         """
         env = os.environ if environ is None else environ
-        if env.get("GLYPHVEIL_KEYS", "").strip():
-            return cls(_split(env["GLYPHVEIL_KEYS"].split(",")), source="GLYPHVEIL_KEYS")
-        if env.get("GLYPHVEIL_KEYS_FILE", "").strip():
-            path = Path(env["GLYPHVEIL_KEYS_FILE"])
+        mode = _mode(env.get("GLYPHVEIL_ENV", ""))
+        listed = env.get("GLYPHVEIL_KEYS", "").strip()
+        filed = env.get("GLYPHVEIL_KEYS_FILE", "").strip()
+        if listed and filed:
+            raise KeyConfigError(
+                "GLYPHVEIL_KEYS and GLYPHVEIL_KEYS_FILE are both set: set only one "
+                "(the file, to rotate keys without a restart)"
+            )
+        if listed:
+            return cls(_split(listed.split(",")), source="GLYPHVEIL_KEYS")
+        if filed:
+            path = Path(filed)
             return cls.from_file(path, source=f"GLYPHVEIL_KEYS_FILE {path}")
-        if env.get("GLYPHVEIL_ENV", "").strip().lower() == "production":
+        if mode == "production":
             raise KeyConfigError(
                 "GLYPHVEIL_ENV=production needs GLYPHVEIL_KEYS or GLYPHVEIL_KEYS_FILE to be set"
             )
@@ -169,6 +180,19 @@ class KeyRing:
             file=sys.stderr,
         )
         return cls.from_file(path)
+
+
+#: The values of ``GLYPHVEIL_ENV``; unset or blank means development.
+ENVIRONMENTS = ("development", "production")
+
+
+def _mode(value: str) -> str:
+    mode = value.strip().lower() or "development"
+    if mode not in ENVIRONMENTS:
+        raise KeyConfigError(
+            f"GLYPHVEIL_ENV={value.strip()[:20]!r}: must be development or production"
+        )
+    return mode
 
 
 def _split(parts: Iterable[str]) -> list[str]:

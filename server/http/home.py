@@ -40,7 +40,7 @@ from ..render.placeholder import (
     PlaceholderError,
     PlaceholderSpec,
 )
-from ..state import CONFIG
+from ..state import CONFIG, KEYS
 
 __all__ = ["SAMPLE_TEXT", "PlaygroundForm", "home_view", "preview_url"]
 
@@ -197,7 +197,7 @@ async def home_view(request: web.Request) -> web.Response:
     config = request.app[CONFIG]
     limits = config.placeholder_limits
     densities = sorted(config.densities)
-    sample, sample_2x = _sample_urls(config.keyring)
+    sample, sample_2x = _sample_urls(request.app[KEYS].current)
     context: dict[str, Any] = {
         "placeholders": config.placeholders,
         "densities": densities,

@@ -1,17 +1,19 @@
-"""The middlewares, outermost first: count every answer, then turn request errors into
-400s and overload into 503s."""
+"""The middlewares, outermost first: count every answer, take the client address from a
+trusted proxy, then turn request errors into 400s and overload into 503s."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from ..errors import Overloaded, RequestError
 from ..ops.metrics import count_request
+from ..state import CONFIG
 from .responses import error_response
 
-__all__ = ["count_requests", "request_errors"]
+__all__ = ["count_requests", "forwarded_client", "request_errors"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,6 +32,23 @@ async def count_requests(request: web.Request, handler: Handler) -> web.StreamRe
         raise
     count_request(route, response.status)
     return response
+
+
+@web.middleware
+async def forwarded_client(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Behind a proxy listed in ``trusted_proxies``, ``request.remote`` becomes the client
+    address the proxy sends in ``X-Real-IP``, so per-client limits count clients, not the
+    proxy. From any other peer the header is ignored: clients cannot choose their address.
+    """
+    trusted = request.app[CONFIG].trusted_proxies
+    if trusted and request.remote in trusted:
+        try:
+            client = str(ipaddress.ip_address(request.headers.get("X-Real-IP", "").strip()))
+        except ValueError:
+            pass  # no usable header: the proxy itself is the client
+        else:
+            request = request.clone(remote=client)
+    return await handler(request)
 
 
 @web.middleware

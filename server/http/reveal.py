@@ -28,7 +28,7 @@ from tokens.pow import MAX_NONCE, issue, verify
 
 from ..errors import RequestError
 from ..ops.rate_limit import RevealGuards
-from ..state import CONFIG, REVEAL
+from ..state import CONFIG, KEYS, REVEAL
 from .responses import FOREVER
 
 __all__ = [
@@ -57,8 +57,8 @@ _MAX_FIELD = 512
 
 
 def _keyring(app: web.Application) -> KeyRing:
-    """The keys that open tokens and sign challenges: the one place to follow key reloads."""
-    return app[CONFIG].keyring
+    """The keys that open tokens and sign challenges, as in force now (they reload on SIGHUP)."""
+    return app[KEYS].current
 
 
 def setup_reveal(app: web.Application) -> None:

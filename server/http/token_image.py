@@ -21,7 +21,7 @@ from ..errors import RequestError
 from ..ops.jobs import RenderJob, render_cached
 from ..render.encode import ImageFormat
 from ..render.text import render_text
-from ..state import ADMISSION, CACHE, CONFIG, POOL, VERIFIED
+from ..state import ADMISSION, CACHE, CONFIG, KEYS, POOL, VERIFIED
 from .responses import FOREVER, error_response, image_response
 
 __all__ = ["TokenImage", "token_view"]
@@ -69,8 +69,9 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     app = request.app
     config = app[CONFIG]
     wanted = TokenImage.parse(request.match_info["name"], config.densities)
+    keyring = app[KEYS].current  # once: verify and draw under the same keys
     try:
-        token = app[VERIFIED].verify(wanted.token, config.keyring)
+        token = app[VERIFIED].verify(wanted.token, keyring)
     except InvalidToken:
         log.info("token rejected: invalid")
         raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
@@ -81,7 +82,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         key=("token", token.seed, wanted.density, wanted.format),
         kind="token",
         format=wanted.format,
-        draw=functools.partial(_draw, wanted, config.keyring, config.max_pixels),
+        draw=functools.partial(_draw, wanted, keyring, config.max_pixels),
         pixels=min(config.max_pixels, token.pixels(wanted.density)),
     )
     image = await render_cached(  # may raise ImageTooLarge or Overloaded

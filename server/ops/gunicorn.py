@@ -24,14 +24,21 @@ class Service(BaseApplication):  # type: ignore[misc]
     """N processes with aiohttp's gunicorn worker; metrics summed across them.
 
     ``PROMETHEUS_MULTIPROC_DIR`` must be set before :mod:`prometheus_client` is imported.
-    HUP starts new workers and stops the old ones gracefully; TERM stops every worker,
-    each finishing its requests within ``grace_seconds``; a worker that exits or is
-    killed is replaced, and its metrics are marked dead so gauges drop its share.
+    HUP calls ``on_reload`` in the master (the key reload), then starts new workers and
+    stops the old ones gracefully; TERM stops every worker, each finishing its requests
+    within ``grace_seconds``; a worker that exits or is killed is replaced, and its
+    metrics are marked dead so gauges drop its share.
     """
 
-    def __init__(self, config: Config, make_runner: Callable[[], web.AppRunner]) -> None:
+    def __init__(
+        self,
+        config: Config,
+        make_runner: Callable[[], web.AppRunner],
+        on_reload: Callable[[], object] | None = None,
+    ) -> None:
         self.config = config
         self.make_runner = make_runner
+        self.on_reload = on_reload
         super().__init__()
 
     def load_config(self) -> None:
@@ -44,6 +51,9 @@ class Service(BaseApplication):  # type: ignore[misc]
             "loglevel": config.log_level.lower(),
             "child_exit": lambda _server, worker: multiprocess.mark_process_dead(worker.pid),  # type: ignore[no-untyped-call]
         }
+        if self.on_reload is not None:
+            reload = self.on_reload
+            settings["on_reload"] = lambda _arbiter: reload()  # before the new workers fork
         if "control_socket_disable" in self.cfg.settings:  # gunicorn 25.1+
             settings["control_socket_disable"] = True  # one service, no runtime control
         for name, value in settings.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -12,7 +12,6 @@ from server.config import SETTINGS, Config, PlaceholderLimits
 from server.errors import ConfigError
 
 KEY = tokens.generate_key()
-OTHER_KEY = tokens.generate_key()
 
 #: A non-default text for every setting, and the value it must parse to.
 SAMPLES: dict[str, tuple[str, Any]] = {
@@ -44,6 +43,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
         "https://www.example.com, http://127.0.0.1:8000/",
         frozenset({"https://www.example.com", "http://127.0.0.1:8000"}),
     ),
+    "trusted_proxies": ("127.0.0.1, ::1", frozenset({"127.0.0.1", "::1"})),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
 OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
@@ -72,6 +72,7 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "reveal_client_rate": ("1", 1),
     "reveal_token_rate": ("1", 1),
     "reveal_origins": ("*", None),
+    "trusted_proxies": ("10.0.0.7", frozenset({"10.0.0.7"})),
 }
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -108,12 +109,12 @@ def test_defaults() -> None:
     assert (config.reveal_difficulty, config.reveal_client_rate) == (20, 10)
     assert (config.reveal_token_rate, config.reveal_origins) == (30, None)
     assert config.placeholder_limits == PlaceholderLimits(max_side=4000, max_pixels=16_000_000)
-    assert Config.from_env(env(), {}).with_values(keyring=config.keyring) == config
+    assert Config.from_env(env(), {}) == config
 
 
 def test_defaults_match_the_dataclass() -> None:
     config = Config.from_env(env())
-    assert config == Config(keyring=config.keyring)
+    assert config == Config()
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.env)
@@ -123,7 +124,7 @@ def test_every_variable_is_read(setting: Any) -> None:
     assert getattr(config, setting.name) == expected
     for other in SETTINGS:  # and nothing else changes
         if other is not setting:
-            assert getattr(config, other.name) == getattr(Config(config.keyring), other.name)
+            assert getattr(config, other.name) == getattr(Config(), other.name)
 
 
 def test_all_variables_together() -> None:
@@ -217,6 +218,8 @@ BAD_VALUES = [
     ("reveal_origins", "www.example.com"),
     ("reveal_origins", "https://example.com/path"),
     ("reveal_origins", "https://*.example.com"),
+    ("trusted_proxies", "nginx.local"),
+    ("trusted_proxies", "10.0.0.0/8"),
 ]
 
 
@@ -261,71 +264,6 @@ def test_a_long_bad_value_is_cut_short_in_the_message() -> None:
     assert len(str(caught.value)) < 200
 
 
-# keys
-
-
-def _roundtrip(config: Config, key: str) -> str:
-    token = tokens.encode("hello", keyring=tokens.KeyRing([key]))
-    return tokens.decode(token, keyring=config.keyring).text
-
-
-def test_keys_come_from_glyphveil_keys() -> None:
-    config = Config.from_env({"GLYPHVEIL_KEYS": f" {KEY} , {OTHER_KEY} "})
-    assert len(config.keyring.keys) == 2
-    assert _roundtrip(config, KEY) == "hello"
-    assert _roundtrip(config, OTHER_KEY) == "hello"  # older keys still decode
-    mine = tokens.encode("x", keyring=config.keyring)
-    assert tokens.decode(mine, keyring=tokens.KeyRing([KEY])).text == "x"  # first key encrypts
-    with pytest.raises(tokens.InvalidToken):
-        tokens.decode(mine, keyring=tokens.KeyRing([OTHER_KEY]))
-
-
-def test_keys_file(tmp_path: Path) -> None:
-    path = tmp_path / "service.keys"
-    path.write_text(f"# rotated 2024\n{KEY}\n\n{OTHER_KEY}\n", encoding="ascii")
-    config = Config.from_env({"GLYPHVEIL_KEYS_FILE": str(path)})
-    assert len(config.keyring.keys) == 2
-    assert _roundtrip(config, OTHER_KEY) == "hello"
-
-
-def test_malformed_key_is_a_config_error_naming_the_variable() -> None:
-    with pytest.raises(ConfigError, match="GLYPHVEIL_KEYS"):
-        Config.from_env({"GLYPHVEIL_KEYS": "not-a-key"})
-
-
-def test_missing_keys_file_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="GLYPHVEIL_KEYS_FILE"):
-        Config.from_env({"GLYPHVEIL_KEYS_FILE": str(tmp_path / "absent.keys")})
-
-
-def test_without_keys_development_uses_a_local_dev_key(tmp_path: Path) -> None:
-    config = Config.from_env({})
-    assert (tmp_path / ".glyphveil" / "dev.keys").is_file()  # cwd is tmp_path (conftest)
-    again = Config.from_env({})
-    token = tokens.encode("hello", keyring=config.keyring)
-    assert tokens.decode(token, keyring=again.keyring).text == "hello"
-
-
-@pytest.mark.parametrize("value", ["production", "Production", " PRODUCTION "])
-def test_production_without_keys_is_an_error(value: str, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="GLYPHVEIL_KEYS"):
-        Config.from_env({"GLYPHVEIL_ENV": value})
-    assert not (tmp_path / ".glyphveil").exists()  # no development key was made
-
-
-def test_production_with_keys_is_fine() -> None:
-    config = Config.from_env({"GLYPHVEIL_ENV": "production", "GLYPHVEIL_KEYS": KEY})
-    assert _roundtrip(config, KEY) == "hello"
-
-
-def test_environ_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GLYPHVEIL_KEYS", KEY)
-    monkeypatch.setenv("GLYPHVEIL_PORT", "9123")
-    config = Config.from_env()
-    assert config.port == 9123
-    assert _roundtrip(config, KEY) == "hello"
-
-
 # with_values
 
 
@@ -334,7 +272,6 @@ def test_with_values_changes_a_copy() -> None:
     changed = config.with_values(port=9999, placeholders=False)
     assert (changed.port, changed.placeholders) == (9999, False)
     assert (config.port, config.placeholders) == (8080, True)
-    assert changed.keyring is config.keyring
 
 
 def test_with_values_rejects_unknown_names() -> None:
@@ -346,8 +283,10 @@ def test_with_values_rejects_unknown_names() -> None:
         config.with_values(GLYPHVEIL_PORT=1)
 
 
-def test_config_is_frozen_and_hides_keys() -> None:
+def test_config_is_frozen_and_holds_no_keys() -> None:
+    """Keys can change while the service runs: they live in server.ops.keystore."""
     config = Config.from_env(env())
     with pytest.raises(AttributeError):
         config.port = 1  # type: ignore[misc]
     assert KEY not in repr(config)
+    assert "keyring" not in {f.name for f in fields(config)}

@@ -140,12 +140,17 @@ def test_keys_from_explicit_mapping() -> None:
     assert opens(ring, KeyRing([a]))
 
 
-def test_keys_variable_wins_over_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("file_exists", [True, False], ids=["file", "missing file"])
+def test_keys_variable_and_file_together_are_refused(tmp_path: Path, file_exists: bool) -> None:
     a, b = generate_key(), generate_key()
-    (tmp_path / "keys").write_text(b + "\n")
-    ring = KeyRing.from_env({"GLYPHVEIL_KEYS": a, "GLYPHVEIL_KEYS_FILE": str(tmp_path / "keys")})
-    assert len(ring.keys) == 1
-    assert opens(ring, KeyRing([a]))
+    path = tmp_path / "keys"
+    if file_exists:
+        path.write_text(b + "\n")
+    with pytest.raises(KeyConfigError) as info:
+        KeyRing.from_env({"GLYPHVEIL_KEYS": a, "GLYPHVEIL_KEYS_FILE": str(path)})
+    message = str(info.value)
+    assert message.startswith("GLYPHVEIL_KEYS and GLYPHVEIL_KEYS_FILE are both set")
+    assert a not in message and b not in message
 
 
 def test_blank_keys_variable_falls_back_to_file(tmp_path: Path) -> None:
@@ -232,6 +237,26 @@ def test_production_with_keys_is_fine() -> None:
     a = generate_key()
     ring = KeyRing.from_env({"GLYPHVEIL_ENV": "production", "GLYPHVEIL_KEYS": a})
     assert opens(ring, KeyRing([a]))
+
+
+@pytest.mark.parametrize("value", ["prod", "Prod", "staging", "dev", "production1", "yes"])
+def test_unknown_environment_is_an_error(
+    value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt production never falls back to the development key."""
+    with pytest.raises(KeyConfigError) as info:
+        KeyRing.from_env({"GLYPHVEIL_ENV": value})
+    assert str(info.value) == f"GLYPHVEIL_ENV={value!r}: must be development or production"
+    assert not (tmp_path / DEV_KEYS_PATH).exists()
+    assert capsys.readouterr().err == ""
+    with pytest.raises(KeyConfigError, match="must be development or production"):
+        KeyRing.from_env({"GLYPHVEIL_ENV": value, "GLYPHVEIL_KEYS": generate_key()})
+
+
+@pytest.mark.parametrize("value", ["", "  ", "development", " Development "])
+def test_development_environment_uses_the_development_key(value: str, tmp_path: Path) -> None:
+    ring = KeyRing.from_env({"GLYPHVEIL_ENV": value})
+    assert opens(KeyRing.from_file(tmp_path / DEV_KEYS_PATH), ring)
 
 
 # --- development key -----------------------------------------------------------------------

@@ -148,7 +148,7 @@ async def test_png_is_a_four_bit_palette(client, mint) -> None:
 async def test_density_multiplies_the_size(aiohttp_client, config, noise: str, fmt: str) -> None:
     # A fixed key, so the noise (which scales glyphs at random) is the same on every run.
     keyring = tokens.KeyRing(["A" * 43])
-    client = await aiohttp_client(create_app(config.with_values(keyring=keyring)))
+    client = await aiohttp_client(create_app(config, keyring))
     token = tokens.encode(SECRET, keyring=keyring, noise=noise)
     sizes = {}
     for density in DENSITIES:

@@ -1,0 +1,43 @@
+"""server.http.middleware: the client address behind a trusted proxy."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+
+from server import Config, create_app
+from tests.fetching import fetch
+
+
+async def whoami(request: web.Request) -> web.Response:
+    return web.Response(text=request.remote or "")
+
+
+async def remote_seen(aiohttp_client, config: Config, headers: dict[str, str]) -> str:
+    app = create_app(config)
+    app.router.add_get("/whoami", whoami)
+    client = await aiohttp_client(app)
+    response, body = await fetch(client, "/whoami", headers=headers)
+    assert response.status == 200
+    return body.decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "seen"),
+    [("203.0.113.9", "203.0.113.9"), (" 2001:db8::1 ", "2001:db8::1"), ("", "127.0.0.1")],
+)
+async def test_a_trusted_proxy_names_the_client(aiohttp_client, config, header, seen) -> None:
+    trusting = config.with_values(trusted_proxies=frozenset({"127.0.0.1"}))
+    assert await remote_seen(aiohttp_client, trusting, {"X-Real-IP": header}) == seen
+
+
+@pytest.mark.parametrize("header", ["not an address", "203.0.113.9, 10.0.0.1", "a" * 300])
+async def test_a_bad_header_leaves_the_proxy_as_client(aiohttp_client, config, header) -> None:
+    trusting = config.with_values(trusted_proxies=frozenset({"127.0.0.1"}))
+    assert await remote_seen(aiohttp_client, trusting, {"X-Real-IP": header}) == "127.0.0.1"
+
+
+async def test_other_peers_cannot_choose_their_address(aiohttp_client, config) -> None:
+    assert await remote_seen(aiohttp_client, config, {"X-Real-IP": "203.0.113.9"}) == "127.0.0.1"
+    elsewhere = config.with_values(trusted_proxies=frozenset({"10.0.0.7"}))
+    assert await remote_seen(aiohttp_client, elsewhere, {"X-Real-IP": "203.0.113.9"}) == "127.0.0.1"
