@@ -27,17 +27,9 @@ import pytest
 
 import tokens
 from examples.site.app import PRICES, TEAM, plaintexts
+from tests.browser import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAGES = {"/": 2 * len(TEAM), "/prices": len(PRICES)}
 #: Read at import: the suite's fixtures clear every GLYPHVEIL_* variable.
 SCREENSHOT = os.environ.get("GLYPHVEIL_SCREENSHOT")
@@ -158,13 +150,11 @@ def test_the_served_html_holds_no_plaintext(running_site: tuple[str, str]) -> No
 async def test_images_arrive_at_the_promised_size_and_nothing_moves(
     running_site: tuple[str, str], dpr: int, tmp_path: Path
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
     from playwright.async_api import Route, async_playwright
 
     service, site = running_site
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = await launch_chromium(pw)
         try:
             context = await browser.new_context(
                 viewport={"width": 1000, "height": 720}, device_scale_factor=dpr

@@ -6,7 +6,6 @@ import html
 import os
 from collections.abc import Awaitable, Callable
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -16,19 +15,11 @@ from server import Config, create_app
 from server.config import PlaceholderLimits
 from server.http.home import SAMPLE_TEXT, PlaygroundForm, preview_url
 from server.render.placeholder import PlaceholderError
+from tests.browser import launch_chromium
 
 Client = TestClient[web.Request, web.Application]
 ServerFactory = Callable[..., Awaitable[TestServer]]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IMAGE_TYPES = {"image/png", "image/webp", "image/jpeg", "image/gif"}
 URL_ATTRIBUTES = {"src", "href", "srcset", "action", "poster", "data", "formaction"}
 
@@ -244,14 +235,12 @@ def test_preview_url_rejects(form: PlaygroundForm) -> None:
 async def test_browser_updates_the_preview_as_the_user_types(
     aiohttp_server: ServerFactory, config: Config
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
     from playwright.async_api import async_playwright
 
     server = await aiohttp_server(create_app(config))
     base = f"http://127.0.0.1:{server.port}"
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = await launch_chromium(pw)
         try:
             page = await browser.new_page(viewport={"width": 1100, "height": 900})
             problems: list[str] = []

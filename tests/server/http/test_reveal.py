@@ -18,6 +18,7 @@ import tokens
 from server import Config, create_app
 from server.http.reveal import SCRIPT, SCRIPT_PATH, link_for
 from server.state import REVEAL
+from tests.browser import launch_chromium
 from tests.fetching import fetch
 from tokens import reveal_button
 from tokens.pow import issue, solve, verify
@@ -274,15 +275,6 @@ def test_link_for(text: str, href: str | None) -> None:
 
 # --- end to end: the page script in Chromium, under a strict CSP -------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VALUES = {  # text: (alt, label)
     "jane.doe@example.com": ("email address", "Show email address"),
     "+1 (555) 010-4477": ("phone number", "Show phone number"),
@@ -318,8 +310,6 @@ async def test_reveal_in_chromium_under_a_strict_csp(
     keyring: tokens.KeyRing,
     tmp_path: Path,
 ) -> None:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`")
     from playwright.async_api import async_playwright
 
     service_config = config.with_values(reveal=True, reveal_difficulty=10, reveal_client_rate=3)
@@ -343,7 +333,7 @@ async def test_reveal_in_chromium_under_a_strict_csp(
     assert site_url.rsplit(":", 1)[0] + ":" + str(service_server.port) == service  # two origins
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = await launch_chromium(pw)
         try:
             page = await browser.new_page(viewport={"width": 800, "height": 600})
             problems: list[str] = []
