@@ -17,7 +17,7 @@ from server import Config, create_app
 from server.ops.keystore import KeyStore
 from server.state import KEYS
 from tests.fetching import fetch
-from tests.processes import READY_SECONDS, Load, Service, child_env, wait_for
+from tests.processes import READY_SECONDS, Load, Service, run_cli, wait_for
 
 SECRET = "jane@example.com"
 
@@ -152,15 +152,8 @@ async def test_app_given_a_key_ring_holds_it_fixed(aiohttp_client, config, keyri
 
 
 def run_server(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "server", "--port", "1", *args],
-        cwd=tmp_path,
-        env=child_env(tmp_path, **variables),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """``python -m server`` on a port it cannot bind: it exits once the keys are read."""
+    return run_cli(tmp_path, "--port", "1", *args, **variables)
 
 
 @pytest.mark.parametrize(
