@@ -27,7 +27,7 @@ async def healthz_view(request: web.Request) -> web.Response:
         return web.Response(
             status=503,
             text="busy\n",
-            headers={"Cache-Control": "no-store", "Retry-After": str(RETRY_AFTER)},
+            headers={"Retry-After": str(RETRY_AFTER)},  # no-store: security_headers
         )
     return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})
 

@@ -17,8 +17,10 @@ __all__ = ["placeholder_view"]
 async def placeholder_view(request: web.Request) -> web.StreamResponse:
     """``GET /{W}x{H}[@2x][/{bg}[/{fg}]][.fmt]``: a placeholder image."""
     app = request.app
-    limits = app[CONFIG].placeholder_limits
-    spec = PlaceholderSpec.parse(request.match_info["spec"], request.query, limits)
+    config = app[CONFIG]
+    spec = PlaceholderSpec.parse(
+        request.match_info["spec"], request.query, config.placeholder_limits
+    )
     job = RenderJob(
         key=spec,
         kind="placeholder",
@@ -26,7 +28,6 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
         draw=functools.partial(render_placeholder, spec),
         pixels=spec.pixel_size[0] * spec.pixel_size[1],
     )
-    config = app[CONFIG]
     image = await render_cached(
         app[PLACEHOLDER_CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
     )

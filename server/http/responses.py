@@ -6,7 +6,7 @@ from aiohttp import web
 
 from ..ops.cache import RenderedImage
 
-__all__ = ["FOREVER", "error_response", "image_response", "security_headers"]
+__all__ = ["FOREVER", "error_response", "etag_matches", "image_response", "security_headers"]
 
 #: A year: the most a cache is asked to keep a response.
 FOREVER = 31_536_000
@@ -25,13 +25,14 @@ def image_response(
     }
     if cors:
         headers["Access-Control-Allow-Origin"] = "*"
-    if _matches(request, image.etag):
+    if etag_matches(request, image.etag):
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = image.content_type
     return web.Response(body=image.body, headers=headers)
 
 
-def _matches(request: web.Request, etag: str) -> bool:
+def etag_matches(request: web.Request, etag: str) -> bool:
+    """Whether the client's ``If-None-Match`` names ``etag`` (quoted) or is ``*``."""
     candidates = request.if_none_match
     if not candidates:
         return False

@@ -9,8 +9,8 @@ This is the one place the service sends plaintext: only for tokens minted reveal
 in a JSON body with ``Cache-Control: no-store``, never in a header or a log line. Every
 token that may not be revealed (bad, expired, not revealable, or a page origin that is
 not allowed) gets the same 404 as a bad token on ``/t/``. The rate limits key on the
-TCP peer: behind a proxy every visitor shares the proxy's address, so the proxy's own
-limits must apply per visitor.
+client's address: the TCP peer, or ``X-Real-IP`` when the peer is one of
+``GLYPHVEIL_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tokens.pow import MAX_NONCE, issue, verify
 from ..errors import RequestError
 from ..ops.rate_limit import RevealGuards
 from ..state import CONFIG, KEYS, REVEAL
-from .responses import FOREVER
+from .responses import FOREVER, etag_matches
 
 __all__ = [
     "SCRIPT_PATH",
@@ -184,7 +184,7 @@ async def script_view(request: web.Request) -> web.Response:
         "Access-Control-Allow-Origin": "*",  # lets pages check it with integrity=
         "Cross-Origin-Resource-Policy": "cross-origin",
     }
-    if any(etag.value == SCRIPT_VERSION for etag in request.if_none_match or ()):
+    if etag_matches(request, _SCRIPT_ETAG):
         return web.Response(status=304, headers=headers)
     return web.Response(
         body=SCRIPT, headers={**headers, "Content-Type": "text/javascript; charset=utf-8"}

@@ -24,7 +24,6 @@ from .fonts import (
     TextRun,
     covers,
     draw_runs,
-    line_metrics,
     load_font,
     load_glyph_font,
     measure,
@@ -116,8 +115,8 @@ def render_text(
         runs = _fit(runs, size, inner)
         start = pad + (inner - measure(runs)) // 2
         draw_runs(ImageDraw.Draw(mask), start, baseline, runs, fill=255)
+    background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
     if options.noise is Noise.NONE:
-        background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
         return colorize(mask, background, (*options.color, 255))
     rng = random.Random(seed)
     profile = PROFILES[options.noise]
@@ -142,7 +141,6 @@ def render_text(
     draw_strokes(mask, rng, guide, span, stroke_size, profile, look)
     draw_dots(ImageDraw.Draw(mask), rng, mask.size, size, profile)
     mask = _texture(mask, rng, options, profile)
-    background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
     return colorize(mask, background, (*options.color, 255))
 
 
@@ -430,18 +428,6 @@ def _turned(glyph: _Glyph, turn: float) -> Image.Image:
         (half - px, half - py), glyph.cluster, fill=255, font=font, anchor="ls"
     )
     return canvas.rotate(turn, resample=Image.Resampling.BICUBIC) if turn else canvas
-
-
-def _draw_line_centred(
-    mask: Image.Image, runs: list[TextRun], family: str, size: int, inner: tuple[int, int, int, int]
-) -> tuple[float, float, float, float]:
-    """Draw the line whole, as without noise, centred in ``inner``; return its box."""
-    ascent, descent = line_metrics(runs, family, size)
-    line = measure(runs)
-    x = round(inner[0] + (inner[2] - inner[0] - line) / 2)
-    top = round(inner[1] + (inner[3] - inner[1] - ascent - descent) / 2)
-    draw_runs(ImageDraw.Draw(mask), x, top + ascent, runs, fill=255)
-    return (x, top, x + line, top + ascent + descent)
 
 
 def _texture(
