@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+from collections.abc import Iterable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.aiohttp import make_aiohttp_handler
+from prometheus_client.metrics_core import Metric
 
 from ..ops.admission import RETRY_AFTER
 from ..state import ADMISSION
@@ -32,11 +36,29 @@ async def healthz_view(request: web.Request) -> web.Response:
     return web.Response(text="ok\n", headers={"Cache-Control": "no-cache"})
 
 
+class _SettledFiles(multiprocess.MultiProcessCollector):
+    """prometheus_client's multiprocess collector, skipping the files a worker has
+    created but not yet sized: a scrape that races a new worker's first metric would
+    otherwise fail with ``struct.error`` (seen after a gunicorn HUP)."""
+
+    def collect(self) -> Iterable[Metric]:
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            with contextlib.suppress(OSError):  # a dead worker's file may go meanwhile
+                if os.path.getsize(path) >= _MIN_FILE_BYTES:
+                    files.append(path)
+        return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call,no-any-return]
+
+
+#: The smallest file that holds its own length field (an 8-byte header).
+_MIN_FILE_BYTES = 8
+
+
 def _registry() -> CollectorRegistry:
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    _SettledFiles(registry)  # type: ignore[no-untyped-call]
     return registry
 
 

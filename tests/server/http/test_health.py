@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from server.state import ADMISSION
 from tests.fetching import fetch
 
@@ -27,3 +31,16 @@ async def test_healthz_is_503_while_the_pixel_budget_is_used_up(client) -> None:
     assert (await fetch(client, "/healthz"))[0].status == 503
     admission.release(ticket)
     assert (await fetch(client, "/healthz"))[0].status == 200
+
+
+def test_metrics_skip_a_new_workers_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scrape racing a worker that has created its metrics file but not sized it."""
+    from prometheus_client.exposition import generate_latest
+
+    from server.http.health import _registry
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    assert generate_latest(_registry()) == b""
