@@ -1,10 +1,10 @@
 """The ceiling for cache hits: the least an aiohttp app can do to answer with an image.
 
-The other side of ``bench/suite.py --only ceiling``, served by gunicorn with 2
-``aiohttp.GunicornWebWorker``s:
+The other side of ``bench/suite.py --only ceiling``, served by gunicorn with 2 workers of
+the class glyphveil runs on the same event loop (``server.ops.gunicorn.WORKER_CLASSES``):
 
-    GLYPHVEIL_CEILING_BODY=/path/to/image.png \
-        gunicorn --chdir bench -w 2 -k aiohttp.GunicornWebWorker ceiling_aiohttp:create_app
+    GLYPHVEIL_CEILING_BODY=/path/to/image.png gunicorn --chdir bench -w 2 \
+        -k server.ops.gunicorn.BalancedWebWorker ceiling_aiohttp:create_app
 
 Every path answers with the bytes of the file named by ``GLYPHVEIL_CEILING_BODY`` (the
 suite passes the very PNG that glyphveil serves for its token), looked up in a dict.

@@ -10,8 +10,9 @@ Benches (``--only`` names):
 - ``baseline``: placeholder misses (a distinct ``/<W>x<H>`` per request) against
   ``bench/baseline_flask.py`` under gunicorn with 2 sync workers.
 - ``ceiling``: one token requested over and over (cache hits, 64 connections) against
-  ``bench/ceiling_aiohttp.py``, a bare aiohttp app under 2 ``GunicornWebWorker``\\ s that
-  returns the same PNG bytes from a dict.
+  ``bench/ceiling_aiohttp.py``, a bare aiohttp app that returns the same PNG bytes from a
+  dict, under 2 gunicorn workers of the class glyphveil runs beside it: glyphveil's
+  ``BalancedWebWorker`` (asyncio), aiohttp's ``GunicornUVLoopWebWorker`` (uvloop).
 - ``options``: cache hits with the access log off (the default), short or full, and uvloop.
 - ``misses``: 10,000 distinct pre-minted tokens, each requested once while the run lasts.
 - ``memory``: RSS of each worker over 60 s of the ``misses`` load cycling over the 10,000
@@ -61,6 +62,7 @@ from PIL import Image  # noqa: E402
 
 import tokens  # noqa: E402
 from server.config import PlaceholderLimits  # noqa: E402
+from server.ops.gunicorn import WORKER_CLASSES  # noqa: E402
 from server.render.encode import encode_image  # noqa: E402
 from server.render.placeholder import PlaceholderSpec, render_placeholder  # noqa: E402
 from server.render.text import render_text  # noqa: E402
@@ -411,9 +413,9 @@ def bench_ceiling(plan: Plan, key: str) -> None:
         body.write_bytes(servers[0].get(path))
         env = {"GLYPHVEIL_CEILING_BODY": str(body)}
         app = "ceiling_aiohttp:create_app"
-        with running(
-            lambda: gunicorn("ceiling", app, "-k", "aiohttp.GunicornWebWorker", env=env),
-            lambda: gunicorn("ceiling", app, "-k", "aiohttp.GunicornUVLoopWebWorker", env=env),
+        with running(  # each on the worker class glyphveil runs beside it
+            lambda: gunicorn("ceiling", app, "-k", WORKER_CLASSES["asyncio"], env=env),
+            lambda: gunicorn("ceiling", app, "-k", WORKER_CLASSES["uvloop"], env=env),
         ) as (ceiling, ceiling_uvloop):
             sides = [("bare aiohttp", ceiling, path), ("bare aiohttp uvloop", ceiling_uvloop, path)]
             sides += [(n, server, path) for (n, _), server in zip(starts, servers, strict=True)]

@@ -227,6 +227,34 @@ def raw_request(port: int, data: bytes, timeout: float = 10) -> bytes:
     return b"".join(chunks)
 
 
+def connections_by_process(pids: Sequence[int], port: int) -> dict[int, int]:
+    """How many established TCP connections to ``port`` (IPv4) each of ``pids`` holds:
+    the socket inodes among its descriptors, matched with the kernel's connection table."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == "01":  # ESTABLISHED
+            established.add(fields[9])
+    counts = {}
+    for pid in pids:
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+        counts[pid] = len(inodes & established)
+    return counts
+
+
+def listen_backlog(port: int) -> int:
+    """The accept queue length of the socket listening on ``port``, as ``ss`` reports it."""
+    out = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    return int(out.split()[2])  # State Recv-Q Send-Q ...: Send-Q is the backlog
+
+
 @dataclass
 class Load:
     """Clients requesting paths in a loop from a background thread until :meth:`stop`.

@@ -2,26 +2,84 @@
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import GunicornWebWorker, web
 from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess
 
 from ..config import Config
 
-__all__ = ["WORKER_CLASSES", "Service"]
+__all__ = ["WORKER_CLASSES", "BalancedWebWorker", "Service", "SharedListener"]
 
-#: aiohttp's gunicorn worker for each ``event_loop`` setting.
+#: The gunicorn worker for each ``event_loop`` setting: ours on asyncio, aiohttp's on uvloop.
 WORKER_CLASSES = {
-    "asyncio": "aiohttp.GunicornWebWorker",
+    "asyncio": "server.ops.gunicorn.BalancedWebWorker",
     "uvloop": "aiohttp.GunicornUVLoopWebWorker",
 }
 
 
+class SharedListener:
+    """The listening socket that every worker shares, as one worker's event loop sees it:
+    at most ``per_wakeup`` connections accepted per turn of the loop, and no ``listen()``.
+
+    Each time the socket turns readable, asyncio's selector loop calls ``accept()`` until
+    the queue is empty or ``backlog`` (aiohttp passes 128) connections were taken. Every
+    worker is woken, but the first to run empties the queue: a client's burst of new
+    connections (a browser's 6, a proxy's pool, wrk's 16) lands on one process while the
+    others idle. Here ``accept()`` says "nothing more" (``EAGAIN``, as an empty queue
+    does) after ``per_wakeup`` connections; the socket stays readable, so the loop comes
+    back to it on its next turn, after the other workers had their chance.
+
+    ``listen(n)`` does nothing: the master already listens, with gunicorn's ``backlog``
+    (2048), and asyncio's ``sock.listen(128)`` on the shared socket would shrink the
+    queue of every worker. Everything else is the socket's own.
+    """
+
+    def __init__(self, sock: socket.socket, per_wakeup: int = 1) -> None:
+        if per_wakeup < 1:
+            raise ValueError("per_wakeup must be at least 1")
+        self.per_wakeup = per_wakeup
+        self._sock = sock
+        self._taken = 0  # connections accepted in this turn of the loop
+
+    def listen(self, backlog: int = 0) -> None:
+        """Leave the shared queue's length as the master set it."""
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if self._taken >= self.per_wakeup:
+            raise BlockingIOError(errno.EAGAIN, "accepted enough for this turn of the loop")
+        connection = self._sock.accept()  # BlockingIOError when the queue is empty
+        if not self._taken:
+            asyncio.get_running_loop().call_soon(self._next_turn)
+        self._taken += 1
+        return connection
+
+    def _next_turn(self) -> None:
+        self._taken = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class BalancedWebWorker(GunicornWebWorker):
+    """aiohttp's gunicorn worker on asyncio, taking one new connection per turn of its
+    loop from the shared socket (:class:`SharedListener`), so that a burst of new
+    connections spreads over the workers instead of landing on the first one awake."""
+
+    sockets: list[Any]  # gunicorn's listeners, set by its Worker
+
+    def run(self) -> None:
+        self.sockets = [SharedListener(sock) for sock in self.sockets]
+        super().run()
+
+
 class Service(BaseApplication):  # type: ignore[misc]
-    """N processes with aiohttp's gunicorn worker; metrics summed across them.
+    """N processes of :data:`WORKER_CLASSES`; metrics summed across them.
 
     ``PROMETHEUS_MULTIPROC_DIR`` must be set before :mod:`prometheus_client` is imported.
     HUP calls ``on_reload`` in the master (the key reload), then starts new workers and

@@ -1,4 +1,5 @@
-"""server.ops.gunicorn with real gunicorn: HUP, a worker's exit and SIGTERM under load.
+"""server.ops.gunicorn with real gunicorn: HUP, a worker's exit and SIGTERM under load,
+and new connections spread over the workers.
 
 The metrics directory belongs to the master: a worker that exits (HUP replaces them
 all, TERM ends one) must not take it along, or every route fails after it.
@@ -6,9 +7,11 @@ all, TERM ends one) must not take it along, or every route fails after it.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import signal
+import socket
 import threading
 import time
 import urllib.error
@@ -18,9 +21,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import pytest
 from PIL import Image
 
-from tests.processes import STOP_SECONDS, Service, fetch, metric, wait_for
+from server.ops.gunicorn import SharedListener
+from tests.processes import (
+    STOP_SECONDS,
+    Service,
+    connections_by_process,
+    fetch,
+    listen_backlog,
+    metric,
+    wait_for,
+)
 
 PATHS = ("/healthz", "/120x80", "/metrics")  # a hit, and /metrics reads every worker's file
 
@@ -134,3 +147,92 @@ def test_sigterm_drains_gunicorn_workers(spawn: Callable[..., Service]) -> None:
     )
     assert len(service.wait_children(2)) == 2
     drain(service, QUEUED)
+
+
+def open_requests(port: int, count: int) -> list[socket.socket]:
+    """``count`` new keep-alive connections, each with a ``GET /healthz`` sent."""
+    connections = []
+    for _ in range(count):
+        connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        connections.append(connection)
+    return connections
+
+
+def status_line(connection: socket.socket) -> bytes:
+    """The status line of the answer on ``connection`` (the connection stays open)."""
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := connection.recv(65536)):
+        data += chunk
+    return data.partition(b"\r\n")[0]
+
+
+def spread(service: Service, workers: list[int], count: int) -> dict[int, int]:
+    """Open ``count`` connections with a request each, read every answer, and say how
+    many of them each worker holds."""
+    connections = open_requests(service.port, count)
+    try:
+        assert {status_line(c) for c in connections} == {b"HTTP/1.1 200 OK"}
+        return connections_by_process(workers, service.port)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+BURST = 32
+
+
+def test_a_burst_of_new_connections_spreads_over_the_workers(spawn: Callable[..., Service]) -> None:
+    """A burst of connections that queued while every worker was busy (stopped, here) is
+    taken in turns: aiohttp's own worker lets the first one awake accept it all."""
+    service = spawn("--workers", "2")
+    workers = service.wait_children(2)
+    assert len(workers) == 2, service.stderr
+    wait_for(lambda: min(spread(service, workers, 8).values()) > 0, 30, "both workers serving")
+    for pid in workers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        burst = open_requests(service.port, BURST)  # queued in the kernel, none accepted
+    finally:
+        for pid in workers:
+            os.kill(pid, signal.SIGCONT)
+    try:
+        assert {status_line(c) for c in burst} == {b"HTTP/1.1 200 OK"}
+        held = connections_by_process(workers, service.port)
+    finally:
+        for connection in burst:
+            connection.close()
+    assert sum(held.values()) == BURST, held
+    assert min(held.values()) >= BURST // 4, held
+    # The workers leave the shared queue as long as gunicorn made it (its default
+    # backlog), where asyncio's listen() would shorten it to aiohttp's 128.
+    assert listen_backlog(service.port) == 2048
+    assert service.stop() == 0
+
+
+async def test_shared_listener_accepts_one_connection_per_turn_of_the_loop() -> None:
+    with socket.create_server(("127.0.0.1", 0), backlog=16) as sock:
+        sock.setblocking(False)
+        port = sock.getsockname()[1]
+        listener = SharedListener(sock)
+        listener.listen(1)  # left as it is
+        assert listen_backlog(port) == 16
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        accepted = []
+        try:
+            for _ in range(3):
+                accepted.append(listener.accept()[0])
+                with pytest.raises(BlockingIOError):  # what an empty queue says
+                    listener.accept()
+                await asyncio.sleep(0)  # the next turn of the loop
+            with pytest.raises(BlockingIOError):  # now the queue is empty
+                listener.accept()
+            assert listener.getsockname() == sock.getsockname()  # the rest is the socket's
+        finally:
+            for connection in clients + accepted:
+                connection.close()
+
+
+def test_shared_listener_takes_at_least_one() -> None:
+    with socket.socket() as sock, pytest.raises(ValueError, match="at least 1"):
+        SharedListener(sock, per_wakeup=0)
