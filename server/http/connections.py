@@ -25,7 +25,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
 from ..config import Config
-from ..ops.metrics import CONNECTIONS_CLOSED
+from ..ops.metrics import CONNECTIONS_CLOSED, labelled
 from .responses import error_response
 
 __all__ = [
@@ -103,7 +103,7 @@ class GuardedRequestHandler(RequestHandler):
         assert isinstance(manager, GuardedServer)
         if manager.open >= self._limits.max_connections:
             self._refused = True
-            CONNECTIONS_CLOSED.labels("capacity").inc()
+            labelled(CONNECTIONS_CLOSED, "capacity").inc()
             assert isinstance(transport, asyncio.Transport)
             # Answer, stop sending, and close a moment later: closing at once with the
             # request still unread would reset the connection before the client reads
@@ -155,7 +155,7 @@ class GuardedRequestHandler(RequestHandler):
         self._head_deadline = None
         if self.transport is None or self._request_in_progress:
             return
-        CONNECTIONS_CLOSED.labels("header_timeout").inc()
+        labelled(CONNECTIONS_CLOSED, "header_timeout").inc()
         log.debug(
             "connection closed: request head not received in %s s", self._limits.header_timeout
         )
@@ -175,7 +175,7 @@ class GuardedRequestHandler(RequestHandler):
         """
         if status >= 500:
             return super().handle_error(request, status, exc, message)
-        CONNECTIONS_CLOSED.labels("bad_request").inc()
+        labelled(CONNECTIONS_CLOSED, "bad_request").inc()
         log.info(
             "protocol error from %s: %s, answered %d",
             request.remote,

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from ..errors import Overloaded
-from .metrics import RENDER_PIXELS_IN_FLIGHT, RENDERS_SHED
+from .metrics import RENDER_PIXELS_IN_FLIGHT, RENDERS_SHED, labelled
 
 __all__ = ["RETRY_AFTER", "Admission", "Ticket"]
 
@@ -61,7 +61,7 @@ class Admission:
         """
         over_budget = self.pixels > 0 and self.pixels + pixels > self.budget
         if self.admitted >= self.limit or over_budget:
-            RENDERS_SHED.labels("overloaded").inc()
+            labelled(RENDERS_SHED, "overloaded").inc()
             raise Overloaded("too many images being drawn: try again shortly", RETRY_AFTER)
         self.admitted += 1
         self.pixels += pixels

@@ -18,7 +18,13 @@ from ..render.encode import CONTENT_TYPES, ImageFormat, encode_image
 from ..state import ADMISSION, CONFIG, POOL
 from .admission import Admission
 from .cache import RenderCache, RenderedImage
-from .metrics import RENDER_SECONDS, RENDERS_IN_FLIGHT, RENDERS_SHED, count_cache_event
+from .metrics import (
+    RENDER_SECONDS,
+    RENDERS_IN_FLIGHT,
+    RENDERS_SHED,
+    count_cache_event,
+    labelled,
+)
 
 __all__ = ["RenderJob", "render_cached", "render_pool"]
 
@@ -35,6 +41,10 @@ class RenderJob:
     format: ImageFormat
     draw: Callable[[], Image.Image] = field(repr=False)
     pixels: int = 1  # the output's size, or an upper estimate: what admission counts
+    #: Drawn on the event loop instead of a render thread: for images that take about a
+    #: millisecond or two, where the hop to a thread and back, and the threads' contention
+    #: for the GIL with the loop, cost as much as the drawing.
+    inline: bool = False
 
 
 async def render_cached(
@@ -60,26 +70,30 @@ async def render_cached(
             job.key, functools.partial(_render, pool, job, admission), timeout=timeout
         )
     except TimeoutError:
-        RENDERS_SHED.labels("deadline").inc()
+        labelled(RENDERS_SHED, "deadline").inc()
         raise Overloaded("the image was not ready in time: try again shortly") from None
     count_cache_event(result)
     return image
 
 
 async def _render(pool: Executor, job: RenderJob, admission: Admission) -> RenderedImage:
-    """Admit, wait for a thread, draw. The first step of the cache's task, so a refusal
-    comes before any wait, and a task cancelled before it starts has taken nothing."""
+    """Admit, wait for a thread, draw (an ``inline`` job: draw at once, on the loop).
+    The first step of the cache's task, so a refusal comes before any wait, and a task
+    cancelled before it starts has taken nothing."""
     ticket = admission.admit(job.pixels)  # may raise Overloaded
     started = False
     try:
         with RENDERS_IN_FLIGHT.track_inprogress():
+            if job.inline:
+                started = True
+                return _draw_and_encode(job)
             async with admission.thread():
                 started = True
                 drawing = asyncio.get_running_loop().run_in_executor(pool, _draw_and_encode, job)
                 return await _finish(drawing)
     except asyncio.CancelledError:
         if not started:
-            RENDERS_SHED.labels("abandoned").inc()
+            labelled(RENDERS_SHED, "abandoned").inc()
         raise
     finally:
         admission.release(ticket)
@@ -99,7 +113,7 @@ async def _finish(drawing: asyncio.Future[RenderedImage]) -> RenderedImage:
 def _draw_and_encode(job: RenderJob) -> RenderedImage:
     started = time.perf_counter()
     body = encode_image(job.draw(), job.format)
-    RENDER_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
+    labelled(RENDER_SECONDS, job.kind).observe(time.perf_counter() - started)
     return RenderedImage.from_bytes(body, CONTENT_TYPES[job.format])
 
 

@@ -7,7 +7,10 @@ mode). Labels never carry tokens or text.
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client.metrics import MetricWrapperBase
 
 __all__ = [
     "CACHE_EVENTS",
@@ -19,7 +22,10 @@ __all__ = [
     "REQUESTS",
     "count_cache_event",
     "count_request",
+    "labelled",
 ]
+
+Metric = TypeVar("Metric", bound=MetricWrapperBase)
 
 REQUESTS = Counter(
     "glyphveil_requests", "HTTP requests answered, by route and status", ["route", "status"]
@@ -60,23 +66,24 @@ CONNECTIONS_CLOSED = Counter(
 )
 
 
-#: Label children by label values, looked up once: ``labels()`` validates and locks on
-#: every call, which costs more than the increment. Routes and statuses are few.
-_CHILDREN: dict[tuple[Counter, tuple[str, ...]], Counter] = {}
+#: Label children by metric and label values, looked up once: ``labels()`` validates
+#: and locks on every call, which costs more than the increment. Label values are few.
+_CHILDREN: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
 
 
-def _child(metric: Counter, *values: str) -> Counter:
+def labelled(metric: Metric, *values: str) -> Metric:
+    """The child of ``metric`` for the label ``values``, as ``metric.labels(*values)``."""
     child = _CHILDREN.get((metric, values))
     if child is None:
         child = _CHILDREN[(metric, values)] = metric.labels(*values)
-    return child
+    return cast(Metric, child)
 
 
 def count_request(route: str, status: int) -> None:
     """Count one answer of ``route`` (a route name, never a path) with ``status``."""
-    _child(REQUESTS, route, str(status)).inc()
+    labelled(REQUESTS, route, str(status)).inc()
 
 
 def count_cache_event(result: str) -> None:
     """Count one image cache look-up: ``hit``, ``miss`` or ``coalesced``."""
-    _child(CACHE_EVENTS, result).inc()
+    labelled(CACHE_EVENTS, result).inc()

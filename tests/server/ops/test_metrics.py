@@ -107,3 +107,15 @@ async def test_labels_never_carry_tokens_or_text(client, mint, scrape) -> None:
     }
     assert "token" in routes
     assert all(route is not None and len(route) <= 20 for route in routes)
+
+
+def test_labelled_is_the_labels_child_looked_up_once() -> None:
+    from server.ops.metrics import RENDER_SECONDS, RENDERS_SHED, labelled
+
+    child = labelled(RENDER_SECONDS, "placeholder")
+    assert child is RENDER_SECONDS.labels("placeholder")
+    assert labelled(RENDER_SECONDS, "placeholder") is child
+    shed = labelled(RENDERS_SHED, "deadline")
+    before = shed._value.get()
+    labelled(RENDERS_SHED, "deadline").inc()
+    assert RENDERS_SHED.labels("deadline")._value.get() == before + 1

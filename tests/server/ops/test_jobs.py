@@ -1,0 +1,46 @@
+"""server.ops.jobs: a miss is drawn once, in a render thread or, for an inline job, on the loop."""
+
+from __future__ import annotations
+
+import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from PIL import Image
+
+from server.ops.admission import Admission
+from server.ops.cache import RenderCache
+from server.ops.jobs import RenderJob, render_cached
+
+
+def drawing(threads: list[threading.Thread]) -> Image.Image:
+    threads.append(threading.current_thread())
+    return Image.new("P", (4, 3))
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_a_miss_is_drawn_once_on_the_loop_or_in_a_render_thread(inline: bool) -> None:
+    threads: list[threading.Thread] = []
+    admission = Admission(threads=1, limit=4, budget=1_000_000)
+    job = RenderJob("key", "placeholder", "png", lambda: drawing(threads), 12, inline=inline)
+    cache = RenderCache(2**20)
+    with ThreadPoolExecutor(1, thread_name_prefix="render") as pool:
+        first = await render_cached(cache, pool, job, admission)
+        again = await render_cached(cache, pool, job, admission)
+    assert again is first  # a hit: drawn once
+    assert Image.open(io.BytesIO(first.body)).size == (4, 3)
+    assert len(threads) == 1
+    on_loop = threads[0] is threading.current_thread()
+    assert on_loop is inline
+    assert (admission.admitted, admission.pixels) == (0, 0)  # released either way
+
+
+async def test_an_inline_job_is_still_admitted() -> None:
+    from server.errors import Overloaded
+
+    admission = Admission(threads=1, limit=1, budget=1_000_000)
+    admission.admit(1)  # the queue is full
+    job = RenderJob("key", "placeholder", "png", lambda: drawing([]), 12, inline=True)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(Overloaded):
+        await render_cached(RenderCache(2**20), pool, job, admission)
