@@ -232,3 +232,36 @@ def test_webp_has_no_metadata_chunks(background: tuple[int, int, int, int]) -> N
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="bmp"):
         encode_image(colorize(gradient(), WHITE, INK), "bmp")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 1), (63, 24), (64, 24), (301, 7)])
+@pytest.mark.parametrize("background", [WHITE, CLEAR], ids=["opaque", "transparent"])
+def test_png_is_the_file_pillow_writes_with_4_bits(
+    size: tuple[int, int], background: tuple[int, int, int, int]
+) -> None:
+    """Our 4-bit PNG writer against Pillow's own encoder with PNG_OPTIONS: the same
+    header, palette, transparency and pixels, odd widths (a padded last nibble) too."""
+    from server.render.encode import PNG_OPTIONS
+
+    image = colorize(gradient(*size), background, INK)
+    ours = encode_image(image, "png")
+    theirs = io.BytesIO()
+    image.save(theirs, "PNG", **PNG_OPTIONS)  # type: ignore[arg-type]
+    ours_chunks, their_chunks = png_chunks(ours), png_chunks(theirs.getvalue())
+    assert [k for k, _ in ours_chunks] == [k for k, _ in their_chunks]
+    assert [b for k, b in ours_chunks if k != b"IDAT"] == [
+        b for k, b in their_chunks if k != b"IDAT"
+    ]  # IHDR (4 bits, palette), PLTE, tRNS, IEND
+    assert ours_chunks[0][1][8:10] == b"\x04\x03"
+    decoded = decode(ours)
+    decoded.load()
+    assert decoded.size == size
+    assert pixels(decoded) == pixels(decode(theirs.getvalue())) == pixels(image)
+    Image.open(io.BytesIO(ours)).verify()  # chunk CRCs
+
+
+def test_png_of_an_image_that_is_no_16_colour_palette_is_pillows() -> None:
+    image = Image.new("RGB", (5, 3), (10, 200, 30))
+    decoded = decode(encode_image(image, "png"))
+    assert decoded.format == "PNG"
+    assert decoded.convert("RGB").get_flattened_data() == image.get_flattened_data()
