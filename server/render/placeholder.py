@@ -22,7 +22,7 @@ from tokens.errors import OptionError
 from ..config import PlaceholderLimits
 from ..errors import RequestError
 from .encode import ImageFormat, colorize
-from .fonts import FAMILIES, TextRun, draw_runs, font_runs, line_metrics, measure, sized_runs
+from .fonts import FAMILIES, TextRun, font_runs, line_metrics, measure, sized_runs
 
 __all__ = [
     "DEFAULT_BACKGROUND",
@@ -231,12 +231,17 @@ class PlaceholderSpec:
 
 @dataclass(frozen=True, slots=True)
 class _Layout:
-    """Text split into font runs at one size, with each line's advance width."""
+    """Text split into font runs at one size, with each run's and each line's advance."""
 
     lines: Sequence[Sequence[TextRun]]
-    widths: Sequence[float]
+    advances: Sequence[Sequence[float]]  # of each run, line by line
     ascent: int
     descent: int
+
+    @property
+    def widths(self) -> list[float]:
+        """Each line's advance width."""
+        return [sum(line, 0.0) for line in self.advances]
 
     @property
     def line_height(self) -> int:
@@ -248,7 +253,8 @@ def _layout(lines: Sequence[Sequence[tuple[Path, str]]], family: str, size: int)
     are evenly spaced."""
     runs = [sized_runs(line, size) for line in lines]
     ascent, descent = line_metrics([run for line in runs for run in line], family, size)
-    return _Layout(runs, [measure(line) for line in runs], ascent, descent)
+    advances = [[measure([run]) for run in line] for line in runs]
+    return _Layout(runs, advances, ascent, descent)
 
 
 def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _Layout | None:
@@ -261,7 +267,8 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
     and measures advances and metrics. Widths and heights grow about linearly with the
     size, so each probe that does not fit proposes the size it would scale down to, and
     one that fits proposes the next size up: usually 3 probes where bisection takes 9.
-    Every probe stays inside the bisection's bounds, so the result is the same.
+    Every probe stays inside the bisection's bounds, so the result is the same. The
+    smallest size is probed last, only if no bigger one fits (a tiny image).
     """
     runs = [font_runs(line, family) for line in lines]
     box_w = max(1, width - 2 * (width // 10))
@@ -280,11 +287,9 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
         height_room = min(cap, box_h / len(lines)) / max(1, layout.line_height)
         return int(size * min(height_room, box_w / max(1.0, max(layout.widths))))
 
-    best = _layout(runs, family, MIN_TEXT_PX)
-    if not fits(best):
-        return None
+    best: _Layout | None = None
     low, high = MIN_TEXT_PX, max(MIN_TEXT_PX, min(box_h, int(cap)))  # a line >= its size
-    guess = high  # low: the largest size known to fit
+    guess = high  # low: the largest size that fits, if any does
     while low < high:
         mid = guess if low < guess <= high else (low + high + 1) // 2
         layout = _layout(runs, family, mid)
@@ -292,6 +297,9 @@ def _fit_text(lines: Sequence[str], family: str, width: int, height: int) -> _La
             low, best, guess = mid, layout, mid + 1
         else:
             high, guess = mid - 1, scaled(mid, layout)
+    if best is None:
+        smallest = _layout(runs, family, MIN_TEXT_PX)
+        return smallest if fits(smallest) else None
     return best
 
 
@@ -308,7 +316,11 @@ def render_placeholder(spec: PlaceholderSpec) -> Image.Image:
     if layout is not None:
         draw = ImageDraw.Draw(mask)
         top = (height - layout.line_height * len(lines)) / 2
-        for index, (runs, line_width) in enumerate(zip(layout.lines, layout.widths, strict=True)):
+        lines_drawn = zip(layout.lines, layout.advances, layout.widths, strict=True)
+        for index, (runs, advances, line_width) in enumerate(lines_drawn):
             baseline = round(top + layout.ascent + index * layout.line_height)
-            draw_runs(draw, round((width - line_width) / 2), baseline, runs, 255)
+            x: float = round((width - line_width) / 2)
+            for run, advance in zip(runs, advances, strict=True):  # advances measured once
+                draw.text((x, baseline), run.text, fill=255, font=run.font, anchor="ls")
+                x += advance
     return colorize(mask, spec.background, spec.foreground)
