@@ -31,6 +31,9 @@ __all__ = [
     "covers",
     "draw_runs",
     "font_runs",
+    "glyph_advance",
+    "glyph_box",
+    "glyph_font",
     "line_metrics",
     "load_font",
     "load_glyph_font",
@@ -133,6 +136,30 @@ def load_glyph_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     """Open a font for drawing one character at a time: without raqm, whose shaping a
     lone character does not need and which costs more than the drawing itself."""
     return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.BASIC)
+
+
+def glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:
+    """The font to draw one glyph cluster alone with: a lone character needs no shaping
+    (:func:`load_glyph_font`), a cluster with marks or joiners does (:func:`load_font`)."""
+    return load_glyph_font(path, size) if len(cluster) == 1 else load_font(path, size)
+
+
+@lru_cache(maxsize=8192)
+def glyph_advance(path: Path, size: int, cluster: str) -> float:
+    """The advance in px of a glyph cluster drawn alone at ``size`` px.
+
+    Cached (as :func:`glyph_box`) because noisy text measures every glyph of every
+    image, and FreeType loads the glyph anew each call (about 18 µs). A key is a font,
+    a size and one cluster, never a whole text.
+    """
+    return glyph_font(path, size, cluster).getlength(cluster)
+
+
+@lru_cache(maxsize=8192)
+def glyph_box(path: Path, size: int, cluster: str) -> tuple[float, float, float, float]:
+    """The ink box of a glyph cluster drawn alone at ``size`` px, relative to its
+    baseline's left end: ``getbbox(cluster, anchor="ls")``, cached."""
+    return glyph_font(path, size, cluster).getbbox(cluster, anchor="ls")
 
 
 @cache

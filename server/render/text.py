@@ -24,8 +24,10 @@ from .fonts import (
     TextRun,
     covers,
     draw_runs,
+    glyph_advance,
+    glyph_box,
+    glyph_font,
     load_font,
-    load_glyph_font,
     measure,
     split_runs,
     x_height,
@@ -289,10 +291,8 @@ def _glyphs(
             scale = 1 + profile.scale * rng.uniform(-1, 1)
             height = x_height(path) if path in GLYPH_FONTS else nominal
             glyph_size = max(1, round(size * scale * nominal / height))
-            font = _glyph_font(path, glyph_size, cluster)
-            glyphs.append(
-                _Glyph(cluster, path, glyph_size, font.getlength(cluster), height * glyph_size / 2)
-            )
+            advance = glyph_advance(path, glyph_size, cluster)
+            glyphs.append(_Glyph(cluster, path, glyph_size, advance, height * glyph_size / 2))
     return glyphs
 
 
@@ -394,13 +394,12 @@ def _draw_placed(
         if fit < 1.0:
             glyph = p.glyph
             smaller = max(1, round(glyph.size * fit))
-            font = _glyph_font(glyph.path, smaller, glyph.cluster)
             image = _turned(
                 _Glyph(
                     glyph.cluster,
                     glyph.path,
                     smaller,
-                    font.getlength(glyph.cluster),
+                    glyph_advance(glyph.path, smaller, glyph.cluster),
                     glyph.pivot * fit,
                 ),
                 p.turn,
@@ -412,14 +411,14 @@ def _draw_placed(
 
 def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:
     """A lone character needs no shaping; a cluster with marks or joiners does."""
-    return load_glyph_font(path, size) if len(cluster) == 1 else load_font(path, size)
+    return glyph_font(path, size, cluster)
 
 
 def _turned(glyph: _Glyph, turn: float) -> Image.Image:
     """The glyph on a square canvas centred on its pivot (the middle of its advance,
     half an x-height above the baseline), turned ``turn`` degrees about it."""
     font = _glyph_font(glyph.path, glyph.size, glyph.cluster)
-    left, top, right, bottom = font.getbbox(glyph.cluster, anchor="ls")
+    left, top, right, bottom = glyph_box(glyph.path, glyph.size, glyph.cluster)
     px, py = glyph.advance / 2, -glyph.pivot
     reach = max(math.hypot(x - px, y - py) for x in (left, right) for y in (top, bottom))
     half = math.ceil(reach) + 1

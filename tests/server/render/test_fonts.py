@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFont, features
 
 from server.render.fonts import (
     ATTACHED,
@@ -300,3 +300,20 @@ def test_noise_only_fonts_are_subset_small() -> None:
     extra = [path for path in GLYPH_FONTS if path not in FAMILIES.values()]
     assert sum(path.stat().st_size for path in extra) < 400_000
     assert all(not covers(path, "日") for path in extra)
+
+
+@pytest.mark.parametrize("cluster", ["a", "W", "@", "e\u0301", "日"])
+@pytest.mark.parametrize("size", [9, 24, 61])
+def test_glyph_advance_and_box_are_the_fonts_cached(cluster: str, size: int) -> None:
+    """A lone character measured without raqm, a cluster with marks through raqm, as drawn."""
+    from server.render.fonts import glyph_advance, glyph_box, glyph_font
+
+    path = FAMILIES["sans"] if cluster != "日" else FALLBACKS[0]
+    font = glyph_font(path, size, cluster)
+    wanted = ImageFont.Layout.BASIC if len(cluster) == 1 else ImageFont.Layout.RAQM
+    if len(cluster) > 1 and not features.check("raqm"):
+        wanted = ImageFont.Layout.BASIC
+    assert font.layout_engine == wanted
+    assert glyph_advance(path, size, cluster) == font.getlength(cluster)
+    assert glyph_box(path, size, cluster) == font.getbbox(cluster, anchor="ls")
+    assert glyph_advance(path, size, cluster) == glyph_advance(path, size, cluster)
