@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from PIL import Image
 
-from tokens import ExpiredToken, InvalidToken, KeyRing, decode
+from tokens import ExpiredToken, InvalidToken, KeyRing, Payload, decode
 
 from ..errors import RequestError
 from ..ops.jobs import RenderJob, render_cached
@@ -71,7 +71,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     wanted = TokenImage.parse(request.match_info["name"], config.densities)
     keyring = app[KEYS].current  # once: verify and draw under the same keys
     try:
-        token = app[VERIFIED].verify(wanted.token, keyring)
+        token, payload = app[VERIFIED].verify_with_payload(wanted.token, keyring)
     except InvalidToken:
         log.info("token rejected: invalid")
         raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
@@ -82,7 +82,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         key=("token", token.seed, wanted.density, wanted.format),
         kind="token",
         format=wanted.format,
-        draw=functools.partial(_draw, wanted, keyring, config.max_pixels),
+        draw=functools.partial(_draw, wanted, keyring, config.max_pixels, payload),
         pixels=min(config.max_pixels, token.pixels(wanted.density)),
     )
     image = await render_cached(  # may raise ImageTooLarge or Overloaded
@@ -91,15 +91,18 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     return image_response(request, image, max_age=_max_age(token.expires_at))
 
 
-def _draw(wanted: TokenImage, keyring: KeyRing, max_pixels: int) -> Image.Image:
-    """Decode the token again and draw it, on a render thread.
+def _draw(
+    wanted: TokenImage, keyring: KeyRing, max_pixels: int, payload: Payload | None
+) -> Image.Image:
+    """Draw the token, on a render thread, from ``payload`` if the request decoded it.
 
-    Only the seed, expiry and image size are kept between requests, so a render decodes
-    the text anew. The token was verified under this very key ring when the request came
-    in; the clock is left out (``now=0``) so that a token expiring meanwhile still
-    finishes the render its request already accepted.
+    Only the seed, expiry and image size are kept between requests, so a render for a
+    token verified by an earlier request decodes the text anew. The token was verified
+    under this very key ring when the request came in; the clock is left out (``now=0``)
+    so that a token expiring meanwhile still finishes the render its request accepted.
     """
-    payload = decode(wanted.token, keyring=keyring, now=0.0)
+    if payload is None:
+        payload = decode(wanted.token, keyring=keyring, now=0.0)
     return render_text(
         payload.text,
         payload.options,

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tokens import ExpiredToken, KeyRing, decode, image_size
+from tokens import ExpiredToken, KeyRing, Payload, decode, image_size
 
 __all__ = ["VerifiedToken", "VerifiedTokens"]
 
@@ -60,6 +60,15 @@ class VerifiedTokens:
 
         ``now`` stands in for the clock, as in :func:`tokens.decode`.
         """
+        return self.verify_with_payload(token, keyring, now=now)[0]
+
+    def verify_with_payload(
+        self, token: str, keyring: KeyRing, *, now: float | None = None
+    ) -> tuple[VerifiedToken, Payload | None]:
+        """As :meth:`verify`, with the decoded payload when this call decoded the token
+        (it was not remembered), so that the request that follows draws from it instead
+        of decoding again; None for a remembered token. The payload is not kept here.
+        """
         if keyring is not self._keyring:
             self._items.clear()
             self._keyring = keyring
@@ -72,10 +81,10 @@ class VerifiedTokens:
             self._items[token] = known
             if len(self._items) > self.max_items:
                 self._items.popitem(last=False)
-            return known
+            return known, payload
         expires_at = known.expires_at
         if expires_at is not None and (time.time() if now is None else now) >= expires_at:
             del self._items[token]
             raise ExpiredToken(datetime.fromtimestamp(expires_at, UTC))
         self._items.move_to_end(token)
-        return known
+        return known, None

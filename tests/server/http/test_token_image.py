@@ -603,3 +603,35 @@ async def test_a_malformed_token_part_is_the_bad_token_404(client, name: str) ->
         missing_body,
         without_date(missing),
     )
+
+
+async def test_a_token_is_decoded_once_per_render(
+    client, mint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first request draws from the payload its verification decoded; a later render
+    (another density) of a remembered token decodes once, on its render thread."""
+    from server.http import token_image
+    from server.ops import verified
+
+    calls: list[str] = []
+
+    def counting(module: object) -> None:
+        plain = module.decode  # type: ignore[attr-defined]
+
+        def decode(token: str, **kwargs: object) -> tokens.Payload:
+            calls.append(module.__name__)  # type: ignore[attr-defined]
+            return plain(token, **kwargs)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(module, "decode", decode)
+
+    counting(token_image)
+    counting(verified)
+    token = mint(SECRET)
+    first, _ = await fetch(client, f"/t/{token}.png")
+    assert first.status == 200
+    assert calls == ["server.ops.verified"]
+    again, _ = await fetch(client, f"/t/{token}.png")  # a cache hit: no decode at all
+    assert again.status == 200 and calls == ["server.ops.verified"]
+    other, _ = await fetch(client, f"/t/{token}@2x.png")
+    assert other.status == 200
+    assert calls == ["server.ops.verified", "server.http.token_image"]

@@ -107,3 +107,12 @@ def test_another_key_ring_starts_an_empty_memo(keyring: tokens.KeyRing) -> None:
 def test_max_items_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         VerifiedTokens(max_items=0)
+
+
+def test_the_payload_comes_with_the_first_verification_only(keyring: tokens.KeyRing) -> None:
+    token = tokens.encode(SECRET, keyring=keyring)
+    memo = VerifiedTokens()
+    known, payload = memo.verify_with_payload(token, keyring)
+    assert payload == tokens.decode(token, keyring=keyring)
+    assert memo.verify_with_payload(token, keyring) == (known, None)  # remembered: no text
+    assert SECRET not in repr(memo._items)
