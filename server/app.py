@@ -35,8 +35,11 @@ def create_app(
     reloaded from there on SIGHUP.
     """
     config = config or Config.from_env()
+    # forwarded_client only where a proxy is trusted: otherwise it would pass every
+    # request through unchanged, and each middleware costs every request a coroutine.
+    proxied = [forwarded_client] if config.trusted_proxies else []
     app = web.Application(
-        middlewares=[count_requests, forwarded_client, request_errors],
+        middlewares=[count_requests, *proxied, request_errors],
         handler_args=access_log_args(config.access_log),
     )
     app[CONFIG] = config

@@ -6,7 +6,7 @@ import functools
 
 from aiohttp import web
 
-from ..ops.jobs import RenderJob, render_cached
+from ..ops.jobs import RenderJob, cached_image, render_cached
 from ..render.placeholder import PlaceholderSpec, render_placeholder
 from ..state import ADMISSION, CONFIG, PLACEHOLDER_CACHE, POOL
 from .responses import image_response
@@ -27,16 +27,17 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
     spec = PlaceholderSpec.parse(
         request.match_info["spec"], request.query, config.placeholder_limits
     )
-    pixels = spec.pixel_size[0] * spec.pixel_size[1]
-    job = RenderJob(
-        key=spec,
-        kind="placeholder",
-        format=spec.format,
-        draw=functools.partial(render_placeholder, spec),
-        pixels=pixels,
-        inline=spec.format == "png" and pixels <= INLINE_PIXELS,
-    )
-    image = await render_cached(
-        app[PLACEHOLDER_CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
-    )
+    if (image := cached_image(app[PLACEHOLDER_CACHE], spec)) is None:
+        pixels = spec.pixel_size[0] * spec.pixel_size[1]
+        job = RenderJob(
+            key=spec,
+            kind="placeholder",
+            format=spec.format,
+            draw=functools.partial(render_placeholder, spec),
+            pixels=pixels,
+            inline=spec.format == "png" and pixels <= INLINE_PIXELS,
+        )
+        image = await render_cached(
+            app[PLACEHOLDER_CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
+        )
     return image_response(request, image, cors=True)

@@ -18,7 +18,7 @@ from PIL import Image
 from tokens import ExpiredToken, InvalidToken, KeyRing, Payload, decode
 
 from ..errors import RequestError
-from ..ops.jobs import RenderJob, render_cached
+from ..ops.jobs import RenderJob, cached_image, render_cached
 from ..render.encode import ImageFormat
 from ..render.text import render_text
 from ..state import ADMISSION, CACHE, CONFIG, KEYS, POOL, VERIFIED
@@ -78,16 +78,18 @@ async def token_view(request: web.Request) -> web.StreamResponse:
     except ExpiredToken:
         log.info("token rejected: expired")
         return error_response(410, "token expired")
-    job = RenderJob(
-        key=("token", token.seed, wanted.density, wanted.format),
-        kind="token",
-        format=wanted.format,
-        draw=functools.partial(_draw, wanted, keyring, config.max_pixels, payload),
-        pixels=min(config.max_pixels, token.pixels(wanted.density)),
-    )
-    image = await render_cached(  # may raise ImageTooLarge or Overloaded
-        app[CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
-    )
+    key = ("token", token.seed, wanted.density, wanted.format)
+    if (image := cached_image(app[CACHE], key)) is None:
+        job = RenderJob(
+            key=key,
+            kind="token",
+            format=wanted.format,
+            draw=functools.partial(_draw, wanted, keyring, config.max_pixels, payload),
+            pixels=min(config.max_pixels, token.pixels(wanted.density)),
+        )
+        image = await render_cached(  # may raise ImageTooLarge or Overloaded
+            app[CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
+        )
     return image_response(request, image, max_age=_max_age(token.expires_at))
 
 

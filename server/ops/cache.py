@@ -65,8 +65,7 @@ class RenderCache:
         render task is cancelled, and ``render`` decides what that stops (see
         :func:`server.ops.jobs.render_cached`).
         """
-        if (image := self._items.get(key)) is not None:
-            self._items.move_to_end(key)
+        if (image := self.lookup(key)) is not None:
             return image, "hit"
         result: CacheResult = "coalesced"
         if (pending := self._pending.get(key)) is None:
@@ -83,6 +82,12 @@ class RenderCache:
                 pending.task.cancel()
                 if self._pending.get(key) is pending:  # the next request starts afresh
                     del self._pending[key]
+
+    def lookup(self, key: Hashable) -> RenderedImage | None:
+        """The cached image for ``key`` (now the most recently used), or None."""
+        if (image := self._items.get(key)) is not None:
+            self._items.move_to_end(key)
+        return image
 
     def waiting(self, key: Hashable) -> int:
         """How many requests wait for the render of ``key`` under way (0 if none)."""

@@ -26,7 +26,7 @@ from .metrics import (
     labelled,
 )
 
-__all__ = ["RenderJob", "render_cached", "render_pool"]
+__all__ = ["RenderJob", "cached_image", "render_cached", "render_pool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,15 @@ class RenderJob:
     #: millisecond or two, where the hop to a thread and back, and the threads' contention
     #: for the GIL with the loop, cost as much as the drawing.
     inline: bool = False
+
+
+def cached_image(cache: RenderCache, key: Hashable) -> RenderedImage | None:
+    """The image for ``key`` if ``cache`` holds it, counted as a hit; else None (and
+    nothing counted: :func:`render_cached` follows). A hit needs no job, task or await."""
+    image = cache.lookup(key)
+    if image is not None:
+        count_cache_event("hit")
+    return image
 
 
 async def render_cached(

@@ -41,3 +41,15 @@ async def test_other_peers_cannot_choose_their_address(aiohttp_client, config) -
     assert await remote_seen(aiohttp_client, config, {"X-Real-IP": "203.0.113.9"}) == "127.0.0.1"
     elsewhere = config.with_values(trusted_proxies=frozenset({"10.0.0.7"}))
     assert await remote_seen(aiohttp_client, elsewhere, {"X-Real-IP": "203.0.113.9"}) == "127.0.0.1"
+
+
+def test_forwarded_client_runs_only_where_a_proxy_is_trusted(config: Config) -> None:
+    from server.http.middleware import count_requests, forwarded_client, request_errors
+
+    assert list(create_app(config).middlewares) == [count_requests, request_errors]
+    trusting = config.with_values(trusted_proxies=frozenset({"127.0.0.1"}))
+    assert list(create_app(trusting).middlewares) == [
+        count_requests,
+        forwarded_client,
+        request_errors,
+    ]

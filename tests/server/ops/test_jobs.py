@@ -11,7 +11,7 @@ from PIL import Image
 
 from server.ops.admission import Admission
 from server.ops.cache import RenderCache
-from server.ops.jobs import RenderJob, render_cached
+from server.ops.jobs import RenderJob, cached_image, render_cached
 
 
 def drawing(threads: list[threading.Thread]) -> Image.Image:
@@ -44,3 +44,19 @@ async def test_an_inline_job_is_still_admitted() -> None:
     job = RenderJob("key", "placeholder", "png", lambda: drawing([]), 12, inline=True)
     with ThreadPoolExecutor(1) as pool, pytest.raises(Overloaded):
         await render_cached(RenderCache(2**20), pool, job, admission)
+
+
+async def test_cached_image_answers_a_hit_without_a_job() -> None:
+    from server.ops.metrics import CACHE_EVENTS
+
+    hits = CACHE_EVENTS.labels("hit")
+    cache = RenderCache(2**20)
+    assert cached_image(cache, "key") is None  # a miss: nothing counted, render_cached follows
+    before = hits._value.get()
+    admission = Admission(threads=1, limit=4, budget=1_000_000)
+    job = RenderJob("key", "placeholder", "png", lambda: drawing([]), 12, inline=True)
+    with ThreadPoolExecutor(1) as pool:
+        image = await render_cached(cache, pool, job, admission)
+    assert hits._value.get() == before
+    assert cached_image(cache, "key") is image
+    assert hits._value.get() == before + 1
