@@ -415,3 +415,56 @@ def test_fit_search_matches_bisection(width: int, height: int, text: str, family
     else:
         assert found is not None
         assert (found.line_height, found.widths) == (expected.line_height, expected.widths)
+
+
+# --- the default text from cached glyphs ----------------------------------------------
+
+
+@pytest.mark.parametrize("family", ["sans", "serif", "mono", "lato"])
+def test_no_pair_of_size_characters_is_kerned(family: str) -> None:
+    """What drawing the default text glyph by glyph rests on: in every bundled family a
+    run of SIZE_CHARS is exactly as wide as its characters' advances added up."""
+    from server.render.fonts import FAMILIES, covers, load_font
+    from server.render.placeholder import SIZE_CHARS
+
+    assert all(covers(FAMILIES[family], c) for c in SIZE_CHARS)
+    for size in (3, 11, 40, 128):
+        font = load_font(FAMILIES[family], size)
+        for a in SIZE_CHARS:
+            for b in SIZE_CHARS:
+                assert font.getlength(a + b) == font.getlength(a) + font.getlength(b), (a, b)
+
+
+@pytest.mark.parametrize(
+    "path", ["300x200", "101x37", "640x480", "999x333", "250x900", "520x250/000/fff"]
+)
+def test_the_default_text_from_cached_glyphs_is_raqms_to_the_pixel(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each cached glyph sits at a whole pixel where raqm places it to 1/64 px: the
+    same ink box, and at most a glyph one pixel over."""
+    from server.render import placeholder
+
+    spec = PlaceholderSpec.parse(path, {}, LIMITS)
+    cached = render_placeholder(spec).convert("L")
+    monkeypatch.setattr(placeholder, "_from_cache", lambda run, size: False)
+    drawn = render_placeholder(spec).convert("L")
+    box_a, box_b = cached.getbbox(), drawn.getbbox()
+    assert box_a is not None and box_b is not None
+    assert all(abs(p - q) <= 1 for p, q in zip(box_a, box_b, strict=True)), (box_a, box_b)
+    ink = sum(1 for v in drawn.get_flattened_data() if v != drawn.getpixel((0, 0)))
+    differ = sum(
+        1
+        for p, q in zip(cached.get_flattened_data(), drawn.get_flattened_data(), strict=True)
+        if p != q
+    )
+    assert differ <= ink * 0.1, (differ, ink)
+
+
+def test_big_text_is_not_cached() -> None:
+    from server.render.placeholder import _glyph_image
+
+    before = _glyph_image.cache_info().currsize
+    render_placeholder(PlaceholderSpec.parse("3000x2000", {}, LIMITS))  # text over 128 px
+    assert _glyph_image.cache_info().currsize == before
+    assert _glyph_image.cache_info().maxsize == 2048
