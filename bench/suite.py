@@ -80,6 +80,9 @@ BENCHES = (
 )
 EMAIL = "alice.martin@example.org"  # 24 characters
 WORKERS = 2
+#: Connections of the token-miss load: 8 a worker, under a worker's render queue (4 x its
+#: 4 threads) even when the connections spread unevenly; past it the service answers 503.
+MISS_CONNECTIONS = 16
 #: Another checkout of glyphveil to run beside this one (``--before``), or None.
 BEFORE: Path | None = None
 
@@ -403,7 +406,8 @@ def token_path(keyring: tokens.KeyRing, text: str = EMAIL, **options: object) ->
 def bench_ceiling(plan: Plan, key: str) -> None:
     print(
         "\n## 2. Cache hits: glyphveil against a bare aiohttp app (2 gunicorn workers each, "
-        "64 connections, one image), with aiohttp's asyncio worker and with its uvloop worker"
+        "64 connections, one image), both on glyphveil's asyncio worker (BalancedWebWorker),"
+        " then both on aiohttp's GunicornUVLoopWebWorker"
     )
     path = token_path(tokens.KeyRing([key]))
     starts = ours_and_before(key)
@@ -459,7 +463,10 @@ def cache_counts(server: Server) -> Counter[str]:
 
 
 def bench_misses(plan: Plan, key: str) -> None:
-    print("\n## 3. Token misses: 10,000 distinct pre-minted tokens (2 workers, 32 connections)")
+    print(
+        f"\n## 3. Token misses: 10,000 distinct pre-minted tokens (2 workers,"
+        f" {MISS_CONNECTIONS} connections)"
+    )
     keyring = tokens.KeyRing([key])
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
         listing.write("\n".join(mint_paths(keyring, 10_000)) + "\n")
@@ -467,7 +474,11 @@ def bench_misses(plan: Plan, key: str) -> None:
         with running(lambda: glyphveil(key)) as (ours,):
             ours.get(token_path(keyring))  # fonts loaded in one worker at least
             result = wrk(
-                ours.base + "/", _PATHS, [listing.name], connections=32, seconds=plan.seconds * 2
+                ours.base + "/",
+                _PATHS,
+                [listing.name],
+                connections=MISS_CONNECTIONS,
+                seconds=plan.seconds * 2,
             )
             counts = cache_counts(ours)
     share = counts["miss"] / max(1, sum(counts.values()))
@@ -528,7 +539,7 @@ def bench_memory(plan: Plan, key: str) -> None:
 
 def wrk_paths(base: str, listing: str, seconds: int) -> None:
     """The load of the memory bench, run as its own process so RSS can be sampled meanwhile."""
-    result = wrk(base + "/", _PATHS, [listing], connections=32, seconds=seconds)
+    result = wrk(base + "/", _PATHS, [listing], connections=MISS_CONNECTIONS, seconds=seconds)
     print(
         f"load: {result.rate:.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms,"
         f" errors {result.errors}"
@@ -638,7 +649,7 @@ def profile(plan: Plan, key: str, workload: str) -> None:
         else:
             listing = Path(tmp) / "paths.txt"
             listing.write_text("\n".join(mint_paths(keyring, 10_000)) + "\n")
-            script, args, conns, url = _PATHS, [str(listing)], 32, ours.base + "/"
+            script, args, conns, url = _PATHS, [str(listing)], MISS_CONNECTIONS, ours.base + "/"
         wrk(url, script, args, connections=conns, seconds=2)  # warm up
         spies = [  # every worker: wrk's connections may all land on one
             subprocess.Popen(
@@ -710,6 +721,7 @@ _OUTER_FILES = tuple(
         "arbiter.py",
         "base.py",
         "worker.py",
+        "gunicorn.py",  # server/ops/gunicorn.py: the worker's run()
         "base_events.py",
         "events.py",
         "threading.py",

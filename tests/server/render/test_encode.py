@@ -265,3 +265,16 @@ def test_png_of_an_image_that_is_no_16_colour_palette_is_pillows() -> None:
     decoded = decode(encode_image(image, "png"))
     assert decoded.format == "PNG"
     assert decoded.convert("RGB").get_flattened_data() == image.get_flattened_data()
+
+
+def test_a_small_png_keeps_the_smaller_of_two_zlib_strategies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from server.render import encode
+
+    image = colorize(text_like(), WHITE, INK)
+    both = encode_image(image, "png")
+    monkeypatch.setattr(encode, "SMALL_PNG_PIXELS", 0)  # run-length only
+    run_length = encode_image(image, "png")
+    assert len(both) <= len(run_length)
+    assert pixels(decode(both)) == pixels(decode(run_length)) == pixels(image)
