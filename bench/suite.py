@@ -42,6 +42,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -213,8 +214,6 @@ def wrk(url: str, script: str, args: Sequence[str] = (), *, connections: int, se
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -271,6 +270,26 @@ class Server:
         except OSError:
             return []
 
+    def wait_serving(self, probe: str = "/healthz") -> None:
+        """Wait until every worker answers: a burst of keep-alive connections lands on
+        each of them (counted in /proc). Right after start a worker may still be booting,
+        and a load that opens its connections then would hold them all on the others."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            connections = [socket.create_connection(("127.0.0.1", self.port)) for _ in range(8)]
+            try:
+                for connection in connections:
+                    connection.sendall(f"GET {probe} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                for connection in connections:
+                    connection.recv(65536)
+                if all(connections_of(pid, self.port) for pid in self.workers()):
+                    return
+            finally:
+                for connection in connections:
+                    connection.close()
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: not every worker answers")
+
     def get(self, path: str) -> bytes:
         with urllib.request.urlopen(self.base + path, timeout=10) as response:
             return bytes(response.read())
@@ -284,6 +303,22 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         self.log.close()
+
+
+def connections_of(pid: int, port: int) -> int:
+    """Established TCP connections to ``port`` that process ``pid`` holds (from /proc)."""
+    established = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rpartition(":")[2], 16) == port and fields[3] == "01":
+            established.add(fields[9])
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    return len(inodes & established)
 
 
 @contextlib.contextmanager
@@ -472,6 +507,7 @@ def bench_misses(plan: Plan, key: str) -> None:
         listing.write("\n".join(mint_paths(keyring, 10_000)) + "\n")
         listing.flush()
         with running(lambda: glyphveil(key)) as (ours,):
+            ours.wait_serving()
             ours.get(token_path(keyring))  # fonts loaded in one worker at least
             result = wrk(
                 ours.base + "/",
@@ -507,6 +543,7 @@ def bench_memory(plan: Plan, key: str) -> None:
         listing.write("\n".join(mint_paths(keyring, 10_000)) + "\n")
         listing.flush()
         with running(lambda: glyphveil(key)) as (ours,):
+            ours.wait_serving()
             pids = ours.workers()
             load_run = subprocess.Popen(  # wrk in the background while RSS is sampled
                 [sys.executable, __file__, "--wrk-paths", ours.base, listing.name, str(seconds)],
