@@ -130,7 +130,7 @@ def test_workers_run_under_gunicorn(spawn: Callable[..., Service]) -> None:
     for pid in workers:
         stat = Path(f"/proc/{pid}/stat").read_text()
         assert int(stat.rpartition(")")[2].split()[1]) == service.proc.pid  # parent: the master
-    assert "aiohttp.GunicornWebWorker" in service.stderr
+    assert "Using worker: server.ops.gunicorn.BalancedWebWorker" in service.stderr
     assert service.get("/healthz").status == 200
     check_token_served(service, tokens.KeyRing([KEY]))
     for _ in range(10):
