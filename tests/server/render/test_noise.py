@@ -6,10 +6,18 @@ import dataclasses
 import random
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from server.render.encode import colorize
-from server.render.noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from server.render.noise import (
+    PROFILES,
+    NoiseProfile,
+    _untangled,
+    behind,
+    draw_dots,
+    draw_strokes,
+    texture_level,
+)
 from server.render.path import Placement
 from server.render.style import STROKE_SHAPES, Style, style_for
 from tokens.colors import RGB, contrast_ratio
@@ -146,7 +154,7 @@ def test_profiles_grow_stronger_from_none_to_high(name: str) -> None:
 
 
 def test_every_field_is_checked_somewhere() -> None:
-    others = {"spacing", "slope", "corner", "stroke_offset", "dots"}
+    others = {"spacing", "slope", "corner", "stroke_above", "stroke_below", "dots"}
     assert {f.name for f in dataclasses.fields(NoiseProfile)} == {*GROWING, *others}
 
 
@@ -257,7 +265,8 @@ def test_strokes_follow_the_guide_as_thick_as_a_stem(noise: Noise) -> None:
     mask = Image.frombytes("L", (240, 60), pixels)
     box = mask.getbbox()
     assert box is not None
-    reach = 32 * (profile.stroke_offset + profile.stroke_wobble + 0.04 + profile.stroke_width)
+    offset = max(profile.stroke_above, profile.stroke_below)
+    reach = 32 * (offset + profile.stroke_wobble + 0.04 + profile.stroke_width)
     assert 30 - reach - 1 <= box[1] and box[3] <= 30 + reach + 1
     assert box[0] <= 10 and box[2] >= 230  # from the start of the text to its end, and beyond
     coverage = sum(v / 255 for v in pixels)
@@ -274,3 +283,35 @@ def test_stroke_shapes_differ_by_style() -> None:
         for shape in STROKE_SHAPES
     )
     assert _strokes(2, profile, wave)[0] != _strokes(2, profile, echo)[0]
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_run_over_capitals_and_through_the_feet(noise: Noise) -> None:
+    """Above the path, a stroke runs over the top of capitals and digits (about 0.46 em
+    over the middle of the x-height), so it does not cut through them; below, about the
+    baseline, through the joins and descenders."""
+    profile = PROFILES[noise]
+    assert profile.stroke_above - profile.stroke_wobble - 0.04 > 0.46
+    assert 0.27 < profile.stroke_below < profile.stroke_above
+
+
+def test_behind_keeps_every_glyph_pixel_and_clears_a_gap_around_it() -> None:
+    glyphs = Image.new("L", (60, 40))
+    ImageDraw.Draw(glyphs).rectangle((20, 10, 30, 30), fill=255)
+    lines = Image.new("L", (60, 40))
+    ImageDraw.Draw(lines).rectangle((0, 18, 59, 22), fill=255)  # crosses the glyph
+    out = behind(glyphs, lines, 3)
+    assert out.crop((20, 10, 31, 31)).getextrema() == (255, 255)  # the glyph, whole
+    for x in (17, 18, 19, 31, 32, 33):  # the gap either side of it
+        assert out.getpixel((x, 20)) == 0, x
+    assert out.getpixel((5, 20)) == 255 and out.getpixel((50, 20)) == 255  # the line goes on
+    assert behind(glyphs, lines, 0).tobytes() == ImageChops.lighter(glyphs, lines).tobytes()
+
+
+def test_untangled_cuts_a_loop_and_keeps_a_plain_line() -> None:
+    straight = [(float(x), 0.0) for x in range(10)]
+    assert _untangled(straight, 15) == straight
+    # Right, up, back left and down through the first segment: the loop is cut at (2, 0).
+    loop = [(0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (2.0, 2.0), (2.0, -2.0), (2.0, -5.0)]
+    assert _untangled(loop, 15) == [(0.0, 0.0), (2.0, 0.0), (2.0, -2.0), (2.0, -5.0)]
+    assert _untangled(loop, 1) == loop  # a loop longer than the span is left alone
