@@ -53,13 +53,13 @@ SHORT_LINE = 7.0
 PROFILES: dict[Noise, NoiseProfile] = {
     Noise.NONE: NoiseProfile(0, 0, 0, 0, (0, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
     Noise.LOW: NoiseProfile(
-        2, 0.03, 0.04, -0.01, (30, 35), 0.6, 0.45, 0.6, 4, 1, 0.08, 0.58, 0.42, 0.04, 0.0, 0.04
+        2, 0.03, 0.04, -0.01, (30, 35), 0.6, 0.45, 0.6, 4, 1, 0.08, 0.5, 0.42, 0.04, 0.0, 0.04
     ),
     Noise.MEDIUM: NoiseProfile(
-        3, 0.04, 0.05, -0.03, (35, 45), 1.0, 0.7, 0.6, 8, 2, 0.085, 0.58, 0.42, 0.05, 0.0, 0.07
+        3, 0.04, 0.05, -0.03, (35, 45), 1.0, 0.7, 0.6, 8, 2, 0.085, 0.5, 0.42, 0.05, 0.0, 0.07
     ),
     Noise.HIGH: NoiseProfile(
-        5, 0.05, 0.07, -0.05, (40, 48), 1.1, 0.8, 0.55, 10, 3, 0.09, 0.58, 0.42, 0.07, 0.1, 0.10
+        5, 0.05, 0.07, -0.05, (40, 48), 1.1, 0.8, 0.55, 10, 3, 0.09, 0.5, 0.42, 0.07, 0.1, 0.10
     ),
 }
 
@@ -131,7 +131,14 @@ def _untangled(points: list[tuple[float, float]], span: int) -> list[tuple[float
     i, last = 0, len(points) - 1
     while i < last:
         kept.append(points[i])
+        (ax, ay), (bx, by) = points[i], points[i + 1]
+        left, right, top, bottom = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
         for j in range(min(last - 1, i + span), i + 1, -1):  # the farthest crossing first
+            (cx, cy), (dx, dy) = points[j], points[j + 1]
+            if (cx < left and dx < left) or (cx > right and dx > right):
+                continue  # boxes apart: no crossing (most pairs end here)
+            if (cy < top and dy < top) or (cy > bottom and dy > bottom):
+                continue
             crossing = _crossing(points[i], points[i + 1], points[j], points[j + 1])
             if crossing is not None:
                 kept.append(crossing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -390,7 +391,9 @@ def _along_path(
 
     Returns the glyphs, the path, and where the text starts and ends along it (px).
     Where the path turns so that the tops (or the feet) of neighbours lean together,
-    they get extra space, as much as the turn brings them closer.
+    they get extra space, as much as the turn brings them closer; neighbours whose
+    turned ink boxes still overlap by more than :data:`_TOUCH` are then moved apart
+    (crowded letters that touch defeat segmentation; letters that merge defeat people).
     """
     gaps = []
     previous = ""
@@ -411,8 +414,8 @@ def _along_path(
     start = rng.uniform(0, max(0.0, path.length - length / size - 0.5 * len(glyphs) * 0.1 - 0.5))
     rises = [profile.rise * size * rng.uniform(-1, 1) for _ in glyphs]
     turns = [profile.rotation * rng.uniform(-1, 1) for _ in glyphs]
-    extra = [0.0] * len(glyphs)
-    for _ in range(2):  # place, then widen the gaps where the turn brings glyphs together
+
+    def place(extra: list[float]) -> tuple[list[_Placed], float]:
         placed = []
         distance = start * size
         for i, glyph in enumerate(glyphs):
@@ -423,11 +426,60 @@ def _along_path(
             y = point.y * size + math.cos(point.angle) * rises[i]
             placed.append(_Placed(glyph, x, y, -math.degrees(point.angle) + turns[i], point.angle))
             distance += glyph.advance
-        extra = [0.0] + [
-            size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
-            for a, b in itertools.pairwise(placed)
-        ]
+        return placed, distance
+
+    placed, _ = place([0.0] * len(glyphs))
+    # Widen the gaps where the turn brings glyphs together, then part neighbours whose
+    # ink boxes still overlap by more than a touch.
+    extra = [0.0] + [
+        size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
+        for a, b in itertools.pairwise(placed)
+    ]
+    placed, distance = place(extra)
+    touch = _TOUCH * size
+    for _ in range(_PARTINGS):
+        overlaps = [0.0] + [_overlap(a, b) - touch for a, b in itertools.pairwise(placed)]
+        if max(overlaps) <= 0:
+            break
+        extra = [e + max(0.0, o) for e, o in zip(extra, overlaps, strict=True)]
+        placed, distance = place(extra)
     return placed, path, (start * size, distance)
+
+
+#: How far neighbours' ink boxes may overlap (em): crowded glyphs touch, never merge.
+_TOUCH = 0.05
+#: Rounds of parting overlapping neighbours (each moves the glyphs after them along).
+_PARTINGS = 3
+
+
+def _overlap(a: _Placed, b: _Placed) -> float:
+    """How deep the turned ink boxes of two placed glyphs overlap (px; 0 if apart):
+    the least overlap of their projections on the four edge directions."""
+    corners = [_corners(a), _corners(b)]
+    depth = math.inf
+    for angle in (a.turn, a.turn + 90, b.turn, b.turn + 90):
+        ux, uy = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
+        (low_a, high_a), (low_b, high_b) = (
+            (min(p), max(p)) for p in ([x * ux + y * uy for x, y in c] for c in corners)
+        )
+        depth = min(depth, min(high_a, high_b) - max(low_a, low_b))
+        if depth <= 0:
+            return 0.0
+    return depth
+
+
+def _corners(placed: _Placed) -> list[tuple[float, float]]:
+    """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
+    glyph = placed.glyph
+    left, top, right, bottom = _ink_box(glyph.path, glyph.size, glyph.cluster)
+    px, py = glyph.advance / 2, -glyph.pivot
+    turn = math.radians(placed.turn)  # counter-clockwise on screen, as Image.rotate
+    cos, sin = math.cos(turn), math.sin(turn)
+    return [
+        (placed.x + (x - px) * cos + (y - py) * sin, placed.y - (x - px) * sin + (y - py) * cos)
+        for x in (left, right)
+        for y in (top, bottom)
+    ]
 
 
 #: Extra space between neighbours, in em, per unit of the sine of the path's turn.
@@ -490,6 +542,12 @@ def _draw_placed(
         x, y = p.x * fit + dx, p.y * fit + dy
         mask.paste(255, (round(x - image.width / 2), round(y - image.height / 2)), image)
     return fit, dx, dy
+
+
+@functools.lru_cache(maxsize=4096)
+def _ink_box(path: Path, size: int, cluster: str) -> tuple[float, float, float, float]:
+    """A glyph cluster's ink box at ``size`` px from the left end of its baseline."""
+    return _glyph_font(path, size, cluster).getbbox(cluster, anchor="ls")
 
 
 def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:

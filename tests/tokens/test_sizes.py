@@ -85,12 +85,13 @@ def test_padding_adds_to_every_side() -> None:
 
 
 def test_noise_needs_room_around_and_between_glyphs() -> None:
-    """Noisy text runs along a zigzag: more room around the line, less along it (at a
-    size above every level's minimum)."""
+    """Noisy text runs along a zigzag: more room around the line; along it, the steeper
+    the path the less (at a size above every level's minimum)."""
     boxes = [text_box(EMAIL, options(noise=noise, size=24)) for noise in Noise]
     assert [box.edge for box in boxes] == sorted(box.edge for box in boxes)
     assert boxes[0].edge < boxes[1].edge < boxes[3].edge
-    assert [box.line for box in boxes] == sorted({box.line for box in boxes}, reverse=True)
+    noisy = [box.line for box in boxes[1:]]
+    assert noisy == sorted(set(noisy), reverse=True)
     assert [box.height for box in boxes] == sorted({box.height for box in boxes})
     assert len({box.ascent for box in boxes}) == 1
 
