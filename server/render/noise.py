@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw
 
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
@@ -22,7 +22,7 @@ from .encode import LEVELS, palette_color
 from .path import Placement
 from .style import Style
 
-__all__ = ["PROFILES", "NoiseProfile", "behind", "draw_dots", "draw_strokes", "texture_level"]
+__all__ = ["PROFILES", "NoiseProfile", "draw_dots", "draw_strokes", "texture_level"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,27 +203,6 @@ def _draw_smooth_lines(
     if factor > 1:
         layer = layer.resize(mask.size, Image.Resampling.BOX)
     mask.paste(255, (0, 0), layer)
-
-
-def behind(glyphs: Image.Image, lines: Image.Image, gap: float) -> Image.Image:
-    """The glyphs over the lines, which pass behind them: each line stops ``gap`` px
-    short of a glyph's ink, so a crossing hides no part of a letter.
-
-    A person sees a line go behind a letter and reads the letter whole; the line still
-    joins its neighbours for a segmenter, which needs a clean gap between letters, and
-    is as thick and dark as the stems. The gap is found with a box blur of the ink
-    (dilation by a square, in constant time per pixel at any gap).
-    """
-    if gap >= 0.5:
-        ink = glyphs.point(_INK)
-        near = ink.filter(ImageFilter.BoxBlur(gap)).point(_ANY)
-        lines = ImageChops.subtract(lines, near)
-    return ImageChops.lighter(glyphs, lines)
-
-
-#: Glyph coverage counted as ink for :func:`behind`, and any coverage at all.
-_INK = [0] * 96 + [255] * 160
-_ANY = [0] + [255] * 255
 
 
 def draw_dots(

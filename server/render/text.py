@@ -35,7 +35,6 @@ from .noise import (
     PROFILES,
     SHORT_LINE,
     NoiseProfile,
-    behind,
     draw_dots,
     draw_strokes,
     texture_level,
@@ -100,8 +99,8 @@ def render_text(
     With noise, the text is drawn at least :func:`tokens.sizes.drawn_size` px, set along
     a steep zigzag (see :mod:`.path`), each glyph turned to its stretch of the path,
     drawn in a font picked per glyph from the style's fonts at one x-height, and fitted
-    close; then strokes as thick and dark as the letters run along it, passing behind
-    the glyphs (see :func:`.noise.behind`), with texture (and dots at the high level).
+    close; then strokes as thick and dark as the letters run along it, with texture
+    (and dots at the high level).
     Glyphs, strokes and dots are drawn at :func:`_supersampling` times the device
     scale and reduced, so turned glyphs keep smooth, even edges at @1x. Text that is
     right to left or in a script that joins or reorders its letters (see
@@ -170,17 +169,14 @@ def _shaped_with_strokes(
     def guide(distance: float) -> Placement:
         return Placement(start + distance, middle, 0.0)
 
-    lines = Image.new("L", mask.size)
-    draw_strokes(lines, rng, guide, (0.0, line), float(size), profile, style_for(style))
-    return behind(mask, lines, _GAP * size)
+    draw_strokes(mask, rng, guide, (0.0, line), float(size), profile, style_for(style))
+    return mask
 
 
 #: Device px drawn per CSS px a side for the zigzag (the supersampling scale is this
 #: over the density, rounded up), within :data:`_SUPERSAMPLED_PIXELS` in all.
 _SAMPLES = 4
 _SUPERSAMPLED_PIXELS = 6_000_000
-#: How far short of a glyph's ink the strokes stop, in em (see :func:`.noise.behind`).
-_GAP = 0.04
 
 
 def _supersampling(width: int, height: int, density: int) -> int:
@@ -199,7 +195,7 @@ def _zigzag(
     profile: NoiseProfile,
     style: bytes,
 ) -> Image.Image:
-    """The glyphs along a zigzag with the strokes behind them, a mask of ``size_px``.
+    """The glyphs along a zigzag with the strokes through them, a mask of ``size_px``.
 
     Drawn at :func:`_supersampling` times the device scale, then reduced by averaging.
     """
@@ -220,10 +216,8 @@ def _zigzag(
         point = path.at(distance / size)
         return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
 
-    lines = Image.new("L", big)
     samples = max(1, -(-_SAMPLES // (density * scale)))
-    draw_strokes(lines, rng, guide, span, size * fit, profile, look, samples)
-    mask = behind(mask, lines, _GAP * size * fit)
+    draw_strokes(mask, rng, guide, span, size * fit, profile, look, samples)
     return mask.reduce(scale) if scale > 1 else mask
 
 

@@ -6,14 +6,13 @@ import dataclasses
 import random
 
 import pytest
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageDraw
 
 from server.render.encode import colorize
 from server.render.noise import (
     PROFILES,
     NoiseProfile,
     _untangled,
-    behind,
     draw_dots,
     draw_strokes,
     texture_level,
@@ -293,19 +292,6 @@ def test_strokes_run_over_capitals_and_through_the_feet(noise: Noise) -> None:
     profile = PROFILES[noise]
     assert 0.46 <= profile.stroke_above <= 0.46 + profile.stroke_wobble + 0.04
     assert 0.27 < profile.stroke_below < profile.stroke_above
-
-
-def test_behind_keeps_every_glyph_pixel_and_clears_a_gap_around_it() -> None:
-    glyphs = Image.new("L", (60, 40))
-    ImageDraw.Draw(glyphs).rectangle((20, 10, 30, 30), fill=255)
-    lines = Image.new("L", (60, 40))
-    ImageDraw.Draw(lines).rectangle((0, 18, 59, 22), fill=255)  # crosses the glyph
-    out = behind(glyphs, lines, 3)
-    assert out.crop((20, 10, 31, 31)).getextrema() == (255, 255)  # the glyph, whole
-    for x in (17, 18, 19, 31, 32, 33):  # the gap either side of it
-        assert out.getpixel((x, 20)) == 0, x
-    assert out.getpixel((5, 20)) == 255 and out.getpixel((50, 20)) == 255  # the line goes on
-    assert behind(glyphs, lines, 0).tobytes() == ImageChops.lighter(glyphs, lines).tobytes()
 
 
 def test_untangled_cuts_a_loop_and_keeps_a_plain_line() -> None:

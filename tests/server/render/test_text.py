@@ -600,29 +600,3 @@ def test_1x_is_the_2x_drawing_averaged_down(text: str, monkeypatch: pytest.Monke
         patch.setattr(server.render.text, "_supersampling", lambda *_: 1)
         direct = difference()
     assert supersampled < 2 < 10 < direct
-
-
-@pytest.mark.parametrize("noise", NOISY, ids=str)
-def test_strokes_pass_behind_the_glyphs(noise: Noise, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where a glyph has ink, the strokes leave it as it is: they stop short of letters
-    instead of crossing them (only the antialiased rim of a few edge pixels may take a
-    little of a stroke), unlike strokes simply drawn over the glyphs."""
-    opts = options(noise=noise, size=24, color="#000", background="#fff")
-    text = "+1 363 277 932 k.nakamura77"
-    glyphs = glyph_layer(text, opts, monkeypatch).convert("L")
-    inked = glyphs.point(lambda v: 255 if v < 250 else 0)
-
-    def changed_ink(image: Image.Image) -> int:
-        changed = ImageChops.difference(glyphs, image.convert("L")).point(lambda v: v > 24 and 255)
-        return ImageChops.multiply(changed, inked).histogram()[255]
-
-    with monkeypatch.context() as patch:
-        patch.setattr(server.render.text, "draw_dots", lambda *_: None)
-        patch.setattr(server.render.text, "texture_level", lambda *_: 0)
-        behind = decoded(text, opts)
-        patch.setattr(
-            server.render.text, "behind", lambda ink, lines, _: ImageChops.lighter(ink, lines)
-        )
-        over = decoded(text, opts)
-    assert ImageChops.difference(glyphs, behind.convert("L")).getbbox() is not None  # strokes
-    assert changed_ink(behind) < 0.3 * changed_ink(over)
