@@ -36,6 +36,7 @@ __all__ = [
     "NoiseRoom",
     "TextBox",
     "check_densities",
+    "drawn_size",
     "fits",
     "font_runs",
     "font_table",
@@ -61,27 +62,40 @@ _TABLE = "font_metrics.json"
 
 @dataclass(frozen=True, slots=True)
 class NoiseRoom:
-    """Room the noise needs, in em: around the line, and between glyph clusters."""
+    """Room the noise needs, in em: around the line, and between glyph clusters; and the
+    smallest size (CSS px) it draws at."""
 
     #: On every side of the line: rotated and raised glyphs, and the strokes' ends.
     slack: float
     #: Added after each glyph cluster: the mean of the noise's random letter spacing.
     tracking: float
+    #: Text with this noise is drawn at least this many CSS px, whatever size the token
+    #: asks for: glyphs turned 20-48 degrees among strokes need the pixels to be read.
+    min_size: int = 0
 
 
 #: The room each noise level takes. Noisy text runs along a steep zigzag: it needs
 #: height above and below the line (slack: 0.7 of the path's band, about where its
-#: corners reach), and less width than the straight line (negative tracking: the runs
-#: climb at 22-48 degrees), less the room the slack already adds at the ends. The
-#: service fits its drawing in this box; its tests check the room matches the profiles.
+#: corners reach). Across, the runs climb at 30-48 degrees, which takes less width than
+#: the straight line, and neighbours turned towards each other are parted so that they
+#: touch but never overlap, which takes more: the tracking is what nine drawings in
+#: ten need, less the room the slack already adds at the ends. The service fits its
+#: drawing in this box (shrinking the rare one that is wider); its tests check the room
+#: matches the profiles.
 NOISE_ROOM: Mapping[Noise, NoiseRoom] = MappingProxyType(
     {
         Noise.NONE: NoiseRoom(slack=0.0, tracking=0.0),
-        Noise.LOW: NoiseRoom(slack=0.42, tracking=-0.03),
-        Noise.MEDIUM: NoiseRoom(slack=0.7, tracking=-0.11),
-        Noise.HIGH: NoiseRoom(slack=0.77, tracking=-0.14),
+        Noise.LOW: NoiseRoom(slack=0.42, tracking=0.03, min_size=16),
+        Noise.MEDIUM: NoiseRoom(slack=0.7, tracking=-0.04, min_size=18),
+        Noise.HIGH: NoiseRoom(slack=0.77, tracking=-0.07, min_size=22),
     }
 )
+
+
+def drawn_size(options: RenderOptions) -> int:
+    """The font size in CSS px the service draws the text at: the token's size, raised to
+    the noise level's :attr:`NoiseRoom.min_size` (noisy text is not legible smaller)."""
+    return max(options.size, NOISE_ROOM[options.noise].min_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +286,7 @@ def text_box(text: str, options: RenderOptions) -> TextBox:
             continue
         em += advance / font.units_per_em
         glyphs += 1
-    size = options.size
+    size = drawn_size(options)
     room = NOISE_ROOM[options.noise]
     line = size * (em + clusters * room.tracking) + glyphs * _GRID
     edge = options.padding + math.ceil(size * room.slack)

@@ -40,7 +40,8 @@ class NoiseProfile:
     fonts: int  # glyph fonts of the style mixed per glyph (0: the token's family only)
     strokes: int  # curves crossing the text
     stroke_width: float  # close to the font's stem width
-    stroke_offset: float  # how far from the path's centre line strokes run, up and down in turn
+    stroke_above: float  # how far above the path's centre line strokes run, in turn with:
+    stroke_below: float  # how far below it
     stroke_wobble: float  # how far they wander from there
     dots: float  # dots per square font-size
     texture: float  # share of background pixels tinted towards the text colour
@@ -50,15 +51,15 @@ class NoiseProfile:
 SHORT_LINE = 7.0
 
 PROFILES: dict[Noise, NoiseProfile] = {
-    Noise.NONE: NoiseProfile(0, 0, 0, 0, (0, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    Noise.NONE: NoiseProfile(0, 0, 0, 0, (0, 0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
     Noise.LOW: NoiseProfile(
-        2, 0.03, 0.04, -0.01, (22, 28), 0.6, 0.45, 0.6, 4, 1, 0.08, 0.42, 0.04, 0.0, 0.04
+        2, 0.03, 0.04, -0.01, (30, 35), 0.6, 0.45, 0.6, 4, 1, 0.08, 0.5, 0.42, 0.04, 0.0, 0.04
     ),
     Noise.MEDIUM: NoiseProfile(
-        3, 0.04, 0.05, -0.03, (35, 45), 1.0, 0.7, 0.6, 8, 2, 0.085, 0.42, 0.05, 0.0, 0.07
+        3, 0.04, 0.05, -0.03, (35, 45), 1.0, 0.7, 0.6, 8, 2, 0.085, 0.5, 0.42, 0.05, 0.0, 0.07
     ),
     Noise.HIGH: NoiseProfile(
-        5, 0.05, 0.07, -0.05, (40, 48), 1.1, 0.8, 0.55, 10, 3, 0.09, 0.4, 0.07, 0.1, 0.10
+        5, 0.05, 0.07, -0.05, (40, 48), 1.1, 0.8, 0.55, 10, 3, 0.09, 0.5, 0.42, 0.07, 0.1, 0.10
     ),
 }
 
@@ -71,16 +72,19 @@ def draw_strokes(
     size: float,
     profile: NoiseProfile,
     style: Style,
+    samples: int = 4,
 ) -> None:
     """Curves through the text along its path, as thick as the letters' stems and as dark.
 
     ``guide(d)`` is the point of the text's path (mask px) ``d`` px along it, and
     ``span`` where the text starts and ends along it. Each stroke follows the path,
-    wandering from the baseline to the x-height and a little beyond, so it runs
-    through the joins between letters and ties them into one shape: segmentation
-    fails, and a filter that removes the strokes removes parts of the letters too.
-    A person reads through it as through a strikethrough. They are drawn
-    antialiased (at a finer scale, then reduced) so their edges look like the glyphs'.
+    in turn above it (over the x-height, about the top of capitals and digits) and
+    below it (about the baseline), wandering, so it runs through the joins between
+    letters and ties them into one shape: segmentation fails, and a filter that
+    removes the strokes removes parts of the letters too. A person reads through it
+    as through an underline. They are drawn antialiased, at ``samples`` times the
+    mask's scale then reduced (1 where the mask is itself supersampled), so their
+    edges look like the glyphs'.
     """
     if not profile.strokes:
         return
@@ -90,7 +94,8 @@ def draw_strokes(
     for _ in range(profile.strokes):
         start = begin - rng.uniform(0.0, 0.4) * size
         end = finish + rng.uniform(0.0, 0.4) * size
-        centre = (side * profile.stroke_offset + rng.uniform(-0.04, 0.04)) * size
+        offset = profile.stroke_above if side > 0 else profile.stroke_below
+        centre = (side * offset + rng.uniform(-0.04, 0.04)) * size
         amplitude = rng.uniform(0.6, 1.0) * profile.stroke_wobble * size
         side = -side
         period = rng.uniform(*style.wavelength) * size
@@ -106,8 +111,58 @@ def draw_strokes(
             points.append(
                 (point.x + math.sin(point.angle) * offset, point.y - math.cos(point.angle) * offset)
             )
-        paths.append(points)
-    _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width))
+        paths.append(_untangled(points, _LOOP_SPAN))
+    _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width), samples)
+
+
+#: Points of a stroke (1/6 em apart) that a loop at a sharp corner may span.
+_LOOP_SPAN = 15
+
+
+def _untangled(points: list[tuple[float, float]], span: int) -> list[tuple[float, float]]:
+    """The polyline with its small loops cut out: where a segment crosses one up to
+    ``span`` segments further on, the line jumps from the first to the second there.
+
+    A stroke offset from the zigzag on the inside of a sharp corner runs past the
+    corner and back (a swallowtail), through the letters on the other side of it;
+    untangled, it turns at the corner like the letters' tops or feet do.
+    """
+    kept: list[tuple[float, float]] = []
+    i, last = 0, len(points) - 1
+    while i < last:
+        kept.append(points[i])
+        (ax, ay), (bx, by) = points[i], points[i + 1]
+        left, right, top, bottom = min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+        for j in range(min(last - 1, i + span), i + 1, -1):  # the farthest crossing first
+            (cx, cy), (dx, dy) = points[j], points[j + 1]
+            if (cx < left and dx < left) or (cx > right and dx > right):
+                continue  # boxes apart: no crossing (most pairs end here)
+            if (cy < top and dy < top) or (cy > bottom and dy > bottom):
+                continue
+            crossing = _crossing(points[i], points[i + 1], points[j], points[j + 1])
+            if crossing is not None:
+                kept.append(crossing)
+                i = j + 1
+                break
+        else:
+            i += 1
+    kept.append(points[last])
+    return kept
+
+
+def _crossing(
+    a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]
+) -> tuple[float, float] | None:
+    """Where segment ab crosses segment cd, or None."""
+    rx, ry, sx, sy = b[0] - a[0], b[1] - a[1], d[0] - c[0], d[1] - c[1]
+    denominator = rx * sy - ry * sx
+    if denominator == 0:
+        return None
+    qx, qy = c[0] - a[0], c[1] - a[1]
+    t, u = (qx * sy - qy * sx) / denominator, (qx * ry - qy * rx) / denominator
+    if 0 <= t <= 1 and 0 <= u <= 1:
+        return a[0] + t * rx, a[1] + t * ry
+    return None
 
 
 def _rounded_triangle(angle: float) -> float:
@@ -122,14 +177,16 @@ _SUPERSAMPLED_PIXELS = 4_000_000
 
 
 def _draw_smooth_lines(
-    mask: Image.Image, paths: list[list[tuple[float, float]]], width: float
+    mask: Image.Image, paths: list[list[tuple[float, float]]], width: float, samples: int
 ) -> None:
-    """Draw polylines ``width`` px wide onto ``mask``, antialiased by supersampling.
+    """Draw polylines ``width`` px wide onto ``mask``, antialiased by supersampling up to
+    ``samples`` times.
 
     Each line is filled as one polygon, its outline offset half the width either
     side of the points, which is much faster than Pillow's jointed wide lines.
     """
-    factor = max(1, min(4, math.isqrt(_SUPERSAMPLED_PIXELS // max(1, mask.width * mask.height))))
+    budget = math.isqrt(_SUPERSAMPLED_PIXELS // max(1, mask.width * mask.height))
+    factor = max(1, min(samples, budget))
     layer = Image.new("L", (mask.width * factor, mask.height * factor))
     draw = ImageDraw.Draw(layer)
     half = width * factor / 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -13,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
-from tokens.sizes import text_box
+from tokens.sizes import TextBox, drawn_size, text_box
 
 from ..errors import RequestError
 from .encode import colorize
@@ -32,7 +33,14 @@ from .fonts import (
     split_runs,
     x_height,
 )
-from .noise import PROFILES, SHORT_LINE, NoiseProfile, draw_dots, draw_strokes, texture_level
+from .noise import (
+    PROFILES,
+    SHORT_LINE,
+    NoiseProfile,
+    draw_dots,
+    draw_strokes,
+    texture_level,
+)
 from .path import Placement, ZigzagPath
 from .style import Style, style_for
 
@@ -90,10 +98,13 @@ def render_text(
     and the deployment's look from ``style`` (its secret style key, see :mod:`.style`),
     so the output is a pure function of the arguments.
 
-    With noise, the text is set along a steep zigzag (see :mod:`.path`), each glyph
-    turned to its stretch of the path, drawn in a font picked per glyph from the
-    style's fonts at one x-height, and fitted close; then strokes as thick and dark as
-    the letters run along it, with texture (and dots at the high level). Text that is
+    With noise, the text is drawn at least :func:`tokens.sizes.drawn_size` px, set along
+    a steep zigzag (see :mod:`.path`), each glyph turned to its stretch of the path,
+    drawn in a font picked per glyph from the style's fonts at one x-height, and fitted
+    close; then strokes as thick and dark as the letters run along it, with texture
+    (and dots at the high level).
+    Glyphs, strokes and dots are drawn at :func:`_supersampling` times the device
+    scale and reduced, so turned glyphs keep smooth, even edges at @1x. Text that is
     right to left or in a script that joins or reorders its letters (see
     :func:`_needs_shaping`) is the exception: shaping a cluster alone and placing
     clusters in logical order would reverse Hebrew, break Arabic joins and lose Indic
@@ -102,48 +113,114 @@ def render_text(
     and texture still apply.
     """
     box = text_box(text, options)  # the size the page reserved: never changed here
-    size = options.size * density
-    pad = options.padding * density
     width, height = box.size(density)
     mask = _new_mask(width, height, density, max_pixels)
+    size = drawn_size(options) * density
     runs = split_runs(text, options.font, size)
     shaped = _needs_shaping("".join(run.text for run in runs))  # as drawn: □ needs none
-    if options.noise is Noise.NONE or shaped:
-        baseline = round(box.baseline * density)  # whole pixels: crisp, alike at every width
-        # Without noise the room is the width less the padding; noise's negative
-        # tracking (for the zigzag) may leave less room than the line needs, while
-        # its slack adds some at the ends: a shaped line takes both.
-        inner = width - 2 * pad
-        runs = _fit(runs, size, inner)
-        start = pad + (inner - measure(runs)) // 2
-        draw_runs(ImageDraw.Draw(mask), start, baseline, runs, fill=255)
     background = (0, 0, 0, 0) if options.background is None else (*options.background, 255)
     if options.noise is Noise.NONE:
+        _draw_line(mask, runs, size, round(box.baseline * density), options.padding * density)
         return colorize(mask, background, (*options.color, 255))
     rng = random.Random(seed)
     profile = PROFILES[options.noise]
-    look = style_for(style)
     if shaped:
-        left, middle = start, baseline - x_height(FAMILIES[options.font]) * size / 2
-
-        def guide(distance: float) -> Placement:
-            return Placement(left + distance, middle, 0.0)
-
-        span, stroke_size = (0.0, measure(runs)), float(size)
+        mask = _shaped_with_strokes(mask, runs, options, box, density, rng, profile, style)
     else:
-        glyphs = _glyphs(runs, options.font, profile, look, rng, size)
-        placed, path, span = _along_path(glyphs, profile, look, rng, size, measure(runs))
-        fit, dx, dy = _draw_placed(mask, placed, (pad, pad, width - pad, height - pad))
-
-        def guide(distance: float) -> Placement:
-            point = path.at(distance / size)
-            return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
-
-        stroke_size = size * fit
-    draw_strokes(mask, rng, guide, span, stroke_size, profile, look)
+        mask = _zigzag(mask.size, runs, options, density, rng, profile, style)
     draw_dots(ImageDraw.Draw(mask), rng, mask.size, size, profile)
     mask = _texture(mask, rng, options, profile)
     return colorize(mask, background, (*options.color, 255))
+
+
+def _draw_line(
+    mask: Image.Image, runs: list[TextRun], size: int, baseline: int, pad: int
+) -> tuple[float, float]:
+    """Draw the runs as one straight line on ``baseline``, centred between the padding;
+    return where it starts and how long it is (px).
+
+    The baseline is in whole pixels: crisp, alike at every width. Without noise the room
+    is the width less the padding; noise's negative tracking (for the zigzag) may leave
+    less room than the line needs, while its slack adds some at the ends: a shaped line
+    takes both, and shrinks where it does not fit.
+    """
+    inner = mask.width - 2 * pad
+    runs = _fit(runs, size, inner)
+    line = measure(runs)
+    start = pad + (inner - line) // 2
+    draw_runs(ImageDraw.Draw(mask), start, baseline, runs, fill=255)
+    return start, line
+
+
+def _shaped_with_strokes(
+    mask: Image.Image,
+    runs: list[TextRun],
+    options: RenderOptions,
+    box: TextBox,
+    density: int,
+    rng: random.Random,
+    profile: NoiseProfile,
+    style: bytes,
+) -> Image.Image:
+    """Text that needs shaping as one straight line, with the strokes along it."""
+    size = drawn_size(options) * density
+    baseline = round(box.baseline * density)
+    start, line = _draw_line(mask, runs, size, baseline, options.padding * density)
+    middle = baseline - x_height(FAMILIES[options.font]) * size / 2
+
+    def guide(distance: float) -> Placement:
+        return Placement(start + distance, middle, 0.0)
+
+    draw_strokes(mask, rng, guide, (0.0, line), float(size), profile, style_for(style))
+    return mask
+
+
+#: Device px drawn per CSS px a side for the zigzag (the supersampling scale is this
+#: over the density, rounded up), within :data:`_SUPERSAMPLED_PIXELS` in all.
+_SAMPLES = 4
+_SUPERSAMPLED_PIXELS = 6_000_000
+
+
+def _supersampling(width: int, height: int, density: int) -> int:
+    """The scale the zigzag is drawn at before it is reduced to ``width`` x ``height``:
+    4 at @1x, 2 at @2x and @3x, less where the image is very large (1 at worst)."""
+    budget = math.isqrt(_SUPERSAMPLED_PIXELS // max(1, width * height))
+    return max(1, min(-(-_SAMPLES // density), budget))
+
+
+def _zigzag(
+    size_px: tuple[int, int],
+    runs: list[TextRun],
+    options: RenderOptions,
+    density: int,
+    rng: random.Random,
+    profile: NoiseProfile,
+    style: bytes,
+) -> Image.Image:
+    """The glyphs along a zigzag with the strokes through them, a mask of ``size_px``.
+
+    Drawn at :func:`_supersampling` times the device scale, then reduced by averaging.
+    """
+    width, height = size_px
+    scale = _supersampling(width, height, density)
+    size = drawn_size(options) * density * scale
+    pad = options.padding * density * scale
+    if scale > 1:
+        runs = [TextRun(run.text, load_font(run.path, size), run.path) for run in runs]
+    look = style_for(style)
+    glyphs = _glyphs(runs, options.font, profile, look, rng, size)
+    placed, path, span = _along_path(glyphs, profile, look, rng, size, measure(runs))
+    big = (width * scale, height * scale)
+    mask = Image.new("L", big)
+    fit, dx, dy = _draw_placed(mask, placed, (pad, pad, big[0] - pad, big[1] - pad))
+
+    def guide(distance: float) -> Placement:
+        point = path.at(distance / size)
+        return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
+
+    samples = max(1, -(-_SAMPLES // (density * scale)))
+    draw_strokes(mask, rng, guide, span, size * fit, profile, look, samples)
+    return mask.reduce(scale) if scale > 1 else mask
 
 
 def _band(profile: NoiseProfile, line: float, size: int) -> float:
@@ -308,7 +385,9 @@ def _along_path(
 
     Returns the glyphs, the path, and where the text starts and ends along it (px).
     Where the path turns so that the tops (or the feet) of neighbours lean together,
-    they get extra space, as much as the turn brings them closer.
+    they get extra space, as much as the turn brings them closer; neighbours whose
+    turned ink boxes still overlap by more than :data:`_TOUCH` are then moved apart
+    (crowded letters that touch defeat segmentation; letters that merge defeat people).
     """
     gaps = []
     previous = ""
@@ -329,8 +408,8 @@ def _along_path(
     start = rng.uniform(0, max(0.0, path.length - length / size - 0.5 * len(glyphs) * 0.1 - 0.5))
     rises = [profile.rise * size * rng.uniform(-1, 1) for _ in glyphs]
     turns = [profile.rotation * rng.uniform(-1, 1) for _ in glyphs]
-    extra = [0.0] * len(glyphs)
-    for _ in range(2):  # place, then widen the gaps where the turn brings glyphs together
+
+    def place(extra: list[float]) -> tuple[list[_Placed], float]:
         placed = []
         distance = start * size
         for i, glyph in enumerate(glyphs):
@@ -341,11 +420,60 @@ def _along_path(
             y = point.y * size + math.cos(point.angle) * rises[i]
             placed.append(_Placed(glyph, x, y, -math.degrees(point.angle) + turns[i], point.angle))
             distance += glyph.advance
-        extra = [0.0] + [
-            size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
-            for a, b in itertools.pairwise(placed)
-        ]
+        return placed, distance
+
+    placed, _ = place([0.0] * len(glyphs))
+    # Widen the gaps where the turn brings glyphs together, then part neighbours whose
+    # ink boxes still overlap by more than a touch.
+    extra = [0.0] + [
+        size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
+        for a, b in itertools.pairwise(placed)
+    ]
+    placed, distance = place(extra)
+    touch = _TOUCH * size
+    for _ in range(_PARTINGS):
+        overlaps = [0.0] + [_overlap(a, b) - touch for a, b in itertools.pairwise(placed)]
+        if max(overlaps) <= 0:
+            break
+        extra = [e + max(0.0, o) for e, o in zip(extra, overlaps, strict=True)]
+        placed, distance = place(extra)
     return placed, path, (start * size, distance)
+
+
+#: How far neighbours' ink boxes may overlap (em): crowded glyphs touch, never merge.
+_TOUCH = 0.05
+#: Rounds of parting overlapping neighbours (each moves the glyphs after them along).
+_PARTINGS = 3
+
+
+def _overlap(a: _Placed, b: _Placed) -> float:
+    """How deep the turned ink boxes of two placed glyphs overlap (px; 0 if apart):
+    the least overlap of their projections on the four edge directions."""
+    corners = [_corners(a), _corners(b)]
+    depth = math.inf
+    for angle in (a.turn, a.turn + 90, b.turn, b.turn + 90):
+        ux, uy = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
+        (low_a, high_a), (low_b, high_b) = (
+            (min(p), max(p)) for p in ([x * ux + y * uy for x, y in c] for c in corners)
+        )
+        depth = min(depth, min(high_a, high_b) - max(low_a, low_b))
+        if depth <= 0:
+            return 0.0
+    return depth
+
+
+def _corners(placed: _Placed) -> list[tuple[float, float]]:
+    """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
+    glyph = placed.glyph
+    left, top, right, bottom = _ink_box(glyph.path, glyph.size, glyph.cluster)
+    px, py = glyph.advance / 2, -glyph.pivot
+    turn = math.radians(placed.turn)  # counter-clockwise on screen, as Image.rotate
+    cos, sin = math.cos(turn), math.sin(turn)
+    return [
+        (placed.x + (x - px) * cos + (y - py) * sin, placed.y - (x - px) * sin + (y - py) * cos)
+        for x in (left, right)
+        for y in (top, bottom)
+    ]
 
 
 #: Extra space between neighbours, in em, per unit of the sine of the path's turn.
@@ -407,6 +535,12 @@ def _draw_placed(
         x, y = p.x * fit + dx, p.y * fit + dy
         mask.paste(255, (round(x - image.width / 2), round(y - image.height / 2)), image)
     return fit, dx, dy
+
+
+@functools.lru_cache(maxsize=4096)
+def _ink_box(path: Path, size: int, cluster: str) -> tuple[float, float, float, float]:
+    """A glyph cluster's ink box at ``size`` px from the left end of its baseline."""
+    return _glyph_font(path, size, cluster).getbbox(cluster, anchor="ls")
 
 
 def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:

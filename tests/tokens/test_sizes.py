@@ -13,6 +13,7 @@ from tokens.sizes import (
     NOISE_ROOM,
     TextBox,
     check_densities,
+    drawn_size,
     fits,
     font_runs,
     font_table,
@@ -54,11 +55,28 @@ def test_density_multiplies_the_css_size_exactly(font: str, noise: Noise) -> Non
 
 
 def test_box_parts_add_up() -> None:
-    box = text_box(EMAIL, options(noise="high", size=20, padding=6))
-    assert box.edge == 6 + math.ceil(20 * NOISE_ROOM[Noise.HIGH].slack)
+    box = text_box(EMAIL, options(noise="high", size=26, padding=6))
+    assert box.edge == 6 + math.ceil(26 * NOISE_ROOM[Noise.HIGH].slack)
     assert box.room == box.width - 2 * box.edge == math.ceil(box.line)
     assert box.height == math.ceil(box.ascent + box.descent) + 2 * box.edge
     assert box.edge + box.ascent <= box.baseline <= box.height - box.edge - box.descent
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+def test_noisy_text_is_drawn_at_least_its_levels_minimum(noise: Noise) -> None:
+    """Below the level's minimum the box is the minimum's box; above it, the size's."""
+    floor = NOISE_ROOM[noise].min_size
+    assert (floor == 0) == (noise is Noise.NONE)
+    assert 0 <= floor <= 24
+    for size in sorted({8, 12, max(8, floor), max(8, floor + 1), 40}):
+        opts = options(noise=noise, size=size)
+        assert drawn_size(opts) == max(size, floor)
+        assert text_box(EMAIL, opts) == text_box(EMAIL, options(noise=noise, size=max(size, floor)))
+
+
+def test_noisier_levels_draw_no_smaller() -> None:
+    floors = [NOISE_ROOM[level].min_size for level in sorted(Noise)]
+    assert floors == sorted(floors)
 
 
 def test_padding_adds_to_every_side() -> None:
@@ -67,11 +85,13 @@ def test_padding_adds_to_every_side() -> None:
 
 
 def test_noise_needs_room_around_and_between_glyphs() -> None:
-    """Noisy text runs along a zigzag: more room around the line, less along it."""
-    boxes = [text_box(EMAIL, options(noise=noise)) for noise in Noise]
+    """Noisy text runs along a zigzag: more room around the line; along it, the steeper
+    the path the less (at a size above every level's minimum)."""
+    boxes = [text_box(EMAIL, options(noise=noise, size=24)) for noise in Noise]
     assert [box.edge for box in boxes] == sorted(box.edge for box in boxes)
     assert boxes[0].edge < boxes[1].edge < boxes[3].edge
-    assert [box.line for box in boxes] == sorted({box.line for box in boxes}, reverse=True)
+    noisy = [box.line for box in boxes[1:]]
+    assert noisy == sorted(set(noisy), reverse=True)
     assert [box.height for box in boxes] == sorted({box.height for box in boxes})
     assert len({box.ascent for box in boxes}) == 1
 

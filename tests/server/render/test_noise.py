@@ -9,7 +9,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from server.render.encode import colorize
-from server.render.noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from server.render.noise import (
+    PROFILES,
+    NoiseProfile,
+    _untangled,
+    draw_dots,
+    draw_strokes,
+    texture_level,
+)
 from server.render.path import Placement
 from server.render.style import STROKE_SHAPES, Style, style_for
 from tokens.colors import RGB, contrast_ratio
@@ -146,7 +153,7 @@ def test_profiles_grow_stronger_from_none_to_high(name: str) -> None:
 
 
 def test_every_field_is_checked_somewhere() -> None:
-    others = {"spacing", "slope", "corner", "stroke_offset", "dots"}
+    others = {"spacing", "slope", "corner", "stroke_above", "stroke_below", "dots"}
     assert {f.name for f in dataclasses.fields(NoiseProfile)} == {*GROWING, *others}
 
 
@@ -257,7 +264,8 @@ def test_strokes_follow_the_guide_as_thick_as_a_stem(noise: Noise) -> None:
     mask = Image.frombytes("L", (240, 60), pixels)
     box = mask.getbbox()
     assert box is not None
-    reach = 32 * (profile.stroke_offset + profile.stroke_wobble + 0.04 + profile.stroke_width)
+    offset = max(profile.stroke_above, profile.stroke_below)
+    reach = 32 * (offset + profile.stroke_wobble + 0.04 + profile.stroke_width)
     assert 30 - reach - 1 <= box[1] and box[3] <= 30 + reach + 1
     assert box[0] <= 10 and box[2] >= 230  # from the start of the text to its end, and beyond
     coverage = sum(v / 255 for v in pixels)
@@ -274,3 +282,22 @@ def test_stroke_shapes_differ_by_style() -> None:
         for shape in STROKE_SHAPES
     )
     assert _strokes(2, profile, wave)[0] != _strokes(2, profile, echo)[0]
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_run_over_capitals_and_through_the_feet(noise: Noise) -> None:
+    """Above the path, a stroke runs about the top of capitals and digits (0.46 em over
+    the middle of the x-height), not through their middle; below, about the baseline
+    (0.27 em under the middle), through the joins and descenders."""
+    profile = PROFILES[noise]
+    assert 0.46 <= profile.stroke_above <= 0.46 + profile.stroke_wobble + 0.04
+    assert 0.27 < profile.stroke_below < profile.stroke_above
+
+
+def test_untangled_cuts_a_loop_and_keeps_a_plain_line() -> None:
+    straight = [(float(x), 0.0) for x in range(10)]
+    assert _untangled(straight, 15) == straight
+    # Right, up, back left and down through the first segment: the loop is cut at (2, 0).
+    loop = [(0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (2.0, 2.0), (2.0, -2.0), (2.0, -5.0)]
+    assert _untangled(loop, 15) == [(0.0, 0.0), (2.0, 0.0), (2.0, -2.0), (2.0, -5.0)]
+    assert _untangled(loop, 1) == loop  # a loop longer than the span is left alone

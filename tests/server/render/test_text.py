@@ -8,7 +8,7 @@ import math
 import random
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageStat
 
 import server.render.text
 from server.render.encode import encode_image
@@ -19,11 +19,12 @@ from server.render.text import (
     ImageTooLarge,
     _clusters,
     _needs_shaping,
+    _supersampling,
     render_text,
 )
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import FONTS, MAX_TEXT_BYTES, MAX_WIDTH, MIN_CONTRAST, Noise, RenderOptions
-from tokens.sizes import image_size, text_box
+from tokens.sizes import drawn_size, image_size, text_box
 
 SEED = bytes(range(16))
 OTHER_SEED = bytes(range(1, 17))
@@ -523,12 +524,14 @@ def test_style_changes_the_look_not_the_size(noise: Noise) -> None:
 def test_latin_climbs_and_falls_along_the_zigzag(
     noise: Noise, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The glyphs' ink spans well over a line's height: the text runs up and down."""
+    """The glyphs' ink spans well over a line's height: the text runs up and down, the
+    more the wider the level's band."""
     text = "jane.doe@example-mail.com"
     plain_opts = options(noise="none", size=32)
     plain = ink_box(decoded(text, plain_opts), plain_opts)
     glyphs = ink_box(glyph_layer(text, options(noise=noise, size=32), monkeypatch), plain_opts)
-    assert glyphs[3] - glyphs[1] > 1.5 * (plain[3] - plain[1])
+    climb = 1 + 0.5 * PROFILES[noise].band
+    assert glyphs[3] - glyphs[1] > climb * (plain[3] - plain[1])
 
 
 def test_glyphs_are_drawn_in_several_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -556,3 +559,44 @@ def test_confusable_pairs_keep_their_spacing() -> None:
     )
     gaps = [math.hypot(b.x - a.x, b.y - a.y) for a, b in itertools.pairwise(placed)]
     assert gaps[1] > gaps[0] and gaps[1] > gaps[2]
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_noisy_text_below_the_levels_minimum_is_drawn_at_the_minimum(noise: Noise) -> None:
+    """A token asking for a smaller size gets exactly the image of the minimum size:
+    turned glyphs among strokes are not legible smaller."""
+    floor = drawn_size(options(noise=noise, size=8))
+    assert floor > 8
+    small, at_floor = options(noise=noise, size=8), options(noise=noise, size=floor)
+    assert png("k.nakamura77@gmail.com", small) == png("k.nakamura77@gmail.com", at_floor)
+    assert png("jane@example.com", options(noise="none", size=8)) != png(
+        "jane@example.com", options(noise="none", size=floor)
+    )
+
+
+def test_zigzag_is_supersampled_within_a_pixel_budget() -> None:
+    """Four samples a CSS px a side at @1x, two at @2x and @3x, fewer for huge images."""
+    assert [_supersampling(300, 60, density) for density in (1, 2, 3)] == [4, 2, 2]
+    assert _supersampling(2000, 600, 1) == 2
+    assert _supersampling(16000, 1000, 1) == 1
+
+
+@pytest.mark.parametrize("text", ["k.nakamura77@gmail.com", "+1 363 277 932"])
+def test_1x_is_the_2x_drawing_averaged_down(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Supersampled, @1x and @2x are drawn at the same scale and reduced: the @1x image
+    is the @2x one averaged down, so a glyph keeps its shape at @1x (drawn directly at
+    @1x, the turned glyph bitmaps were resampled into different, blurred shapes)."""
+    opts = options(noise="medium", size=18, color="#000", background="#fff")
+
+    def difference() -> float:
+        one = decoded(text, opts, density=1).convert("L")
+        two = decoded(text, opts, density=2).convert("L").reduce(2)
+        return ImageStat.Stat(ImageChops.difference(one, two)).mean[0]
+
+    with monkeypatch.context() as patch:
+        patch.setattr(server.render.text, "draw_dots", lambda *_: None)
+        patch.setattr(server.render.text, "texture_level", lambda *_: 0)
+        supersampled = difference()
+        patch.setattr(server.render.text, "_supersampling", lambda *_: 1)
+        direct = difference()
+    assert supersampled < 2 < 10 < direct
