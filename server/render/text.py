@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import random
@@ -465,7 +464,7 @@ def _overlap(a: _Placed, b: _Placed) -> float:
 def _corners(placed: _Placed) -> list[tuple[float, float]]:
     """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
     glyph = placed.glyph
-    left, top, right, bottom = _ink_box(glyph.path, glyph.size, glyph.cluster)
+    left, top, right, bottom = glyph_box(glyph.path, glyph.size, glyph.cluster)
     px, py = glyph.advance / 2, -glyph.pivot
     turn = math.radians(placed.turn)  # counter-clockwise on screen, as Image.rotate
     cos, sin = math.cos(turn), math.sin(turn)
@@ -535,12 +534,6 @@ def _draw_placed(
         x, y = p.x * fit + dx, p.y * fit + dy
         mask.paste(255, (round(x - image.width / 2), round(y - image.height / 2)), image)
     return fit, dx, dy
-
-
-@functools.lru_cache(maxsize=4096)
-def _ink_box(path: Path, size: int, cluster: str) -> tuple[float, float, float, float]:
-    """A glyph cluster's ink box at ``size`` px from the left end of its baseline."""
-    return _glyph_font(path, size, cluster).getbbox(cluster, anchor="ls")
 
 
 def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:
