@@ -395,7 +395,9 @@ def _along_path(
         spacing = max(profile.spacing, 0.03) if pair in _CONFUSABLE else profile.spacing
         gaps.append(spacing * size)
         previous = glyph.cluster
-    length = sum(glyph.advance for glyph in glyphs) + sum(gaps[1:])
+    # The room the glyphs take along the path: their advances and gaps, plus what the
+    # turns and the parting below add (a quarter more, up to nearly a half).
+    length = (sum(glyph.advance for glyph in glyphs) + sum(gaps[1:])) * (1 + _RESERVE)
     low, high = profile.slope
     path = ZigzagPath(
         rng,
@@ -404,7 +406,7 @@ def _along_path(
         (low + look.slope_shift, high + look.slope_shift),
         profile.corner * look.corner,
     )
-    start = rng.uniform(0, max(0.0, path.length - length / size - 0.5 * len(glyphs) * 0.1 - 0.5))
+    start = rng.uniform(0, max(0.0, path.length - length / size - 0.5))
     rises = [profile.rise * size * rng.uniform(-1, 1) for _ in glyphs]
     turns = [profile.rotation * rng.uniform(-1, 1) for _ in glyphs]
 
@@ -439,6 +441,10 @@ def _along_path(
     return placed, path, (start * size, distance)
 
 
+#: Share of the glyphs' advances the path keeps in reserve for the extra space of turns
+#: and parting, so that the text ends before the path does (past its end, the path is
+#: its last run continued straight).
+_RESERVE = 0.5
 #: How far neighbours' ink boxes may overlap (em): crowded glyphs touch, never merge.
 _TOUCH = 0.05
 #: Rounds of parting overlapping neighbours (each moves the glyphs after them along).
