@@ -204,11 +204,10 @@ def _zigzag(
     scale = _supersampling(width, height, density)
     size = drawn_size(options) * density * scale
     pad = options.padding * density * scale
-    if scale > 1:
-        runs = [TextRun(run.text, load_font(run.path, size), run.path) for run in runs]
     look = style_for(style)
     glyphs = _glyphs(runs, options.font, profile, look, rng, size)
-    placed, path, span = _along_path(glyphs, profile, look, rng, size, measure(runs))
+    line = measure(runs) * scale  # the runs are at the device size
+    placed, path, span = _along_path(glyphs, profile, look, rng, size, line)
     big = (width * scale, height * scale)
     mask = Image.new("L", big)
     fit, dx, dy = _draw_placed(mask, placed, (pad, pad, big[0] - pad, big[1] - pad))
