@@ -110,6 +110,15 @@ def load() -> str:
 
 # --- wrk ------------------------------------------------------------------------------
 
+#: Put before every script: each wrk thread gets its number, ``tid`` (0, 1, ...).
+_THREADS = r"""
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+"""
+
 #: Appended to every script: wrk prints its summary as one JSON line.
 _DONE = r"""
 function done(summary, latency, requests)
@@ -126,11 +135,6 @@ end
 #: 1000 widths x 500 heights by a multiplicative bijection, so no size repeats within a
 #: round, across threads or across rounds, and every round sees the same mix of sizes.
 _SIZES = r"""
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
 function init(args)
   round = tonumber(args[1])
   nthreads = tonumber(args[2])
@@ -146,11 +150,6 @@ end
 
 #: Paths from a file, one a line; each thread walks its own share, cycling at the end.
 _PATHS = r"""
-local threads = {}
-function setup(thread)
-  thread:set("tid", #threads)
-  table.insert(threads, thread)
-end
 function init(args)
   paths = {}
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
@@ -185,7 +184,7 @@ class Load:
 def wrk(url: str, script: str, args: Sequence[str] = (), *, connections: int, seconds: int) -> Load:
     """Run wrk (one thread) for ``seconds`` with ``script`` plus the JSON summary."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write(script + _DONE)
+        lua.write(_THREADS + script + _DONE)
     try:
         out = subprocess.run(
             [
