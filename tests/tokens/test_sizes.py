@@ -55,8 +55,8 @@ def test_density_multiplies_the_css_size_exactly(font: str, noise: Noise) -> Non
 
 
 def test_box_parts_add_up() -> None:
-    box = text_box(EMAIL, options(noise="high", size=26, padding=6))
-    assert box.edge == 6 + math.ceil(26 * NOISE_ROOM[Noise.HIGH].slack)
+    box = text_box(EMAIL, options(noise="high", size=32, padding=6))
+    assert box.edge == 6 + math.ceil(32 * NOISE_ROOM[Noise.HIGH].slack)
     assert box.room == box.width - 2 * box.edge == math.ceil(box.line)
     assert box.height == math.ceil(box.ascent + box.descent) + 2 * box.edge
     assert box.edge + box.ascent <= box.baseline <= box.height - box.edge - box.descent
@@ -67,7 +67,7 @@ def test_noisy_text_is_drawn_at_least_its_levels_minimum(noise: Noise) -> None:
     """Below the level's minimum the box is the minimum's box; above it, the size's."""
     floor = NOISE_ROOM[noise].min_size
     assert (floor == 0) == (noise is Noise.NONE)
-    assert 0 <= floor <= 24
+    assert 0 <= floor <= 32
     for size in sorted({8, 12, max(8, floor), max(8, floor + 1), 40}):
         opts = options(noise=noise, size=size)
         assert drawn_size(opts) == max(size, floor)
@@ -87,7 +87,7 @@ def test_padding_adds_to_every_side() -> None:
 def test_noise_needs_room_around_and_between_glyphs() -> None:
     """Noisy text runs along a zigzag: more room around the line; along it, the steeper
     the path the less (at a size above every level's minimum)."""
-    boxes = [text_box(EMAIL, options(noise=noise, size=24)) for noise in Noise]
+    boxes = [text_box(EMAIL, options(noise=noise, size=32)) for noise in Noise]
     assert [box.edge for box in boxes] == sorted(box.edge for box in boxes)
     assert boxes[0].edge < boxes[1].edge < boxes[3].edge
     noisy = [box.line for box in boxes[1:]]
