@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
@@ -73,6 +73,7 @@ def draw_strokes(
     profile: NoiseProfile,
     style: Style,
     samples: int = 4,
+    clear: Image.Image | None = None,
 ) -> None:
     """Curves through the text along its path, as thick as the letters' stems and as dark.
 
@@ -84,7 +85,8 @@ def draw_strokes(
     removes the strokes removes parts of the letters too. A person reads through it
     as through an underline. They are drawn antialiased, at ``samples`` times the
     mask's scale then reduced (1 where the mask is itself supersampled), so their
-    edges look like the glyphs'.
+    edges look like the glyphs'. They leave out the pixels set in ``clear``, if given:
+    around the dots and accents that a stroke would otherwise swallow.
     """
     if not profile.strokes:
         return
@@ -112,7 +114,7 @@ def draw_strokes(
                 (point.x + math.sin(point.angle) * offset, point.y - math.cos(point.angle) * offset)
             )
         paths.append(_untangled(points, _LOOP_SPAN))
-    _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width), samples)
+    _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width), samples, clear)
 
 
 #: Points of a stroke (1/6 em apart) that a loop at a sharp corner may span.
@@ -177,10 +179,14 @@ _SUPERSAMPLED_PIXELS = 4_000_000
 
 
 def _draw_smooth_lines(
-    mask: Image.Image, paths: list[list[tuple[float, float]]], width: float, samples: int
+    mask: Image.Image,
+    paths: list[list[tuple[float, float]]],
+    width: float,
+    samples: int,
+    clear: Image.Image | None = None,
 ) -> None:
     """Draw polylines ``width`` px wide onto ``mask``, antialiased by supersampling up to
-    ``samples`` times.
+    ``samples`` times, except where ``clear`` is set.
 
     Each line is filled as one polygon, its outline offset half the width either
     side of the points, which is much faster than Pillow's jointed wide lines.
@@ -202,6 +208,8 @@ def _draw_smooth_lines(
         draw.polygon(left + right[::-1], fill=255)
     if factor > 1:
         layer = layer.resize(mask.size, Image.Resampling.BOX)
+    if clear is not None:
+        layer = ImageChops.subtract(layer, clear)
     mask.paste(255, (0, 0), layer)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
 from tokens.sizes import TextBox, drawn_size, text_box
@@ -210,14 +210,15 @@ def _zigzag(
     placed, path, span = _along_path(glyphs, profile, look, rng, size, line)
     big = (width * scale, height * scale)
     mask = Image.new("L", big)
-    fit, dx, dy = _draw_placed(mask, placed, (pad, pad, big[0] - pad, big[1] - pad))
+    clear = Image.new("L", big)  # where strokes keep away: dots and accents
+    fit, dx, dy = _draw_placed(mask, clear, placed, (pad, pad, big[0] - pad, big[1] - pad))
 
     def guide(distance: float) -> Placement:
         point = path.at(distance / size)
         return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
 
     samples = max(1, -(-_SAMPLES // (density * scale)))
-    draw_strokes(mask, rng, guide, span, size * fit, profile, look, samples)
+    draw_strokes(mask, rng, guide, span, size * fit, profile, look, samples, clear)
     return mask.reduce(scale) if scale > 1 else mask
 
 
@@ -496,9 +497,13 @@ def _leaning_together(before: float, after: float) -> float:
 
 
 def _draw_placed(
-    mask: Image.Image, placed: list[_Placed], inner: tuple[int, int, int, int]
+    mask: Image.Image,
+    clear: Image.Image,
+    placed: list[_Placed],
+    inner: tuple[int, int, int, int],
 ) -> tuple[float, float, float]:
-    """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it.
+    """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it, and
+    onto ``clear`` where strokes must keep away from them (:func:`_marks`).
 
     Returns the transform from layout to mask px: (scale, x offset, y offset).
     """
@@ -537,8 +542,51 @@ def _draw_placed(
                 p.turn,
             )
         x, y = p.x * fit + dx, p.y * fit + dy
-        mask.paste(255, (round(x - image.width / 2), round(y - image.height / 2)), image)
+        corner = (round(x - image.width / 2), round(y - image.height / 2))
+        mask.paste(255, corner, image)
+        if _has_marks(p.glyph.cluster):
+            clear.paste(255, corner, _marks(p.glyph, fit, p.turn))
     return fit, dx, dy
+
+
+#: Letters whose dot a stroke running along the tops of capitals would swallow.
+_DOTTED = frozenset("ijĳ")
+#: How far strokes keep from a dot, an accent or the tail of a j, in em.
+_CLEARANCE = 0.07
+
+
+def _has_marks(cluster: str) -> bool:
+    """Tell whether ``cluster`` has a dot or a mark apart from its body: i, j, accents."""
+    return any(
+        char in _DOTTED or unicodedata.category(char) == "Mn"
+        for char in unicodedata.normalize("NFD", cluster)
+    )
+
+
+def _marks(glyph: _Glyph, fit: float, turn: float) -> Image.Image:
+    """Where strokes must not run near ``glyph`` drawn at ``fit`` and turned ``turn``:
+    around its ink above the x-height and below the baseline, on the glyph's canvas.
+
+    A stroke along the tops of capitals would swallow the dot of an i or a j, or an
+    accent, and one along the feet the tail of a j: ``jı`` then reads as ``lı``.
+    """
+    size = max(1, round(glyph.size * fit))
+    canvas = _turned(
+        _Glyph(
+            glyph.cluster,
+            glyph.path,
+            size,
+            glyph_advance(glyph.path, size, glyph.cluster),
+            glyph.pivot * fit,
+        ),
+        0,
+    )
+    half, pivot, margin = canvas.height // 2, glyph.pivot * fit, 0.04 * size
+    body = (0, round(half - pivot - margin), canvas.width, round(half + pivot + margin))
+    canvas.paste(0, body)  # the pivot is half an x-height above the baseline
+    reach = max(1, round(_CLEARANCE * size))
+    around = canvas.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+    return around.rotate(turn, resample=Image.Resampling.BILINEAR) if turn else around
 
 
 def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:

@@ -180,7 +180,11 @@ def _along(distance: float) -> Placement:
 
 
 def _strokes(
-    seed: int, profile: NoiseProfile, style: Style | None = None, scale: int = 1
+    seed: int,
+    profile: NoiseProfile,
+    style: Style | None = None,
+    scale: int = 1,
+    clear: Image.Image | None = None,
 ) -> tuple[bytes, object]:
     rng = random.Random(seed)
     mask = Image.new("L", (240 * scale, 60 * scale))
@@ -190,7 +194,8 @@ def _strokes(
         return Placement(point.x * scale, point.y * scale, point.angle)
 
     span = (0.0, 220.0 * scale)
-    draw_strokes(mask, rng, guide, span, 32 * scale, profile, style or style_for(b""))
+    look = style or style_for(b"")
+    draw_strokes(mask, rng, guide, span, 32 * scale, profile, look, clear=clear)
     return mask.tobytes(), rng.getstate()
 
 
@@ -301,3 +306,19 @@ def test_untangled_cuts_a_loop_and_keeps_a_plain_line() -> None:
     loop = [(0.0, 0.0), (4.0, 0.0), (4.0, 2.0), (2.0, 2.0), (2.0, -2.0), (2.0, -5.0)]
     assert _untangled(loop, 15) == [(0.0, 0.0), (2.0, 0.0), (2.0, -2.0), (2.0, -5.0)]
     assert _untangled(loop, 1) == loop  # a loop longer than the span is left alone
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_leave_the_clear_pixels_alone(noise: Noise) -> None:
+    """Where ``clear`` is set, nothing is drawn; elsewhere the strokes are unchanged."""
+    profile = PROFILES[noise]
+    plain, _ = _strokes(4, profile)
+    clear = Image.new("L", (240, 60))
+    clear.paste(255, (60, 0, 120, 60))
+    cleared, _ = _strokes(4, profile, clear=clear)
+    plain_image, cleared_image = (Image.frombytes("L", (240, 60), p) for p in (plain, cleared))
+    assert plain_image.crop((60, 0, 120, 60)).getbbox() is not None  # strokes run there
+    assert cleared_image.crop((60, 0, 120, 60)).getbbox() is None
+    assert (
+        cleared_image.crop((0, 0, 60, 60)).tobytes() == plain_image.crop((0, 0, 60, 60)).tobytes()
+    )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import random
+from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
 import server.render.text
 from server.render.encode import encode_image
-from server.render.fonts import GLYPH_FONTS, glyph_advance
+from server.render.fonts import GLYPH_FONTS, glyph_advance, x_height
 from server.render.noise import PROFILES
 from server.render.style import style_for
 from server.render.text import (
@@ -604,3 +607,56 @@ def test_1x_is_the_2x_drawing_averaged_down(text: str, monkeypatch: pytest.Monke
         patch.setattr(server.render.text, "_supersampling", lambda *_: 1)
         direct = difference()
     assert supersampled < 2 < 10 < direct
+
+
+@pytest.mark.parametrize(
+    ("cluster", "marked"),
+    [
+        ("i", True),
+        ("j", True),
+        ("é", True),
+        ("ü", True),
+        ("e\u0301", True),
+        ("n", False),
+        ("l", False),
+        ("1", False),
+        ("I", False),
+    ],
+)
+def test_dots_and_accents_are_marks(cluster: str, marked: bool) -> None:
+    assert server.render.text._has_marks(cluster) is marked
+
+
+@pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
+def test_marks_of_an_i_are_its_dot_not_its_stem(font: Path) -> None:
+    """What strokes keep away from is around the dot, above the x-height: the stem
+    between the baseline and the x-height stays open to them."""
+    size = 96
+    glyph = server.render.text._Glyph("i", font, size, glyph_advance(font, size, "i"), 0.0)
+    glyph = dataclasses.replace(glyph, pivot=x_height(font) * size / 2)
+    marks = server.render.text._marks(glyph, 1.0, 0.0)
+    box = marks.getbbox()
+    assert box is not None, "the dot is kept clear"
+    half = marks.height // 2
+    reach = round(server.render.text._CLEARANCE * size)
+    assert box[3] <= half - glyph.pivot + reach + 1  # nothing below the x-height's top
+    body = marks.crop((0, round(half - glyph.pivot) + reach + 1, marks.width, marks.height))
+    assert body.getbbox() is None
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_keep_clear_of_dots_only(noise: Noise, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strokes are told to keep away from the dots of "kenji" and nowhere else for "kenk"."""
+    cleared: list[tuple[int, int, int, int] | None] = []
+    real = server.render.text.draw_strokes
+
+    def spy(*args: Any, **kwargs: Any) -> None:
+        clear = args[8] if len(args) > 8 else kwargs.get("clear")
+        cleared.append(clear.getbbox() if clear is not None else None)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(server.render.text, "draw_strokes", spy)
+    render_text("kenk.k@web.de", options(noise=noise), SEED)
+    render_text("kenji.k@web.de", options(noise=noise), SEED)
+    assert cleared[0] is None
+    assert cleared[1] is not None
