@@ -529,18 +529,7 @@ def _draw_placed(
     dy = inner[1] + (room_h - (bottom - top) * fit) / 2 - top * fit
     for p, image in zip(placed, images, strict=True):
         if fit < 1.0:
-            glyph = p.glyph
-            smaller = max(1, round(glyph.size * fit))
-            image = _turned(
-                _Glyph(
-                    glyph.cluster,
-                    glyph.path,
-                    smaller,
-                    glyph_advance(glyph.path, smaller, glyph.cluster),
-                    glyph.pivot * fit,
-                ),
-                p.turn,
-            )
+            image = _turned(_scaled(p.glyph, fit), p.turn)
         x, y = p.x * fit + dx, p.y * fit + dy
         corner = (round(x - image.width / 2), round(y - image.height / 2))
         mask.paste(255, corner, image)
@@ -570,23 +559,23 @@ def _marks(glyph: _Glyph, fit: float, turn: float) -> Image.Image:
     A stroke along the tops of capitals would swallow the dot of an i or a j, or an
     accent, and one along the feet the tail of a j: ``jı`` then reads as ``lı``.
     """
-    size = max(1, round(glyph.size * fit))
-    canvas = _turned(
-        _Glyph(
-            glyph.cluster,
-            glyph.path,
-            size,
-            glyph_advance(glyph.path, size, glyph.cluster),
-            glyph.pivot * fit,
-        ),
-        0,
-    )
-    half, pivot, margin = canvas.height // 2, glyph.pivot * fit, 0.04 * size
+    glyph = _scaled(glyph, fit)
+    canvas = _turned(glyph, 0)
+    half, pivot, margin = canvas.height // 2, glyph.pivot, 0.04 * glyph.size
     body = (0, round(half - pivot - margin), canvas.width, round(half + pivot + margin))
     canvas.paste(0, body)  # the pivot is half an x-height above the baseline
-    reach = max(1, round(_CLEARANCE * size))
+    reach = max(1, round(_CLEARANCE * glyph.size))
     around = canvas.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
     return around.rotate(turn, resample=Image.Resampling.BILINEAR) if turn else around
+
+
+def _scaled(glyph: _Glyph, fit: float) -> _Glyph:
+    """``glyph`` at ``fit`` times its size: the drawing shrunk to fit its box."""
+    if fit == 1.0:
+        return glyph
+    size = max(1, round(glyph.size * fit))
+    advance = glyph_advance(glyph.path, size, glyph.cluster)
+    return _Glyph(glyph.cluster, glyph.path, size, advance, glyph.pivot * fit)
 
 
 def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:
