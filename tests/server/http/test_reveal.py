@@ -128,11 +128,12 @@ async def test_bad_work_and_foreign_challenges_are_refused(
     wrong = next(n for n in range(nonce + 1, nonce + 10_000) if n != solve(challenge, start=n))
     foreign = issue(revealable, "192.0.2.1", keyring.current, difficulty=6)  # another client
     other_token = tokens.encode("joe@example.com", keyring=keyring, revealable=True)
+    tampered = challenge[:-1] + ("B" if challenge.endswith("A") else "A")  # 1 in 64 ends in A
     for token, chal, n in [
         (revealable, challenge, wrong),
         (revealable, foreign, solve(foreign)),
         (other_token, challenge, nonce),  # a challenge for another token
-        (revealable, challenge[:-1] + "A", nonce),
+        (revealable, tampered, nonce),
     ]:
         data = {"token": token, "challenge": chal, "nonce": str(n)}
         response, body = await fetch(reveal_client, "/reveal", "POST", data=data)
