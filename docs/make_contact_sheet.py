@@ -1,9 +1,10 @@
 """Draw docs/contact-sheet.png: emails, phone numbers and prices at every noise level, @1x and @2x.
 
 Run: .venv/bin/python docs/make_contact_sheet.py
-Each cell is what the service serves for a token at the default options (16 px, medium
-noise unless the row says otherwise), rendered with a fixed key so the sheet is
-reproducible. View it at 100%: every sample should read at a glance.
+Each cell is what the service serves for a token at the default options (16 px, which
+noisy text draws at its level's minimum size instead; medium noise unless the row says
+otherwise), rendered with a fixed key so the sheet is reproducible. View it at 100%:
+every sample should read at a glance.
 """
 
 from __future__ import annotations
