@@ -32,14 +32,7 @@ from .fonts import (
     split_runs,
     x_height,
 )
-from .noise import (
-    PROFILES,
-    SHORT_LINE,
-    NoiseProfile,
-    draw_dots,
-    draw_strokes,
-    texture_level,
-)
+from .noise import PROFILES, SHORT_LINE, NoiseProfile, draw_dots, draw_strokes, texture_level
 from .path import Placement, ZigzagPath
 from .style import Style, style_for
 
@@ -124,7 +117,7 @@ def render_text(
     rng = random.Random(seed)
     profile = PROFILES[options.noise]
     if shaped:
-        mask = _shaped_with_strokes(mask, runs, options, box, density, rng, profile, style)
+        mask = _shaped_with_strokes(mask, runs, size, options, box, density, rng, profile, style)
     else:
         mask = _zigzag(mask.size, runs, options, density, rng, profile, style)
     draw_dots(ImageDraw.Draw(mask), rng, mask.size, size, profile)
@@ -154,6 +147,7 @@ def _draw_line(
 def _shaped_with_strokes(
     mask: Image.Image,
     runs: list[TextRun],
+    size: int,
     options: RenderOptions,
     box: TextBox,
     density: int,
@@ -161,8 +155,8 @@ def _shaped_with_strokes(
     profile: NoiseProfile,
     style: bytes,
 ) -> Image.Image:
-    """Text that needs shaping as one straight line, with the strokes along it."""
-    size = drawn_size(options) * density
+    """Text that needs shaping as one straight line at ``size`` device px, with the
+    strokes along it."""
     baseline = round(box.baseline * density)
     start, line = _draw_line(mask, runs, size, baseline, options.padding * density)
     middle = baseline - x_height(FAMILIES[options.font]) * size / 2
@@ -175,15 +169,15 @@ def _shaped_with_strokes(
 
 
 #: Device px drawn per CSS px a side for the zigzag (the supersampling scale is this
-#: over the density, rounded up), within :data:`_SUPERSAMPLED_PIXELS` in all.
+#: over the density, rounded up), within :data:`_ZIGZAG_PIXELS` in all.
 _SAMPLES = 4
-_SUPERSAMPLED_PIXELS = 6_000_000
+_ZIGZAG_PIXELS = 6_000_000
 
 
 def _supersampling(width: int, height: int, density: int) -> int:
     """The scale the zigzag is drawn at before it is reduced to ``width`` x ``height``:
     4 at @1x, 2 at @2x and @3x, less where the image is very large (1 at worst)."""
-    budget = math.isqrt(_SUPERSAMPLED_PIXELS // max(1, width * height))
+    budget = math.isqrt(_ZIGZAG_PIXELS // max(1, width * height))
     return max(1, min(-(-_SAMPLES // density), budget))
 
 
