@@ -289,7 +289,7 @@ class _Glyph:
     path: Path  # the font file
     size: int
     advance: float  # px, at ``size``
-    pivot: float  # px above the baseline that sits on the path: half the x-height
+    pivot: float  # px above the baseline that sits on the path: half the line's x-height
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +347,8 @@ def _glyphs(
     size: int,
 ) -> list[_Glyph]:
     """The clusters of ``runs``, each in a font picked among the style's that has it,
-    scaled to the family's x-height, and slightly resized at random."""
+    scaled to the family's x-height, and slightly resized at random; those of
+    :data:`_CAP_BARS` smaller again, on the same baseline."""
     nominal = x_height(FAMILIES[family])
     choices = look.fonts[: profile.fonts]
     glyphs = []
@@ -360,10 +361,24 @@ def _glyphs(
                 path = fitting[rng.randrange(len(fitting))] if fitting else run.path
             scale = 1 + profile.scale * rng.uniform(-1, 1)
             height = x_height(path) if path in GLYPH_FONTS else nominal
-            glyph_size = max(1, round(size * scale * nominal / height))
+            shrink = _CAP_BAR_SCALE if _has_cap_bar(cluster) else 1.0
+            glyph_size = max(1, round(size * scale * shrink * nominal / height))
             advance = glyph_advance(path, glyph_size, cluster)
-            glyphs.append(_Glyph(cluster, path, glyph_size, advance, height * glyph_size / 2))
+            pivot = height * glyph_size / shrink / 2  # the baseline of its neighbours
+            glyphs.append(_Glyph(cluster, path, glyph_size, advance, pivot))
     return glyphs
+
+
+#: Glyphs told apart by a bar along the cap line, where the upper noise stroke runs:
+#: merged into it, 7 reads as / or 1, T as I, F as I-, E as a comb.
+_CAP_BARS = frozenset("7TFEZ")
+#: Their size against their neighbours': their bar then stays under the stroke.
+_CAP_BAR_SCALE = 0.8
+
+
+def _has_cap_bar(cluster: str) -> bool:
+    """Tell whether ``cluster`` is a letter or digit of :data:`_CAP_BARS`, accented or not."""
+    return unicodedata.normalize("NFD", cluster)[:1] in _CAP_BARS
 
 
 def _along_path(

@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 
 import server.render.text
 from server.render.encode import encode_image
-from server.render.fonts import GLYPH_FONTS, glyph_advance, x_height
+from server.render.fonts import GLYPH_FONTS, glyph_advance, glyph_box, split_runs, x_height
 from server.render.noise import PROFILES
 from server.render.style import style_for
 from server.render.text import (
@@ -660,3 +660,41 @@ def test_strokes_keep_clear_of_dots_only(noise: Noise, monkeypatch: pytest.Monke
     render_text("kenji.k@web.de", options(noise=noise), SEED)
     assert cleared[0] is None
     assert cleared[1] is not None
+
+
+@pytest.mark.parametrize(
+    ("cluster", "barred"),
+    [
+        ("7", True),
+        ("T", True),
+        ("F", True),
+        ("E", True),
+        ("Z", True),
+        ("É", True),
+        ("Z\u030c", True),
+        ("1", False),
+        ("5", False),
+        ("t", False),
+        ("I", False),
+    ],
+)
+def test_glyphs_told_apart_by_a_bar_along_the_cap_line(cluster: str, barred: bool) -> None:
+    assert server.render.text._has_cap_bar(cluster) is barred
+
+
+@pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
+def test_a_seven_is_drawn_smaller_on_the_baseline_of_its_neighbours(font: Path) -> None:
+    """The upper stroke runs along the cap line and would swallow the bar of a 7 (it
+    read as /): the 7 is drawn smaller, its bar a stroke's width or more under the cap
+    line, and sits on the same baseline as the 1 before it."""
+    size = 96
+    profile = dataclasses.replace(PROFILES[Noise.MEDIUM], scale=0.0)
+    look = dataclasses.replace(style_for(b""), fonts=(font,))
+    runs = split_runs("17", "sans", size)
+    one, seven = server.render.text._glyphs(runs, "sans", profile, look, random.Random(0), size)
+    assert seven.path == one.path == font
+    assert seven.size < one.size
+    assert seven.pivot == pytest.approx(one.pivot, abs=0.5)  # px: the sizes are whole
+    full_top = -glyph_box(font, one.size, "7")[1]
+    top = -glyph_box(font, seven.size, "7")[1]
+    assert full_top - top >= profile.stroke_width * size
