@@ -132,9 +132,7 @@ def test_none_profile_is_all_zero() -> None:
 
 
 GROWING = [
-    "rotation",
     "rise",
-    "scale",
     "band",
     "short_band",
     "fonts",
@@ -152,14 +150,27 @@ def test_profiles_grow_stronger_from_none_to_high(name: str) -> None:
     assert len(set(values)) == len(values), f"{name} does not increase at every level"
 
 
+#: Grow up to ``medium`` and stay there: at ``high`` more turn, size jitter or crowding
+#: on top of the steeper path and the third stroke made digits hard to read at 1x, and
+#: protected no better (1.0 % read either way, docs/protection.md).
+LEVELLING = ["rotation", "scale"]
+
+
+@pytest.mark.parametrize("name", LEVELLING)
+def test_glyph_jitter_grows_to_medium_and_high_keeps_it(name: str) -> None:
+    values = [getattr(PROFILES[level], name) for level in sorted(Noise)]
+    assert values[0] < values[1] < values[2] == values[3]
+
+
 def test_every_field_is_checked_somewhere() -> None:
     others = {"spacing", "slope", "corner", "stroke_above", "stroke_below", "dots"}
-    assert {f.name for f in dataclasses.fields(NoiseProfile)} == {*GROWING, *others}
+    fields = {f.name for f in dataclasses.fields(NoiseProfile)}
+    assert fields == {*GROWING, *LEVELLING, *others}
 
 
 def test_noisier_levels_crowd_glyphs_and_steepen_the_path() -> None:
     spacing = [PROFILES[level].spacing for level in sorted(Noise)]
-    assert spacing == sorted(spacing, reverse=True) and len(set(spacing)) == len(spacing)
+    assert spacing[0] > spacing[1] > spacing[2] == spacing[3]
     slopes = [sum(PROFILES[level].slope) for level in sorted(Noise)]
     assert slopes == sorted(slopes) and len(set(slopes)) == len(slopes)
     for level in NOISY:
