@@ -87,7 +87,7 @@ NOISE_ROOM: Mapping[Noise, NoiseRoom] = MappingProxyType(
         Noise.NONE: NoiseRoom(slack=0.0, tracking=0.0),
         Noise.LOW: NoiseRoom(slack=0.42, tracking=0.03, min_size=16),
         Noise.MEDIUM: NoiseRoom(slack=0.7, tracking=-0.04, min_size=24),
-        Noise.HIGH: NoiseRoom(slack=0.77, tracking=-0.07, min_size=28),
+        Noise.HIGH: NoiseRoom(slack=0.77, tracking=-0.05, min_size=24),
     }
 )
 

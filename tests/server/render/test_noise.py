@@ -150,9 +150,9 @@ def test_profiles_grow_stronger_from_none_to_high(name: str) -> None:
     assert len(set(values)) == len(values), f"{name} does not increase at every level"
 
 
-#: Grow up to ``medium`` and stay there: at ``high`` more turn, size jitter or crowding
-#: on top of the steeper path and the third stroke made digits hard to read at 1x, and
-#: protected no better (1.0 % read either way, docs/protection.md).
+#: Grow up to ``medium`` and stay there (as do the crowding and the path's slope, below):
+#: at ``high``, more turn, size jitter, crowding or a steeper path under the third stroke
+#: made digit strings hard to read at 1x (docs/protection.md).
 LEVELLING = ["rotation", "scale"]
 
 
@@ -168,11 +168,11 @@ def test_every_field_is_checked_somewhere() -> None:
     assert fields == {*GROWING, *LEVELLING, *others}
 
 
-def test_noisier_levels_crowd_glyphs_and_steepen_the_path() -> None:
+def test_noisier_levels_crowd_glyphs_and_steepen_the_path_up_to_medium() -> None:
     spacing = [PROFILES[level].spacing for level in sorted(Noise)]
     assert spacing[0] > spacing[1] > spacing[2] == spacing[3]
     slopes = [sum(PROFILES[level].slope) for level in sorted(Noise)]
-    assert slopes == sorted(slopes) and len(set(slopes)) == len(slopes)
+    assert slopes[0] < slopes[1] < slopes[2] == slopes[3]
     for level in NOISY:
         low, high = PROFILES[level].slope
         assert 0 < low < high < 60
