@@ -204,8 +204,7 @@ def _zigzag(
     placed, path, span = _along_path(glyphs, profile, look, rng, size, line)
     big = (width * scale, height * scale)
     mask = Image.new("L", big)
-    clear = Image.new("L", big)  # where strokes keep away: dots and accents
-    fit, dx, dy = _draw_placed(mask, clear, placed, (pad, pad, big[0] - pad, big[1] - pad))
+    fit, dx, dy, clear = _draw_placed(mask, placed, (pad, pad, big[0] - pad, big[1] - pad))
 
     def guide(distance: float) -> Placement:
         point = path.at(distance / size)
@@ -506,18 +505,17 @@ def _leaning_together(before: float, after: float) -> float:
 
 
 def _draw_placed(
-    mask: Image.Image,
-    clear: Image.Image,
-    placed: list[_Placed],
-    inner: tuple[int, int, int, int],
-) -> tuple[float, float, float]:
-    """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it, and
-    onto ``clear`` where strokes must keep away from them (:func:`_marks`).
+    mask: Image.Image, placed: list[_Placed], inner: tuple[int, int, int, int]
+) -> tuple[float, float, float, Image.Image | None]:
+    """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it.
 
-    Returns the transform from layout to mask px: (scale, x offset, y offset).
+    Returns the transform from layout to mask px (scale, x offset, y offset), and where
+    strokes must keep away from the glyphs (:func:`_marks`): None if no glyph has a dot
+    or an accent, as most strings have none.
     """
+    clear = None
     if not placed:
-        return 1.0, inner[0], inner[1]
+        return 1.0, inner[0], inner[1], clear
     images = [_turned(p.glyph, p.turn) for p in placed]
     inks = [image.getbbox() or (0, 0, 1, 1) for image in images]
     left = min(
@@ -543,8 +541,10 @@ def _draw_placed(
         corner = (round(x - image.width / 2), round(y - image.height / 2))
         mask.paste(255, corner, image)
         if _has_marks(p.glyph.cluster):
+            if clear is None:
+                clear = Image.new("L", mask.size)
             clear.paste(255, corner, _marks(p.glyph, fit, p.turn))
-    return fit, dx, dy
+    return fit, dx, dy, clear
 
 
 #: Letters whose dot a stroke running along the tops of capitals would swallow.
