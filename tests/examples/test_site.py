@@ -221,7 +221,11 @@ def test_make_example_prints_both_urls(tmp_path: Path) -> None:
     """``python -m examples.site`` (what ``make example`` runs) starts the service with
     the development key, prints both URLs and stops the service when it stops."""
     service_port, site_port = free_port(), free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
     command = [sys.executable, "-m", "examples.site", "--port", str(site_port)]
     process = subprocess.Popen(
         [*command, "--service-port", str(service_port)],
@@ -243,7 +247,7 @@ def test_make_example_prints_both_urls(tmp_path: Path) -> None:
         assert src.startswith(f"http://127.0.0.1:{service_port}/t/")
         with urllib.request.urlopen(src, timeout=10) as response:
             assert response.headers["Content-Type"] == "image/png"
-        assert (tmp_path / ".glyphveil" / "dev.keys").exists()
+        assert (tmp_path / "data" / "glyphveil" / "dev.keys").exists()
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=20)

@@ -70,7 +70,7 @@ def test_single_process_serves_health_and_tokens(
     check_token_served(service, tokens.KeyRing([KEY]))
     assert service.get("/metrics").status == 200
     assert service.children() == []  # no workers: it serves by itself
-    assert not (tmp_path / ".glyphveil").exists()  # the configured key, no development key
+    assert not (tmp_path / "data").exists()  # the configured key, no development key
     assert service.stop() == 0
 
 
@@ -109,11 +109,11 @@ def test_sigterm_lets_renders_under_way_finish(spawn: Callable[..., Service]) ->
     assert service.proc.wait(timeout=STOP_SECONDS) == 0
 
 
-def test_development_key_is_created_in_the_working_directory(
+def test_development_key_is_created_in_the_users_data_directory(
     spawn: Callable[..., Service], tmp_path: Path
 ) -> None:
-    service = spawn(GLYPHVEIL_KEYS="")
-    dev_keys = tmp_path / ".glyphveil" / "dev.keys"
+    service = spawn(GLYPHVEIL_KEYS=None)
+    dev_keys = tmp_path / "data" / "glyphveil" / "dev.keys"  # $XDG_DATA_HOME (conftest.py)
     assert dev_keys.is_file()
     assert "development key" in service.stderr
     check_token_served(service, tokens.KeyRing.from_file(dev_keys))
@@ -217,7 +217,7 @@ def test_production_without_keys_exits_2(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "GLYPHVEIL_KEYS" in lines[0]
-    assert not (tmp_path / ".glyphveil").exists()
+    assert not (tmp_path / "data").exists()
 
 
 def test_bad_key_exits_2(tmp_path: Path) -> None:
@@ -232,4 +232,4 @@ def test_help_lists_every_flag(tmp_path: Path) -> None:
     for setting in SETTINGS:
         assert setting.flag in done.stdout
         assert setting.env in done.stdout
-    assert not (tmp_path / ".glyphveil").exists()  # --help touches no keys
+    assert not (tmp_path / "data").exists()  # --help touches no keys
