@@ -6,8 +6,8 @@ Mint a token while rendering a template and put the image in the page::
     tokens.img_tag("jane@example.com", "https://img.example.com")
 
 Depends on ``cryptography`` only. Template helpers live in modules of their own, which
-import their engine: :mod:`tokens.jinja` (``glyphveil[jinja]``) and the Django app
-``tokens.django`` (``glyphveil[django]``).
+import their engine: :mod:`tokens.jinja` (Jinja2) and the Django app
+``tokens.django`` (Django).
 """
 
 from .api import OptionValues, decode, encode, image_url, img_tag

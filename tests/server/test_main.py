@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,11 +24,14 @@ from tests.processes import (
     READY_SECONDS,
     STOP_SECONDS,
     Service,
+    child_env,
     fetch,
     metric_total,
     run_cli,
     wait_gone,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def expected_png(token: str, keyring: tokens.KeyRing, density: int = 1) -> bytes:
@@ -233,3 +239,88 @@ def test_help_lists_every_flag(tmp_path: Path) -> None:
         assert setting.flag in done.stdout
         assert setting.env in done.stdout
     assert not (tmp_path / "data").exists()  # --help touches no keys
+
+
+# the port is taken: one line, exit 1
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port that another process (here: a socket of this one) listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path, taken_port: int, workers: str) -> None:
+    done = run_cli(tmp_path, "--port", str(taken_port), "--workers", workers, GLYPHVEIL_KEYS=KEY)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"python -m server: error: port {taken_port} on 127.0.0.1 is taken by another process: "
+        "stop it, or pick another --port\n"
+    )
+
+
+def test_a_port_taken_after_the_check_is_the_same_line(
+    taken_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Taken between the check and the service's own bind: no traceback, no "serving on"."""
+    import server.__main__
+
+    monkeypatch.setenv("GLYPHVEIL_KEYS", KEY)
+    monkeypatch.setattr(server.__main__, "listen_problem", lambda host, port: None)
+    assert server.__main__.main(["--port", str(taken_port)], prog="glyphveil serve") == 1
+    err = capsys.readouterr().err
+    assert err.endswith(
+        f"glyphveil serve: error: port {taken_port} on 127.0.0.1 is taken by another process: "
+        "stop it, or pick another --port\n"
+    )
+    assert "serving on" not in err and "Traceback" not in err
+
+
+def test_an_address_it_cannot_listen_on_is_one_line(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "--host", "192.0.2.1", GLYPHVEIL_KEYS=KEY)  # TEST-NET: not ours
+    assert done.returncode == 1
+    assert done.stderr == (
+        "python -m server: error: cannot listen on 192.0.2.1:8080: "
+        "Cannot assign requested address\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_empty_keys_variable_exits_2_instead_of_the_development_key(
+    tmp_path: Path, value: str
+) -> None:
+    done = run_cli(tmp_path, GLYPHVEIL_KEYS=value)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "python -m server: error: GLYPHVEIL_KEYS is set but empty: give it the keys, or unset "
+        "it to use the development key\n"
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_site_and_service_in_different_folders_share_the_development_key(
+    spawn: Callable[..., Service], tmp_path: Path
+) -> None:
+    """The service runs in tmp_path; the helper mints in another folder: the image draws."""
+    service = spawn(GLYPHVEIL_KEYS=None)
+    elsewhere = tmp_path / "site"
+    elsewhere.mkdir()
+    minted = subprocess.run(
+        [sys.executable, "-m", "tokens", "encode", "jane@example.com"],
+        cwd=elsewhere,
+        env=child_env(tmp_path, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert service.get(f"/t/{minted.stdout.strip()}.png").status == 200
+    assert not (elsewhere / ".glyphveil").exists()
+    assert service.stop() == 0

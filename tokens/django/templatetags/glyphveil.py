@@ -138,7 +138,7 @@ def _site() -> tuple[str, Mapping[str, Any], KeyRing]:
     except (TokenError, TypeError):
         raise ImproperlyConfigured(
             'settings.GLYPHVEIL["KEYS"] must be a list of keys (43 characters of URL-safe '
-            "base64 each; make one with `python -m tokens keygen`)"
+            "base64 each; make one with `glyphveil keygen`)"
         ) from None
 
 
