@@ -108,13 +108,13 @@ def install(
 
 def template_text(value: object) -> str | None:
     """The text a template passed: a ``str``, or a number written out; ``None`` (render
-    nothing) for ``None``, ``""`` and an undefined variable.
+    nothing) for ``None``, ``""``, whitespace alone and an undefined variable.
 
     A strict undefined raises its own error here, as anywhere in the template.
     """
     if isinstance(value, jinja2.Undefined):
         value = str(value)  # StrictUndefined raises; the default is ""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
         return value
