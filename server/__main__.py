@@ -107,6 +107,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m server") -
         keyring = KeyRing.from_env()  # after the settings: a bad flag touches no key
     except (ConfigError, TokenError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
+    # After the settings and keys, whose errors do not depend on what else runs here.
     problem = listen_problem(config.host, config.port)
     if problem is not None:
         print(f"{parser.prog}: error: {problem}", file=sys.stderr)

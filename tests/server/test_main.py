@@ -324,3 +324,17 @@ def test_site_and_service_in_different_folders_share_the_development_key(
     assert service.get(f"/t/{minted.stdout.strip()}.png").status == 200
     assert not (elsewhere / ".glyphveil").exists()
     assert service.stop() == 0
+
+
+def test_a_taken_port_on_the_development_key_ends_with_the_port_line(
+    tmp_path: Path, taken_port: int
+) -> None:
+    done = run_cli(tmp_path, "--port", str(taken_port))
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[-1] == (
+        f"python -m server: error: port {taken_port} on 127.0.0.1 is taken by another process: "
+        "stop it, or pick another --port"
+    )
+    assert all("development key" in line for line in lines[:-1])  # its warning, nothing else
+    assert "serving on" not in done.stderr and "Traceback" not in done.stderr
