@@ -68,6 +68,7 @@ READ_BY_USERS = [
         "put a new key first",  # rotation: second on the service first, then first on the site
         ".glyphveil/dev.keys",  # the development key is the user's, not the folder's
         "over 3x as fast as Fernet",
+        "[server,uvloop]",
     ],
 )
 def test_no_text_points_at_what_does_not_exist(stale: str) -> None:
@@ -133,3 +134,24 @@ def test_fernet_figures_name_the_cryptography_they_were_measured_with() -> None:
     assert "bench/tokens_speed.py" in fernet
     row = next(line for line in README.splitlines() if line.startswith("| `bench/tokens_speed.py`"))
     assert re.search(r"`cryptography` \d+\.\d+\.\d+", row)
+
+
+def test_the_token_helpers_python_runs_as_written(tmp_path: Path) -> None:
+    """The README's first Python examples, with a key in the environment as a site has."""
+    blocks = code_blocks(README[: README.index("\n## Use it in your site")], "python")
+    code = "\n".join(block for block in blocks if block.startswith("import tokens"))
+    assert code.count("tokens.") >= 5
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "PATH": "/usr/bin:/bin",
+            "GLYPHVEIL_KEYS": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        },
+    )
+    assert result.returncode == 0, result.stderr
