@@ -210,3 +210,27 @@ def test_keys_file(tmp_path: Path, key: str) -> None:
     result = run(tmp_path, "encode", EMAIL, GLYPHVEIL_KEYS_FILE=str(tmp_path / "my.keys"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == seal(EMAIL, KeyRing([key]))
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"GLYPHVEIL_KEYS": ""},
+            "GLYPHVEIL_KEYS is set but empty: give it the keys, or unset it to use the "
+            "development key",
+        ),
+        (
+            {"GLYPHVEIL_KEY": "x"},
+            "GLYPHVEIL_KEY is set, but keys are read from GLYPHVEIL_KEYS or "
+            "GLYPHVEIL_KEYS_FILE: did you mean GLYPHVEIL_KEYS?",
+        ),
+    ],
+)
+def test_empty_or_misspelt_keys_exit_2_without_a_development_key(
+    tmp_path: Path, variables: dict[str, str], message: str
+) -> None:
+    result = run(tmp_path, "encode", EMAIL, **variables)
+    assert result.returncode == 2
+    assert result.stderr == f"python -m tokens: error: {message}\n"
+    assert not (tmp_path / "data").exists()
