@@ -201,7 +201,7 @@ class KeyRing:
         """One key per line; blank lines are skipped, and ``#`` starts a comment, on a
         line of its own or after the key (``KEY  # added in December``).
 
-        An error names the line: ``keys line 3: malformed key: it is in quotes; ...``.
+        An error names the line: ``keys: line 3: malformed key: it is in quotes; ...``.
         """
         source = source or str(path)
         try:
@@ -213,7 +213,7 @@ class KeyRing:
         for number, line in enumerate(lines, start=1):
             text = line.split("#", 1)[0].strip(ASCII_WHITESPACE)
             if text:
-                keys.append(Key.parse(text, f"{source} line {number}"))
+                keys.append(Key.parse(text, f"{source}: line {number}"))
         return cls(keys, source=source)
 
     @classmethod

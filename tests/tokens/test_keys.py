@@ -196,7 +196,7 @@ def test_malformed_key_in_file_names_the_file_not_the_key(tmp_path: Path) -> Non
     with pytest.raises(KeyConfigError) as info:
         KeyRing.from_env({"GLYPHVEIL_KEYS_FILE": str(path)})
     message = str(info.value)
-    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path} line 3: malformed key")
+    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path}: line 3: malformed key")
     assert bad not in message
 
 
@@ -432,6 +432,6 @@ def test_keys_file_error_names_the_line_and_the_problem(
     with pytest.raises(KeyConfigError) as info:
         KeyRing.from_env({"GLYPHVEIL_KEYS_FILE": str(path)})
     message = str(info.value)
-    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path} line 4: malformed key: {problem} (")
+    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path}: line 4: malformed key: {problem} (")
     assert message.endswith("make one with `glyphveil keygen`)")
     assert key[:10] not in message and key[-10:] not in message
