@@ -283,8 +283,11 @@ def test_svg_is_a_small_valid_escaped_document() -> None:
     assert element is not None and element.get("fill") == "#ffffff"
     lines = [span.text for span in element.iter(f"{svg}tspan")]
     assert lines == ['<script>alert("x")</script> & ', "line two"]
-    # The size the PNG would draw the text at: the raster and vector forms agree.
-    assert element.get("font-size") is not None
+    # The size the PNG draws the text at: the raster and vector forms agree.
+    from server.render.placeholder import _fit_text
+
+    layout = _fit_text(['<script>alert("x")</script> & \ufffe', "line two"], "sans", 1200, 400)
+    assert layout is not None and element.get("font-size") == str(layout.size)
 
 
 def test_svg_default_and_transparent() -> None:
