@@ -6,10 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test system lint bench bench-hostile bench-ocr bench-reveal clean dist example
 
-$(STAMP): setup.cfg setup.py pyproject.toml
+# The helper (glyphveil, the root) and the service (glyphveil-server, whose folder links to
+# server/ and fonts/), both editable: `glyphveil serve` finds the service's entry point.
+SERVER_DIST := packaging/glyphveil-server
+INSTALL_BOTH := -e . -e $(SERVER_DIST)
+
+$(STAMP): setup.cfg setup.py pyproject.toml $(SERVER_DIST)/setup.cfg
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[server,test]'
+	$(PY) -m pip install --quiet -e '.[test]' -e $(SERVER_DIST)
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -32,20 +37,22 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The sdist, and the wheel built from it, in dist/: `pip install dist/glyphveil-*.whl`
-# (add [server] for the service). The venv's setuptools and wheel build them (--no-isolation).
+# Both distributions, each an sdist and the wheel built from it, in dist/: glyphveil (the
+# website's helper, cryptography only) and glyphveil-server (the service and its fonts).
+# The venv's setuptools and wheel build them (--no-isolation).
 dist: $(STAMP)
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist .
+	$(PY) -m build --no-isolation --outdir dist $(SERVER_DIST)
 
 # Benchmarks run in their own venv (Flask, gunicorn, py-spy, uvloop), never the project's.
 BENCH_VENV ?= bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
-$(BENCH_STAMP): setup.cfg setup.py pyproject.toml bench/requirements.txt
+$(BENCH_STAMP): setup.cfg setup.py pyproject.toml $(SERVER_DIST)/setup.cfg bench/requirements.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet $(INSTALL_BOTH) -r bench/requirements.txt
 	touch $(BENCH_STAMP)
 
 # All benches side by side (about 6 minutes); ARGS="--quick", "--only baseline ceiling",
@@ -67,10 +74,10 @@ OCR_VENV ?= bench/.venv-ocr
 OCR_STAMP := $(OCR_VENV)/.installed
 OCR_ARGS ?= --sheets docs
 
-$(OCR_STAMP): setup.cfg pyproject.toml bench/requirements-ocr.txt
+$(OCR_STAMP): setup.cfg pyproject.toml $(SERVER_DIST)/setup.cfg bench/requirements-ocr.txt
 	test -x $(OCR_VENV)/bin/python || $(PYTHON) -m venv $(OCR_VENV)
 	$(OCR_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(OCR_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements-ocr.txt
+	$(OCR_VENV)/bin/python -m pip install --quiet $(INSTALL_BOTH) -r bench/requirements-ocr.txt
 	touch $(OCR_STAMP)
 
 bench-ocr: $(OCR_STAMP)
@@ -87,4 +94,4 @@ bench-reveal: $(STAMP)
 	$(PY) bench/reveal_pow.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist $(SERVER_DIST)/*.egg-info $(SERVER_DIST)/build

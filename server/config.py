@@ -63,7 +63,7 @@ def _event_loop(text: str) -> str:
     if value not in EVENT_LOOPS:
         raise ValueError(f"must be one of {', '.join(EVENT_LOOPS)}")
     if value == "uvloop" and importlib.util.find_spec("uvloop") is None:
-        raise ValueError("uvloop is not installed: pip install 'glyphveil[server,uvloop]'")
+        raise ValueError("uvloop is not installed: pip install 'uvloop>=0.19'")
     return value
 
 

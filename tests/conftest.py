@@ -21,9 +21,12 @@ ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No GLYPHVEIL_* variable leaks in, the working directory is empty, no cached key ring."""
+    """No GLYPHVEIL_* variable leaks in, the working directory is empty, no cached key ring,
+    and the development key (``$XDG_DATA_HOME/glyphveil/dev.keys``) lives in ``tmp_path``,
+    for this process and the ones it starts."""
     for name in [name for name in os.environ if name.startswith("GLYPHVEIL_")]:
         monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(tokens.keys, "_default", None)

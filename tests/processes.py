@@ -40,13 +40,14 @@ def free_port() -> int:
         return port
 
 
-def child_env(tmp_path: Path, **variables: str) -> dict[str, str]:
-    """This environment without any GLYPHVEIL_* variable, plus ``variables``."""
+def child_env(tmp_path: Path, **variables: str | None) -> dict[str, str]:
+    """This environment without any GLYPHVEIL_* variable, plus ``variables`` (``None``
+    leaves one unset)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GLYPHVEIL_")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env["XDG_RUNTIME_DIR"] = str(tmp_path)  # gunicorn's control socket goes here, not in ~
     env["TMPDIR"] = str(tmp_path)  # and any temporary directory of the service
-    env.update(variables)
+    env.update({name: value for name, value in variables.items() if value is not None})
     return env
 
 
@@ -143,7 +144,7 @@ def spawner(tmp_path: Path) -> Iterator[Callable[..., Service]]:
     """Start ``python -m server --port P ARGS`` in its own process group; always stop it."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str, ready: bool = True, **variables: str) -> Service:
+    def start(*args: str, ready: bool = True, **variables: str | None) -> Service:
         port = free_port()
         stderr_path = tmp_path / f"server-{port}.err"
         env = child_env(tmp_path, **({"GLYPHVEIL_KEYS": KEY} | variables))

@@ -74,7 +74,7 @@ def test_encode_decode_round_trip(tmp_path: Path, key: str) -> None:
         "expires_at": None,
     }
     assert text in decoded.stdout  # ensure_ascii=False: readable JSON
-    assert not (tmp_path / ".glyphveil").exists()
+    assert not (tmp_path / "data").exists()  # no development key
 
 
 def test_encode_with_every_option(tmp_path: Path, key: str) -> None:
@@ -170,10 +170,10 @@ def test_missing_command_exits_2(tmp_path: Path) -> None:
 def test_encode_without_keys_creates_the_development_key(tmp_path: Path) -> None:
     first = run(tmp_path, "encode", EMAIL)
     assert first.returncode == 0, first.stderr
-    path = tmp_path / ".glyphveil" / "dev.keys"
+    path = tmp_path / "data" / "glyphveil" / "dev.keys"  # $XDG_DATA_HOME (tests/conftest.py)
     assert path.is_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert "created a development key in .glyphveil/dev.keys" in first.stderr
+    assert f"created a development key in {path}" in first.stderr
     assert "warning: using the development key" in first.stderr
     dev_key = path.read_text().splitlines()[-1]
     assert dev_key not in first.stderr
@@ -194,7 +194,7 @@ def test_production_without_keys_exits_2(tmp_path: Path) -> None:
     result = run(tmp_path, "encode", EMAIL, GLYPHVEIL_ENV="production")
     assert result.returncode == 2
     assert "GLYPHVEIL_ENV=production needs GLYPHVEIL_KEYS or GLYPHVEIL_KEYS_FILE" in result.stderr
-    assert not (tmp_path / ".glyphveil").exists()
+    assert not (tmp_path / "data").exists()  # no development key
 
 
 def test_malformed_key_exits_2_without_echoing_it(tmp_path: Path) -> None:
@@ -210,3 +210,27 @@ def test_keys_file(tmp_path: Path, key: str) -> None:
     result = run(tmp_path, "encode", EMAIL, GLYPHVEIL_KEYS_FILE=str(tmp_path / "my.keys"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == seal(EMAIL, KeyRing([key]))
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"GLYPHVEIL_KEYS": ""},
+            "GLYPHVEIL_KEYS is set but empty: give it the keys, or unset it to use the "
+            "development key",
+        ),
+        (
+            {"GLYPHVEIL_KEY": "x"},
+            "GLYPHVEIL_KEY is set, but keys are read from GLYPHVEIL_KEYS or "
+            "GLYPHVEIL_KEYS_FILE: did you mean GLYPHVEIL_KEYS?",
+        ),
+    ],
+)
+def test_empty_or_misspelt_keys_exit_2_without_a_development_key(
+    tmp_path: Path, variables: dict[str, str], message: str
+) -> None:
+    result = run(tmp_path, "encode", EMAIL, **variables)
+    assert result.returncode == 2
+    assert result.stderr == f"python -m tokens: error: {message}\n"
+    assert not (tmp_path / "data").exists()

@@ -234,3 +234,60 @@ async def test_the_service_draws_what_each_client_mints(
         with Image.open(io.BytesIO(body)) as image:
             image.load()
             assert image.format == "PNG" and image.width > 0
+
+
+# --- the helpers drop surrounding whitespace, the same set in every language -----------------
+
+#: Python's str.strip() set, around a text: a trailing newline from a database field first.
+SURROUNDED = [
+    "jane@example.com\n",
+    "\r\n +44 20 7946 0958\t",
+    *(
+        f"{space}£1,299{space}"
+        for space in "\v\f\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u202f\u3000"
+    ),
+    "\ufeffjane@example.com",  # not whitespace to str.strip: kept, then refused by the text rules
+]
+
+
+def test_every_helper_strips_the_same_surrounding_whitespace() -> None:
+    keyring = tokens.KeyRing([KEY])
+    expected = []
+    for text in SURROUNDED:
+        try:
+            expected.append(tokens.image_url(text, "https://img.example.com", keyring=keyring))
+        except tokens.OptionError:
+            expected.append("OptionError")
+    assert expected[0] == tokens.image_url(
+        "jane@example.com", "https://img.example.com", keyring=keyring
+    )
+    assert expected[-1] == "OptionError"
+    js = (
+        "import { imageUrl, imgTag } from './src/index.js';"
+        "const texts = JSON.parse(process.argv[1]);"
+        "const urls = texts.map((t) => { try {"
+        f"  const url = imageUrl(t, 'https://img.example.com', {{ key: '{KEY}' }});"
+        f"  const tag = imgTag(t, 'https://img.example.com', {{ key: '{KEY}' }});"
+        "  if (!tag.includes(url)) return 'tag';"
+        "  return url; } catch (e) { return e.name; } });"
+        "console.log(JSON.stringify(urls));"
+    )
+    result = run([_tool("node"), "--input-type=module", "-e", js, json.dumps(SURROUNDED)], JS)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
+    php = (
+        "require 'autoload.php';"
+        "$out = [];"
+        "foreach (json_decode($argv[1], true) as $t) { try {"
+        f"  $url = Glyphveil\\imageUrl($t, 'https://img.example.com', ['key' => '{KEY}']);"
+        f"  $tag = Glyphveil\\imgTag($t, 'https://img.example.com', ['key' => '{KEY}']);"
+        "  $out[] = str_contains($tag, htmlspecialchars($url)) ? $url : 'tag';"
+        "} catch (Glyphveil\\OptionError $e) { $out[] = 'OptionError'; } }"
+        "echo json_encode($out, JSON_UNESCAPED_SLASHES);"
+    )
+    result = run([_tool("php"), "-r", php, "--", json.dumps(SURROUNDED)], PHP)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == expected
+    # encode itself keeps the text exactly: the newline is refused there.
+    with pytest.raises(tokens.OptionError):
+        tokens.encode("jane@example.com\n", keyring=keyring)

@@ -1,11 +1,14 @@
-"""Packaging: the helper imports alone (``import tokens`` needs nothing but
-``cryptography``, and each template helper needs only its own engine), and the wheel that
-``make dist`` builds installs and runs from a fresh venv (the helper with ``cryptography``
-only, then the service from the ``glyphveil`` console script with its bundled fonts).
-Building and installing take about a minute, so a module fixture does them once."""
+"""Packaging: two distributions from one repository. ``glyphveil`` (the root) is the
+website's helper: ``import tokens`` needs nothing but ``cryptography``, each template
+helper only its own engine, and its wheel stays small. ``glyphveil-server``
+(``packaging/glyphveil-server/``) is the service with its fonts, and adds ``glyphveil
+serve`` by an entry point. The wheels that ``make dist`` builds install and run from a
+fresh venv. Building and installing take about a minute, so a module fixture does them
+once."""
 
 from __future__ import annotations
 
+import configparser
 import io
 import socket
 import subprocess
@@ -18,6 +21,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+SERVER_DIST = ROOT / "packaging" / "glyphveil-server"
+#: The helper's wheel: tokens/ with its metrics table, about 85 kB in 0.1.0. The bound
+#: leaves room to grow, and fails long before a font (the smallest is 60 kB, the bundled
+#: ones 8.9 MB together) or the service slips back in.
+HELPER_WHEEL_MAX_BYTES = 250_000
 
 BLOCKER = """
 import sys
@@ -79,7 +87,7 @@ print(env.from_string("{{ 'jane@example.com' | protect }}").render())
 def test_jinja_helper_without_jinja2_says_what_to_install(tmp_path: Path) -> None:
     result = run_blocked("import tokens.jinja", SERVER | ENGINES, tmp_path)
     assert result.returncode == 1
-    assert "ImportError: tokens.jinja needs Jinja2: pip install 'glyphveil[jinja]'" in result.stderr
+    assert "ImportError: tokens.jinja needs Jinja2: pip install 'Jinja2>=3.1'" in result.stderr
 
 
 def test_django_app_needs_django_alone(tmp_path: Path) -> None:
@@ -104,34 +112,57 @@ print(engines["django"].from_string(page).render())
     assert result.stdout.startswith('<img src="https://img.example.com/t/')
 
 
-def test_setup_cfg_keeps_server_dependencies_in_extras() -> None:
-    import configparser
-
+def _setup_cfg(path: Path) -> configparser.ConfigParser:
     parser = configparser.ConfigParser()
-    parser.read(ROOT / "setup.cfg")
-    required = parser["options"]["install_requires"].split()
+    parser.read(path / "setup.cfg")
+    return parser
+
+
+def test_the_helper_distribution_needs_cryptography_alone() -> None:
+    helper = _setup_cfg(ROOT)
+    assert helper["metadata"]["name"] == "glyphveil"
+    required = helper["options"]["install_requires"].split()
     assert [r for r in required if not r.startswith("cryptography")] == []
-    extras = parser["options.extras_require"]
-    for name in ("aiohttp", "Pillow", "Jinja2", "gunicorn", "prometheus_client"):
-        assert name in extras["server"]
+    assert helper["options.packages.find"]["include"].split() == ["tokens", "tokens.*"]
+    extras = helper["options.extras_require"]
+    assert "server" not in extras  # the service is a distribution of its own
     assert extras["jinja"].split() == ["Jinja2>=3.1"]
     assert extras["django"].split() == ["Django>=4.2"]
     assert "aiohttp-jinja2>=1.6" in extras["example"].split()
+    assert "font_metrics.json" in helper["options.package_data"]["tokens"]
 
 
-def test_setup_cfg_ships_the_font_metrics_table() -> None:
-    import configparser
+def test_the_server_distribution_depends_on_the_helper_of_its_version() -> None:
+    helper, service = _setup_cfg(ROOT), _setup_cfg(SERVER_DIST)
+    assert service["metadata"]["name"] == "glyphveil-server"
+    version = helper["metadata"]["version"]
+    assert service["metadata"]["version"] == version
+    required = [
+        line.strip()
+        for line in service["options"]["install_requires"].splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    assert f"glyphveil=={version}" in required
+    for name in ("aiohttp", "Pillow>=11.3", "Jinja2", "gunicorn", "prometheus_client"):
+        assert any(r.startswith(name) for r in required), name
+    assert "serve = server.__main__:main" in service["options.entry_points"]["glyphveil.commands"]
+    # Its packages are the repository's own folders, linked.
+    assert (SERVER_DIST / "server").resolve() == ROOT / "server"
+    assert (SERVER_DIST / "glyphveil_fonts").resolve() == ROOT / "fonts"
 
-    parser = configparser.ConfigParser()
-    parser.read(ROOT / "setup.cfg")
-    assert "font_metrics.json" in parser["options.package_data"]["tokens"]
+
+def test_make_dist_builds_both_distributions() -> None:
+    recipe = (ROOT / "Makefile").read_text().split("\ndist:", 1)[1].split("\n\n", 1)[0]
+    assert "$(PY) -m build --no-isolation --outdir dist .\n" in recipe
+    assert "$(PY) -m build --no-isolation --outdir dist $(SERVER_DIST)" in recipe
 
 
 # --- the wheel: built, installed in a fresh venv, run from its console script ------------------
 
 
 class Installed:
-    """A wheel and sdist built by ``python -m build``, and a fresh venv holding the wheel."""
+    """Both distributions built by ``python -m build`` (sdists, and wheels from them), and
+    a fresh venv holding the helper's wheel."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -142,7 +173,13 @@ class Installed:
 
     @property
     def wheel(self) -> Path:
+        """The helper's wheel."""
         (wheel,) = self.dist.glob("glyphveil-*-py3-none-any.whl")
+        return wheel
+
+    @property
+    def server_wheel(self) -> Path:
+        (wheel,) = self.dist.glob("glyphveil_server-*-py3-none-any.whl")
         return wheel
 
     def run(
@@ -177,18 +214,20 @@ class Installed:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """Build the sdist and, from it, the wheel, as ``make dist`` does; install the wheel
-    alone (the helper: ``cryptography`` and nothing else) into a fresh venv."""
+    """Build each sdist and, from it, the wheel, as ``make dist`` does; install the
+    helper's wheel alone (``cryptography`` and nothing else) into a fresh venv."""
     place = Installed(tmp_path_factory.mktemp("wheel"))
     (place.root / "work").mkdir()
-    built = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(place.dist), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(place.dist)]
+    for project in (ROOT, SERVER_DIST):
+        built = subprocess.run(
+            [*build, str(project)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     made = subprocess.run(
         [sys.executable, "-m", "venv", "--without-pip", str(place.venv)],
         capture_output=True,
@@ -200,32 +239,51 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     return place
 
 
-def test_the_sdist_and_wheel_hold_the_fonts_and_no_tests(installed: Installed) -> None:
+def test_the_helper_wheel_is_small_and_holds_the_helper_alone(installed: Installed) -> None:
     import tarfile
     import zipfile
 
+    assert installed.wheel.stat().st_size < HELPER_WHEEL_MAX_BYTES
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
-    fonts = {p.name for p in (ROOT / "fonts").iterdir() if p.suffix in (".ttf", ".otf")}
-    assert fonts and {f"glyphveil_fonts/{name}" for name in fonts} <= names
-    assert "server/http/templates/home.html" in names or any(
-        n.startswith("server/http/templates/") for n in names
-    )
-    assert not any(n.startswith(("tests/", "clients/", "bench/")) for n in names)
-    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    with zipfile.ZipFile(installed.wheel) as wheel:
+        packages = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith("-info")}
+        assert packages == {"tokens"}
+        assert "tokens/font_metrics.json" in names and "tokens/py.typed" in names
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         assert "glyphveil = tokens.cli:main" in wheel.read(entry_points).decode()
     (sdist,) = installed.dist.glob("glyphveil-*.tar.gz")
     with tarfile.open(sdist) as archive:
         members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"setup.py", "setup.cfg", "pyproject.toml", "fonts/DejaVuSans.ttf"} <= members
+    assert {"setup.py", "setup.cfg", "pyproject.toml", "tokens/keys.py"} <= members
+    assert not any(m.startswith(("server/", "fonts/", "tests/", "packaging/")) for m in members)
+
+
+def test_the_server_wheel_holds_the_service_and_the_fonts(installed: Installed) -> None:
+    import tarfile
+    import zipfile
+
+    with zipfile.ZipFile(installed.server_wheel) as wheel:
+        names = set(wheel.namelist())
+        metadata = wheel.read(next(n for n in names if n.endswith("/METADATA"))).decode()
+        entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+        assert "serve = server.__main__:main" in wheel.read(entry_points).decode()
+    fonts = {p.name for p in (ROOT / "fonts").iterdir() if p.suffix in (".ttf", ".otf")}
+    assert fonts and {f"glyphveil_fonts/{name}" for name in fonts} <= names
+    assert "server/http/templates/home.html" in names
+    assert not any(n.startswith(("tokens/", "tests/", "clients/", "bench/")) for n in names)
+    assert "Requires-Dist: glyphveil==0.1.0" in metadata.splitlines()
+    (sdist,) = installed.dist.glob("glyphveil_server-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {"setup.cfg", "pyproject.toml", "glyphveil_fonts/DejaVuSans.ttf"} <= members
+    assert "server/__main__.py" in members
 
 
 def test_the_helper_installs_with_cryptography_alone(installed: Installed) -> None:
     script = (
         "import importlib.util, tokens\n"
-        "from tokens.cli import SERVER_MODULES\n"
-        "assert [m for m in SERVER_MODULES if importlib.util.find_spec(m)] == []\n"
+        "assert importlib.util.find_spec('server') is None\n"
+        "assert importlib.util.find_spec('glyphveil_fonts') is None\n"
         "ring = tokens.KeyRing([tokens.generate_key()])\n"
         "print(tokens.img_tag('jane@example.com', 'https://img.example.com', alt='e', "
         "keyring=ring))\n"
@@ -241,18 +299,19 @@ def test_the_helper_installs_with_cryptography_alone(installed: Installed) -> No
     assert set(listed.stdout.split()) == {"glyphveil", "cryptography", "cffi", "pycparser"}
 
 
-def test_serve_without_the_server_extra_says_what_to_install(installed: Installed) -> None:
+def test_serve_without_the_server_distribution_says_what_to_install(
+    installed: Installed,
+) -> None:
     result = installed.run(installed.bin / "glyphveil", "serve", "--port", "0")
     assert result.returncode == 2
     assert result.stdout == ""
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("glyphveil serve: the service is not installed (no module ")
-    assert line.endswith("install glyphveil[server]")
-    result = installed.run(installed.python, "-m", "server", "--port", "0")
-    assert result.returncode == 2
-    assert result.stderr == "python -m server: no module aiohttp, PIL, jinja2, gunicorn, " + (
-        "prometheus_client, fontTools: install glyphveil[server]\n"
+    assert result.stderr == (
+        "glyphveil serve: the service is not installed: install the glyphveil-server "
+        "distribution (`make dist` builds its wheel; README.md, Install)\n"
     )
+    result = installed.run(installed.python, "-m", "server", "--port", "0")
+    assert result.returncode == 1
+    assert "No module named server" in result.stderr
     key = installed.run(installed.bin / "glyphveil", "keygen")
     assert key.returncode == 0 and len(key.stdout.strip()) == 43
 
@@ -265,7 +324,9 @@ def _free_port() -> int:
 
 
 def test_the_installed_service_finds_its_fonts_and_draws_a_token(installed: Installed) -> None:
-    installed.pip(f"{installed.wheel}[server]")
+    installed.pip(installed.wheel, installed.server_wheel)  # as README.md says
+    usage = installed.run(installed.bin / "glyphveil", "serve", "--help")
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: glyphveil serve ")
     where = installed.run(
         installed.python, "-c", "import server.render.fonts as f; print(f.FONTS_DIR)"
     )
@@ -316,7 +377,7 @@ def _get_when_up(url: str, service: subprocess.Popen[str]) -> bytes:
 
 def test_fonts_are_found_under_pip_install_target(installed: Installed) -> None:
     target = installed.root / "target"
-    installed.pip("--no-deps", "--target", target, installed.wheel)
+    installed.pip("--no-deps", "--target", target, installed.wheel, installed.server_wheel)
     script = (
         "import server.render.fonts as f, server.render.text as t\n"
         "print(f.FONTS_DIR)\n"

@@ -6,11 +6,11 @@ Mint a token while rendering a template and put the image in the page::
     tokens.img_tag("jane@example.com", "https://img.example.com")
 
 Depends on ``cryptography`` only. Template helpers live in modules of their own, which
-import their engine: :mod:`tokens.jinja` (``glyphveil[jinja]``) and the Django app
-``tokens.django`` (``glyphveil[django]``).
+import their engine: :mod:`tokens.jinja` (Jinja2) and the Django app
+``tokens.django`` (Django).
 """
 
-from .api import OptionValues, decode, encode, image_url, img_tag
+from .api import OptionValues, decode, encode, image_size, image_url, img_tag, text_box
 from .codec import Payload
 from .colors import contrast_ratio, parse_color
 from .errors import ExpiredToken, InvalidToken, KeyConfigError, OptionError, TokenError
@@ -18,7 +18,7 @@ from .keys import Key, KeyRing, default_keyring, generate_key
 from .markup import SafeHTML
 from .options import FONTS, MAX_TEXT_BYTES, Noise, RenderOptions
 from .reveal import reveal_button
-from .sizes import TextBox, image_size, text_box
+from .sizes import TextBox
 
 __all__ = [
     "FONTS",

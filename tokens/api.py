@@ -19,7 +19,9 @@ from .keys import KeyRing, default_keyring
 from .markup import SafeHTML
 from .options import DENSITIES, MAX_WIDTH, OPTION_NAMES, Noise, RenderOptions
 from .reveal import reveal_button
-from .sizes import check_densities, fits, text_box
+from .sizes import TextBox, check_densities, fits
+from .sizes import image_size as _image_size
+from .sizes import text_box as _text_box
 
 __all__ = [
     "DEFAULT_CLASS",
@@ -29,8 +31,10 @@ __all__ = [
     "check_format",
     "decode",
     "encode",
+    "image_size",
     "image_url",
     "img_tag",
+    "text_box",
 ]
 
 Format = Literal["png", "webp"]
@@ -136,11 +140,14 @@ def image_url(
 
     ``base_url`` is where the service answers: ``https://img.example.com``, a path on
     it, or a path on the site's own origin (``/glyphs``, or ``""`` for ``/t/...``).
+    Surrounding whitespace (``str.strip``) is dropped first, as by :func:`img_tag`.
     """
     base = check_base_url(base_url)
     check_format(format)
     if type(density) is not int or density not in DENSITIES:
         raise OptionError(f"bad density {density!r}: use 1, 2 or 3")
+    if isinstance(text, str):
+        text = text.strip()  # a helper, unlike encode: "jane@example.com\n" from a form
     token = encode(text, ttl=ttl, keyring=keyring, **options)
     return _url(base, token, density, format)
 
@@ -173,12 +180,16 @@ def img_tag(
     attributes such as ``title`` or ``loading="eager"``, and its ``class`` joins
     ``css_class``; it cannot set ``src``, ``srcset``, ``alt``, ``width`` or ``height``.
 
+    Surrounding whitespace (``str.strip``: a trailing newline from a database field) is
+    dropped before minting; :func:`encode` keeps the text exactly as given.
+
     ``reveal=True`` mints the token revealable and wraps the image for the service's
     ``/reveal.js`` (:func:`tokens.reveal_button`, labelled "Show" and the alt text), so
     a visitor can ask for the text itself; the service must run with reveal on.
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
+    text = text.strip()  # a helper, unlike encode: "jane@example.com\n" from a form
     base = check_base_url(base_url)
     check_format(format)
     offered = check_densities(densities)
@@ -195,7 +206,7 @@ def img_tag(
     if "class" in extra:
         classes.append(extra.pop("class"))
     built = _options(options)
-    box = text_box(text, built)
+    box = _text_box(text, built)
     if not fits(box, 1):
         raise OptionError(
             f"the text at size {built.size} makes an image wider than the {MAX_WIDTH} px "
@@ -282,3 +293,30 @@ def _extra(text: str, attrs: Mapping[str, str] | None) -> dict[str, str]:
     return {
         name.lower() if name.lower() == "class" else name: value for name, value in extra.items()
     }
+
+
+def text_box(text: str, options: RenderOptions | Mapping[str, object] | None = None) -> TextBox:
+    """The box the service draws ``text`` in (:func:`tokens.sizes.text_box`): ``options``
+    is a :class:`RenderOptions` or a dict of the options ``encode`` takes
+    (``{"font": "mono", "size": 18}``), validated the same way."""
+    return _text_box(text, _given_options(options))
+
+
+def image_size(
+    text: str, options: RenderOptions | Mapping[str, object] | None = None, density: int = 1
+) -> tuple[int, int]:
+    """(width, height) in device px of the image the service draws at ``density``;
+    ``options`` as for :func:`text_box`."""
+    return _image_size(text, _given_options(options), density)
+
+
+def _given_options(options: object) -> RenderOptions:
+    if options is None:
+        return _DEFAULT
+    if isinstance(options, RenderOptions):
+        return options
+    if isinstance(options, Mapping):
+        return _options(dict(options))  # type: ignore[arg-type]
+    raise OptionError(
+        f"options must be a dict of options or a RenderOptions, not {type(options).__name__}"
+    )

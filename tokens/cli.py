@@ -1,34 +1,30 @@
 """The ``glyphveil`` command: ``keygen | encode TEXT | decode TOKEN | serve [flags]``.
 
-``python -m tokens`` runs the same commands but ``serve``; ``python -m server`` is
-``glyphveil serve``. The helper installs without the service's dependencies, so
-``serve`` first checks that they are there and names the extra to install if not.
+``python -m tokens`` runs the same commands but ``serve``. The helper never imports the
+service: ``serve`` runs the command that the ``glyphveil-server`` distribution registers
+under the entry point group ``glyphveil.commands``, and says what to install without it.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
-import importlib.util
 import json
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from typing import TextIO, cast
 
 from .api import decode, encode, image_url
 from .errors import KeyConfigError, OptionError, TokenError
 from .keys import generate_key
 from .options import FONTS, PADDING_RANGE, SIZE_RANGE, Noise
 
-__all__ = ["SERVER_MODULES", "main", "missing_server_modules"]
+__all__ = ["COMMANDS_GROUP", "main"]
 
-#: What ``glyphveil serve`` imports beyond the helper: the ``server`` extra.
-SERVER_MODULES = ("aiohttp", "PIL", "jinja2", "gunicorn", "prometheus_client", "fontTools")
-
-
-def missing_server_modules() -> list[str]:
-    """The modules of the ``server`` extra that cannot be imported here."""
-    return [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+#: The entry point group where other distributions add commands (``glyphveil-server``:
+#: ``serve``); each is called as ``command(argv, prog="glyphveil serve")``.
+COMMANDS_GROUP = "glyphveil.commands"
 
 
 def _parser(prog: str, *, serve: bool) -> argparse.ArgumentParser:
@@ -72,17 +68,16 @@ def _utf8(stream: TextIO) -> bool:
 
 
 def _serve(prog: str, argv: Sequence[str]) -> int:
-    missing = missing_server_modules()
-    if missing:
+    found = entry_points(group=COMMANDS_GROUP, name="serve")
+    if not found:
         print(
-            f"{prog}: the service is not installed (no module {', '.join(missing)}): "
-            "install glyphveil[server]",
+            f"{prog}: the service is not installed: install the glyphveil-server "
+            "distribution (`make dist` builds its wheel; README.md, Install)",
             file=sys.stderr,
         )
         return 2
-    from server.__main__ import main as serve
-
-    return serve(list(argv))
+    serve = cast(Callable[..., int], next(iter(found)).load())
+    return serve(list(argv), prog=prog)
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str = "glyphveil") -> int:

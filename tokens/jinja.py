@@ -11,7 +11,8 @@ leaves it alone) and ``protect_url`` (the image's URL only), and a global ``prot
 for calls with options: ``{{ protect(price, font="mono", alt="price") }}``. Options
 given to :func:`install` are the defaults of every call; a call's own win.
 
-The only module of :mod:`tokens` that imports Jinja2 (``pip install 'glyphveil[jinja]'``).
+The only module of :mod:`tokens` that imports Jinja2 (``pip install 'Jinja2>=3.1'``, or
+the wheel's ``[jinja]`` extra).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ try:
     from markupsafe import Markup, escape
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_packaging.py
     raise ImportError(
-        "tokens.jinja needs Jinja2: pip install 'glyphveil[jinja]'", name=exc.name
+        "tokens.jinja needs Jinja2: pip install 'Jinja2>=3.1'", name=exc.name
     ) from exc
 
 __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "install", "template_text"]
@@ -107,13 +108,13 @@ def install(
 
 def template_text(value: object) -> str | None:
     """The text a template passed: a ``str``, or a number written out; ``None`` (render
-    nothing) for ``None``, ``""`` and an undefined variable.
+    nothing) for ``None``, ``""``, whitespace alone and an undefined variable.
 
     A strict undefined raises its own error here, as anywhere in the template.
     """
     if isinstance(value, jinja2.Undefined):
         value = str(value)  # StrictUndefined raises; the default is ""
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
         return value

@@ -1,7 +1,9 @@
 """``python -m examples.site``: the example site, beside a glyphveil service it starts.
 
 With ``--service-url`` it uses a service that is already running instead. Both share
-the keys in the environment, else the development key in ``.glyphveil/dev.keys``.
+the keys in the environment, else the user's development key
+(``~/.local/share/glyphveil/dev.keys``). A port that is taken stops it with one line,
+rather than letting it use whatever answers there.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from server.__main__ import listen_problem
 from tokens import KeyConfigError, KeyRing
 
 from .app import create_app
@@ -38,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    problem = listen_problem(args.host, args.port)
+    if problem is None and args.service_url is None:
+        # Never use whatever answers on the service's port (`make run`, say) by mistake.
+        problem = listen_problem("127.0.0.1", args.service_port, "--service-port")
+        if problem is not None:
+            problem += (
+                f" (or use that service with --service-url http://127.0.0.1:{args.service_port})"
+            )
+    if problem is not None:
+        parser.exit(1, f"{parser.prog}: error: {problem}\n")
     try:
         densities = tuple(
             sorted({int(d.strip().removesuffix("x")) for d in args.densities.split(",")})

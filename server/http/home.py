@@ -183,6 +183,11 @@ def _token_docs() -> dict[str, Any]:
 _TOKEN_DOCS = _token_docs()
 
 
+#: The live example's size in CSS px, and the snippet's (``img_tag`` with the defaults).
+_SAMPLE_SIZE = tokens.image_size(SAMPLE_TEXT, {"size": 20})
+_SNIPPET_SIZE = tokens.image_size("jane@example.com")
+
+
 @functools.lru_cache(maxsize=8)
 def _sample_urls(keyring: tokens.KeyRing) -> tuple[str, str]:
     """The live token example at 1x and 2x: the same token for the life of the key ring."""
@@ -203,6 +208,8 @@ async def home_view(request: web.Request) -> web.Response:
         "densities": densities,
         "sample_url": sample,
         "sample_2x": sample_2x if 2 in densities else None,
+        "sample_size": _SAMPLE_SIZE,
+        "snippet_size": _SNIPPET_SIZE,
         "token_docs": _TOKEN_DOCS,
         "nonce": secrets.token_urlsafe(16),
     }

@@ -6,8 +6,11 @@ import functools
 
 from aiohttp import web
 
+from ..ops.cache import RenderCache, RenderedImage
 from ..ops.jobs import RenderJob, cached_image, render_cached
-from ..render.placeholder import PlaceholderSpec, render_placeholder
+from ..ops.metrics import count_cache_event
+from ..render.encode import CONTENT_TYPES
+from ..render.placeholder import PlaceholderSpec, render_placeholder, render_placeholder_svg
 from ..state import ADMISSION, CONFIG, PLACEHOLDER_CACHE, POOL
 from .responses import image_response
 
@@ -27,6 +30,8 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
     spec = PlaceholderSpec.parse(
         request.match_info["spec"], request.query, config.placeholder_limits
     )
+    if spec.format == "svg":
+        return image_response(request, await _svg_cached(app[PLACEHOLDER_CACHE], spec), cors=True)
     if (image := cached_image(app[PLACEHOLDER_CACHE], spec)) is None:
         pixels = spec.pixel_size[0] * spec.pixel_size[1]
         job = RenderJob(
@@ -41,3 +46,17 @@ async def placeholder_view(request: web.Request) -> web.StreamResponse:
             app[PLACEHOLDER_CACHE], app[POOL], job, app[ADMISSION], timeout=config.render_timeout
         )
     return image_response(request, image, cors=True)
+
+
+async def _svg_cached(cache: RenderCache, spec: PlaceholderSpec) -> RenderedImage:
+    """The SVG placeholder, cached like the others. It is text written on the event loop
+    (no pixel buffer, under a millisecond), so it needs no render thread or admission."""
+    if (image := cached_image(cache, spec)) is not None:
+        return image
+
+    async def write() -> RenderedImage:
+        return RenderedImage.from_bytes(render_placeholder_svg(spec), CONTENT_TYPES["svg"])
+
+    image, result = await cache.get(spec, write)
+    count_cache_event(result)
+    return image

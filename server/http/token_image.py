@@ -10,12 +10,14 @@ import functools
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 from PIL import Image
 
 from tokens import ExpiredToken, InvalidToken, KeyRing, Payload, decode
+from tokens.keys import header_key_id
 
 from ..errors import RequestError
 from ..ops.jobs import RenderJob, cached_image, render_cached
@@ -74,6 +76,7 @@ async def token_view(request: web.Request) -> web.StreamResponse:
         token, payload = app[VERIFIED].verify_with_payload(wanted.token, keyring)
     except InvalidToken:
         log.info("token rejected: invalid")
+        UNKNOWN_KEYS.report(wanted.token, keyring)
         raise web.HTTPNotFound() from None  # the same 404 as a path that does not exist
     except ExpiredToken:
         log.info("token rejected: expired")
@@ -113,6 +116,58 @@ def _draw(
         max_pixels,
         style=payload.style,
     )
+
+
+class UnknownKeyLog:
+    """Says, once a minute at most per key id, that a token names a key this service does
+    not hold: the usual cause of every image failing (the site and the service on
+    different keys). Only key ids are logged, never the token; the 404 is unchanged.
+
+    Key ids are 16 bits, so the memory is bounded; ``per_minute`` bounds the lines a
+    client can cause by forging headers with ever new ids.
+    """
+
+    def __init__(
+        self,
+        *,
+        interval: float = 60.0,
+        per_minute: int = 10,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = interval
+        self.per_minute = per_minute
+        self.clock = clock
+        self._last: dict[bytes, float] = {}
+        self._window = (-interval, 0)  # (start, lines logged in it)
+
+    def report(self, token: str, keyring: KeyRing) -> bool:
+        """Log the line for ``token`` if its header names an unknown key; whether it did."""
+        key_id = header_key_id(token)
+        if key_id is None or key_id in keyring.by_id:
+            return False
+        now = self.clock()
+        last = self._last.get(key_id)
+        if last is not None and now - last < self.interval:
+            return False
+        start, lines = self._window
+        if now - start >= self.interval:
+            start, lines = now, 0
+        if lines >= self.per_minute:
+            return False
+        self._window = (start, lines + 1)
+        self._last[key_id] = now
+        held = ", ".join(k.key_id.hex() for k in keyring.keys)
+        log.warning(
+            "token sealed with key id %s, which this service does not hold (it holds %s): "
+            "do the website and the service use the same GLYPHVEIL_KEYS?",
+            key_id.hex(),
+            held,
+        )
+        return True
+
+
+#: The process's log of unknown key ids.
+UNKNOWN_KEYS = UnknownKeyLog()
 
 
 def _max_age(expires_at: float | None) -> int:

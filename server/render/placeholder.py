@@ -8,16 +8,18 @@ exists, so a bad or oversized request costs nothing but a one-line error.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, TypeAlias
 
 from PIL import Image, ImageDraw
 
-from tokens.colors import RGBA, parse_color
+from tokens.colors import RGBA, parse_color, to_hex
 from tokens.errors import OptionError
 
 from ..config import PlaceholderLimits
@@ -31,8 +33,10 @@ __all__ = [
     "FORMAT_NAMES",
     "SIZE_CHARS",
     "PlaceholderError",
+    "PlaceholderFormat",
     "PlaceholderSpec",
     "render_placeholder",
+    "render_placeholder_svg",
     "resolve_font",
 ]
 
@@ -41,14 +45,19 @@ __all__ = [
 DEFAULT_BACKGROUND: RGBA = (0xDD, 0xDD, 0xDD, 0xFF)
 DEFAULT_FOREGROUND: RGBA = (0x66, 0x66, 0x66, 0xFF)
 
+#: A placeholder's format: a raster one, or SVG (text, written by
+#: :func:`render_placeholder_svg` without drawing a pixel).
+PlaceholderFormat: TypeAlias = ImageFormat | Literal["svg"]
 #: The formats a URL can name, as offered (``jpeg`` is accepted for ``jpg`` too).
-FORMAT_NAMES = ("png", "jpg", "webp", "gif")
-_FORMATS: Mapping[str, ImageFormat] = {
+FORMAT_NAMES = ("png", "jpg", "webp", "gif", "avif", "svg")
+_FORMATS: Mapping[str, PlaceholderFormat] = {
     "png": "png",
     "jpg": "jpeg",
     "jpeg": "jpeg",
     "webp": "webp",
     "gif": "gif",
+    "avif": "avif",
+    "svg": "svg",
 }
 _FORMAT_CHOICE = ", ".join(FORMAT_NAMES[:-1]) + " or " + FORMAT_NAMES[-1]  # for messages
 _SIZE = re.compile(r"(-?[0-9]+)(?:[xX](-?[0-9]+))?")  # a sign only to say what is wrong
@@ -107,7 +116,7 @@ def _clean_text(raw: str, limits: PlaceholderLimits) -> str:
     return text
 
 
-def _split_format(segments: list[str]) -> ImageFormat:
+def _split_format(segments: list[str]) -> PlaceholderFormat:
     """Remove the format from the last segment (extension or segment of its own); PNG default."""
     last = segments[-1]
     if len(segments) > 1 and last.lower() in _FORMATS:
@@ -195,7 +204,7 @@ class PlaceholderSpec:
     density: int
     background: RGBA
     foreground: RGBA
-    format: ImageFormat
+    format: PlaceholderFormat
     text: str
     font: str
 
@@ -382,3 +391,52 @@ def render_placeholder(spec: PlaceholderSpec) -> Image.Image:
                 _draw_run(mask, x, baseline, run, layout.size)
                 x += advance
     return colorize(mask, spec.background, spec.foreground)
+
+
+#: What SVG names each bundled family by: the bundled font if the viewer has it, then
+#: the generic family. The viewer draws the text, so its widths differ a little.
+_SVG_FONTS: Mapping[str, str] = {
+    "sans": "'DejaVu Sans', Verdana, sans-serif",
+    "serif": "'DejaVu Serif', Georgia, serif",
+    "mono": "'DejaVu Sans Mono', Menlo, Consolas, monospace",
+    "lato": "Lato, 'DejaVu Sans', sans-serif",
+}
+#: Characters XML 1.0 refuses in a document (besides the control characters that
+#: :func:`_clean_text` drops already): surrogates and U+FFFE, U+FFFF.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def render_placeholder_svg(spec: PlaceholderSpec) -> bytes:
+    """The placeholder as a small SVG document: the background, and the text centred at
+    the size :func:`render_placeholder` would draw it. Every value in it is escaped;
+    the text is not protected, so a ``<text>`` element is fine.
+    """
+    width, height = spec.pixel_size
+    lines = [_NOT_XML.sub("", line) for line in spec.text.split("\n")]
+    layout = _fit_text(spec.text.split("\n"), spec.font, width, height)
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+    ]
+    if spec.background[3]:
+        parts.append(f'<rect width="100%" height="100%"{_svg_fill(spec.background)}/>')
+    if layout is not None and spec.foreground[3]:
+        top = (height - layout.line_height * len(lines)) / 2
+        family = html.escape(_SVG_FONTS.get(spec.font, _SVG_FONTS["sans"]))
+        parts.append(
+            f'<text xml:space="preserve" font-family="{family}" font-size="{layout.size}" '
+            f'text-anchor="middle"{_svg_fill(spec.foreground)}>'
+        )
+        for index, line in enumerate(lines):
+            baseline = round(top + layout.ascent + index * layout.line_height)
+            parts.append(f'<tspan x="{width / 2:g}" y="{baseline}">{html.escape(line)}</tspan>')
+        parts.append("</text>")
+    parts.append("</svg>\n")
+    return "".join(parts).encode()
+
+
+def _svg_fill(color: RGBA) -> str:
+    fill = f' fill="{to_hex(color[:3])}"'
+    if color[3] != 255:
+        fill += f' fill-opacity="{color[3] / 255:.3g}"'
+    return fill

@@ -221,7 +221,11 @@ def test_make_example_prints_both_urls(tmp_path: Path) -> None:
     """``python -m examples.site`` (what ``make example`` runs) starts the service with
     the development key, prints both URLs and stops the service when it stops."""
     service_port, site_port = free_port(), free_port()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
     command = [sys.executable, "-m", "examples.site", "--port", str(site_port)]
     process = subprocess.Popen(
         [*command, "--service-port", str(service_port)],
@@ -243,10 +247,49 @@ def test_make_example_prints_both_urls(tmp_path: Path) -> None:
         assert src.startswith(f"http://127.0.0.1:{service_port}/t/")
         with urllib.request.urlopen(src, timeout=10) as response:
             assert response.headers["Content-Type"] == "image/png"
-        assert (tmp_path / ".glyphveil" / "dev.keys").exists()
+        assert (tmp_path / "data" / "glyphveil" / "dev.keys").exists()
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=20)
     assert process.returncode in (0, -15), stderr.decode()[-2000:]
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{service_port}/healthz", timeout=2)
+
+
+@pytest.mark.parametrize("which", ["service", "site"])
+def test_make_example_beside_make_run_stops_with_one_line(tmp_path: Path, which: str) -> None:
+    """A port already taken (``make run`` on 8080, say) stops ``python -m examples.site``
+    with one line and exit 1, before it starts anything: it never uses the service it
+    would find there, which may hold other keys."""
+    service_port, site_port = free_port(), free_port()
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", service_port if which == "service" else site_port))
+        other.listen()
+        ports = ["--port", str(site_port), "--service-port", str(service_port)]
+        done = subprocess.run(
+            [sys.executable, "-m", "examples.site", *ports],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    if which == "service":
+        assert done.stderr == (
+            f"python -m examples.site: error: port {service_port} on 127.0.0.1 is taken by "
+            "another process: stop it, or pick another --service-port (or use that service "
+            f"with --service-url http://127.0.0.1:{service_port})\n"
+        )
+    else:
+        assert done.stderr == (
+            f"python -m examples.site: error: port {site_port} on 127.0.0.1 is taken by "
+            "another process: stop it, or pick another --port\n"
+        )

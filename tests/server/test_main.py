@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import signal
+import socket
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,11 +24,14 @@ from tests.processes import (
     READY_SECONDS,
     STOP_SECONDS,
     Service,
+    child_env,
     fetch,
     metric_total,
     run_cli,
     wait_gone,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def expected_png(token: str, keyring: tokens.KeyRing, density: int = 1) -> bytes:
@@ -70,7 +76,7 @@ def test_single_process_serves_health_and_tokens(
     check_token_served(service, tokens.KeyRing([KEY]))
     assert service.get("/metrics").status == 200
     assert service.children() == []  # no workers: it serves by itself
-    assert not (tmp_path / ".glyphveil").exists()  # the configured key, no development key
+    assert not (tmp_path / "data").exists()  # the configured key, no development key
     assert service.stop() == 0
 
 
@@ -109,11 +115,11 @@ def test_sigterm_lets_renders_under_way_finish(spawn: Callable[..., Service]) ->
     assert service.proc.wait(timeout=STOP_SECONDS) == 0
 
 
-def test_development_key_is_created_in_the_working_directory(
+def test_development_key_is_created_in_the_users_data_directory(
     spawn: Callable[..., Service], tmp_path: Path
 ) -> None:
-    service = spawn(GLYPHVEIL_KEYS="")
-    dev_keys = tmp_path / ".glyphveil" / "dev.keys"
+    service = spawn(GLYPHVEIL_KEYS=None)
+    dev_keys = tmp_path / "data" / "glyphveil" / "dev.keys"  # $XDG_DATA_HOME (conftest.py)
     assert dev_keys.is_file()
     assert "development key" in service.stderr
     check_token_served(service, tokens.KeyRing.from_file(dev_keys))
@@ -217,7 +223,7 @@ def test_production_without_keys_exits_2(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert "GLYPHVEIL_KEYS" in lines[0]
-    assert not (tmp_path / ".glyphveil").exists()
+    assert not (tmp_path / "data").exists()
 
 
 def test_bad_key_exits_2(tmp_path: Path) -> None:
@@ -232,4 +238,103 @@ def test_help_lists_every_flag(tmp_path: Path) -> None:
     for setting in SETTINGS:
         assert setting.flag in done.stdout
         assert setting.env in done.stdout
-    assert not (tmp_path / ".glyphveil").exists()  # --help touches no keys
+    assert not (tmp_path / "data").exists()  # --help touches no keys
+
+
+# the port is taken: one line, exit 1
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A loopback port that another process (here: a socket of this one) listens on."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        yield other.getsockname()[1]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path, taken_port: int, workers: str) -> None:
+    done = run_cli(tmp_path, "--port", str(taken_port), "--workers", workers, GLYPHVEIL_KEYS=KEY)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"python -m server: error: port {taken_port} on 127.0.0.1 is taken by another process: "
+        "stop it, or pick another --port\n"
+    )
+
+
+def test_a_port_taken_after_the_check_is_the_same_line(
+    taken_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Taken between the check and the service's own bind: no traceback, no "serving on"."""
+    import server.__main__
+
+    monkeypatch.setenv("GLYPHVEIL_KEYS", KEY)
+    monkeypatch.setattr(server.__main__, "listen_problem", lambda host, port: None)
+    assert server.__main__.main(["--port", str(taken_port)], prog="glyphveil serve") == 1
+    err = capsys.readouterr().err
+    assert err.endswith(
+        f"glyphveil serve: error: port {taken_port} on 127.0.0.1 is taken by another process: "
+        "stop it, or pick another --port\n"
+    )
+    assert "serving on" not in err and "Traceback" not in err
+
+
+def test_an_address_it_cannot_listen_on_is_one_line(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "--host", "192.0.2.1", GLYPHVEIL_KEYS=KEY)  # TEST-NET: not ours
+    assert done.returncode == 1
+    assert done.stderr == (
+        "python -m server: error: cannot listen on 192.0.2.1:8080: "
+        "Cannot assign requested address\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_empty_keys_variable_exits_2_instead_of_the_development_key(
+    tmp_path: Path, value: str
+) -> None:
+    done = run_cli(tmp_path, GLYPHVEIL_KEYS=value)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "python -m server: error: GLYPHVEIL_KEYS is set but empty: give it the keys, or unset "
+        "it to use the development key\n"
+    )
+    assert not (tmp_path / "data").exists()
+
+
+def test_site_and_service_in_different_folders_share_the_development_key(
+    spawn: Callable[..., Service], tmp_path: Path
+) -> None:
+    """The service runs in tmp_path; the helper mints in another folder: the image draws."""
+    service = spawn(GLYPHVEIL_KEYS=None)
+    elsewhere = tmp_path / "site"
+    elsewhere.mkdir()
+    minted = subprocess.run(
+        [sys.executable, "-m", "tokens", "encode", "jane@example.com"],
+        cwd=elsewhere,
+        env=child_env(tmp_path, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert service.get(f"/t/{minted.stdout.strip()}.png").status == 200
+    assert not (elsewhere / ".glyphveil").exists()
+    assert service.stop() == 0
+
+
+def test_a_taken_port_on_the_development_key_ends_with_the_port_line(
+    tmp_path: Path, taken_port: int
+) -> None:
+    done = run_cli(tmp_path, "--port", str(taken_port))
+    assert done.returncode == 1
+    lines = done.stderr.splitlines()
+    assert lines[-1] == (
+        f"python -m server: error: port {taken_port} on 127.0.0.1 is taken by another process: "
+        "stop it, or pick another --port"
+    )
+    assert all("development key" in line for line in lines[:-1])  # its warning, nothing else
+    assert "serving on" not in done.stderr and "Traceback" not in done.stderr

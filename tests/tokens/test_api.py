@@ -550,3 +550,60 @@ def test_img_tag_reveal_wraps_a_revealable_token(keyring: KeyRing) -> None:
 def test_img_tag_reveal_must_be_a_bool(keyring: KeyRing, reveal: object) -> None:
     with pytest.raises(OptionError, match="reveal must be True or False"):
         tokens.img_tag(EMAIL, BASE, keyring=keyring, reveal=reveal)  # type: ignore[arg-type]
+
+
+# --- helpers strip surrounding whitespace; encode stays exact ------------------------------
+
+
+@pytest.mark.parametrize(
+    "spaced", [f"{EMAIL}\n", f"  {EMAIL}\r\n", f"\t{EMAIL}\u00a0", f"\u3000{EMAIL}"]
+)
+def test_img_tag_and_image_url_drop_surrounding_whitespace(keyring: KeyRing, spaced: str) -> None:
+    """A trailing newline from a database field mints the same image instead of failing."""
+    assert tokens.img_tag(spaced, BASE, keyring=keyring) == tokens.img_tag(
+        EMAIL, BASE, keyring=keyring
+    )
+    assert tokens.image_url(spaced, BASE, keyring=keyring, density=2) == tokens.image_url(
+        EMAIL, BASE, keyring=keyring, density=2
+    )
+    assert tokens.img_tag(f" {EMAIL} ", BASE, keyring=keyring, reveal=True).count(EMAIL) == 0
+
+
+def test_encode_keeps_the_text_exactly(keyring: KeyRing) -> None:
+    with pytest.raises(OptionError, match="U\\+000A"):
+        tokens.encode(f"{EMAIL}\n", keyring=keyring)
+    spaced = tokens.decode(tokens.encode(f" {EMAIL} ", keyring=keyring), keyring=keyring)
+    assert spaced.text == f" {EMAIL} "
+    with pytest.raises(OptionError):
+        tokens.img_tag(" \n ", BASE, keyring=keyring)  # nothing left: the empty text's error
+
+
+# --- text_box and image_size take a dict, as the README writes them ------------------------
+
+
+def test_text_box_takes_a_dict_of_options() -> None:
+    options = {"font": "mono", "size": 18, "noise": "low"}
+    expected = tokens.text_box(EMAIL, RenderOptions.build(font="mono", size=18, noise="low"))
+    assert tokens.text_box(EMAIL, options) == expected
+    assert (
+        tokens.text_box(EMAIL)
+        == tokens.text_box(EMAIL, {})
+        == tokens.text_box(EMAIL, RenderOptions())
+    )
+    assert tokens.image_size(EMAIL, options, 2) == expected.size(2)
+    assert tokens.image_size(EMAIL, {"noise": "none"}) == tokens.image_size(
+        EMAIL, RenderOptions(noise=Noise.NONE)
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"colour": "red"}, "unknown option 'colour': did you mean 'color'?"),
+        ({"size": "big"}, "size"),
+        (["font", "mono"], "options must be a dict of options or a RenderOptions, not list"),
+    ],
+)
+def test_text_box_refuses_bad_options_clearly(options: object, message: str) -> None:
+    with pytest.raises(OptionError, match=re.escape(message)):
+        tokens.text_box(EMAIL, options)  # type: ignore[arg-type]

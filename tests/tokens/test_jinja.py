@@ -175,3 +175,11 @@ def test_img_tag_itself_is_inserted_unescaped(keyring: KeyRing) -> None:
     tag = tokens.img_tag(EMAIL, BASE, keyring=keyring)
     assert environment.from_string("{{ tag }}").render(tag=tag) == tag
     assert environment.from_string("{{ text }}").render(text=str(tag)) != tag  # a str is escaped
+
+
+def test_surrounding_whitespace_is_dropped_before_minting(env: jinja2.Environment) -> None:
+    """A trailing newline from a database field mints the same image, instead of failing
+    the page; whitespace alone renders nothing, like an empty value."""
+    for source in ("{{ e | protect }}", "{{ protect(e, noise='low') }}", "{{ e | protect_url }}"):
+        assert render(env, source, e=f"\t{EMAIL}\n") == render(env, source, e=EMAIL)
+        assert render(env, source, e=" \r\n") == ""

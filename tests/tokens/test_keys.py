@@ -15,7 +15,7 @@ import pytest
 import tokens.keys
 from tokens import KeyConfigError, KeyRing, default_keyring, generate_key
 from tokens.codec import seal, unseal
-from tokens.keys import DEV_KEYS_PATH, Key
+from tokens.keys import Key, development_keys_path
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 EMAIL = "alice.martin@example.org"
@@ -91,7 +91,7 @@ def test_malformed_key_is_refused_without_echoing_it(mangle: object) -> None:
         Key.parse(bad, "SOMEWHERE")
     message = str(info.value)
     assert message.startswith("SOMEWHERE: malformed key")
-    assert "python -m tokens keygen" in message
+    assert "glyphveil keygen" in message and "python -m" not in message
     if bad.strip():
         assert bad.strip() not in message
         assert bad.strip()[:12] not in message
@@ -196,7 +196,7 @@ def test_malformed_key_in_file_names_the_file_not_the_key(tmp_path: Path) -> Non
     with pytest.raises(KeyConfigError) as info:
         KeyRing.from_env({"GLYPHVEIL_KEYS_FILE": str(path)})
     message = str(info.value)
-    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path}: malformed key")
+    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path}: line 3: malformed key")
     assert bad not in message
 
 
@@ -228,8 +228,8 @@ def test_production_without_keys_is_an_error(
     value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(KeyConfigError, match="GLYPHVEIL_ENV=production needs GLYPHVEIL_KEYS"):
-        KeyRing.from_env({"GLYPHVEIL_ENV": value})
-    assert not (tmp_path / DEV_KEYS_PATH).exists()
+        KeyRing.from_env({**os.environ, "GLYPHVEIL_ENV": value})
+    assert not (development_keys_path()).exists()
     assert capsys.readouterr().err == ""
 
 
@@ -245,9 +245,9 @@ def test_unknown_environment_is_an_error(
 ) -> None:
     """A misspelt production never falls back to the development key."""
     with pytest.raises(KeyConfigError) as info:
-        KeyRing.from_env({"GLYPHVEIL_ENV": value})
+        KeyRing.from_env({**os.environ, "GLYPHVEIL_ENV": value})
     assert str(info.value) == f"GLYPHVEIL_ENV={value!r}: must be development or production"
-    assert not (tmp_path / DEV_KEYS_PATH).exists()
+    assert not (development_keys_path()).exists()
     assert capsys.readouterr().err == ""
     with pytest.raises(KeyConfigError, match="must be development or production"):
         KeyRing.from_env({"GLYPHVEIL_ENV": value, "GLYPHVEIL_KEYS": generate_key()})
@@ -255,8 +255,8 @@ def test_unknown_environment_is_an_error(
 
 @pytest.mark.parametrize("value", ["", "  ", "development", " Development "])
 def test_development_environment_uses_the_development_key(value: str, tmp_path: Path) -> None:
-    ring = KeyRing.from_env({"GLYPHVEIL_ENV": value})
-    assert opens(KeyRing.from_file(tmp_path / DEV_KEYS_PATH), ring)
+    ring = KeyRing.from_env({**os.environ, "GLYPHVEIL_ENV": value})
+    assert opens(KeyRing.from_file(development_keys_path()), ring)
 
 
 # --- development key -----------------------------------------------------------------------
@@ -266,19 +266,19 @@ def test_development_key_is_created_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert Path.cwd() == tmp_path
-    path = tmp_path / ".glyphveil" / "dev.keys"
-    first = KeyRing.from_env({})
+    path = tmp_path / "data" / "glyphveil" / "dev.keys"
+    first = KeyRing.from_env({"XDG_DATA_HOME": str(tmp_path / "data")})
     assert path.is_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     lines = path.read_text().splitlines()
     assert lines[0].startswith("#")
     assert KEY_RE.match(lines[1])
     err = capsys.readouterr().err
-    assert "created a development key in .glyphveil/dev.keys" in err
+    assert f"created a development key in {path}" in err
     assert "warning: using the development key" in err
     assert lines[1] not in err
 
-    second = KeyRing.from_env({})
+    second = KeyRing.from_env({"XDG_DATA_HOME": str(tmp_path / "data")})
     err = capsys.readouterr().err
     assert "created" not in err
     assert "warning: using the development key" in err
@@ -295,9 +295,10 @@ def test_development_key_at_another_path(tmp_path: Path) -> None:
 
 def test_development_key_file_made_elsewhere_is_reused(tmp_path: Path) -> None:
     a = generate_key()
-    (tmp_path / ".glyphveil").mkdir()
-    (tmp_path / ".glyphveil" / "dev.keys").write_text(a + "\n")
-    assert opens(KeyRing.from_env({}), KeyRing([a]))
+    path = development_keys_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(a + "\n")
+    assert opens(KeyRing.from_env(dict(os.environ)), KeyRing([a]))
 
 
 def test_default_keyring_is_read_once(
@@ -318,6 +319,119 @@ def test_default_keyring_falls_back_to_development_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ring = default_keyring()
-    assert (tmp_path / DEV_KEYS_PATH).is_file()
+    assert (development_keys_path()).is_file()
     assert "warning" in capsys.readouterr().err
-    assert opens(KeyRing.from_file(tmp_path / DEV_KEYS_PATH), ring)
+    assert opens(KeyRing.from_file(development_keys_path()), ring)
+
+
+# --- the development key belongs to the user; empty and misspelt variables -----------------
+
+
+def test_development_key_lives_in_the_xdg_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "xdg"
+    assert development_keys_path({"XDG_DATA_HOME": str(data)}) == data / "glyphveil" / "dev.keys"
+    home = {"HOME": str(tmp_path / "home")}
+    expected = tmp_path / "home" / ".local" / "share" / "glyphveil" / "dev.keys"
+    assert development_keys_path(home) == expected
+    # The XDG spec ignores a relative XDG_DATA_HOME.
+    assert development_keys_path({**home, "XDG_DATA_HOME": "relative/dir"}) == expected
+
+
+def test_the_development_key_is_the_same_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site and the service of one developer, started in different folders, agree."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "service").mkdir()
+    monkeypatch.chdir(tmp_path / "site")
+    site = KeyRing.from_env(dict(os.environ))
+    monkeypatch.chdir(tmp_path / "service")
+    service = KeyRing.from_env(dict(os.environ))
+    assert opens(service, site)
+    assert not (tmp_path / "site" / ".glyphveil").exists()
+
+
+@pytest.mark.parametrize("name", ["GLYPHVEIL_KEYS", "GLYPHVEIL_KEYS_FILE"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_a_key_variable_set_but_empty_is_an_error(name: str, value: str, tmp_path: Path) -> None:
+    with pytest.raises(KeyConfigError) as info:
+        KeyRing.from_env({**os.environ, name: value})
+    assert str(info.value) == (
+        f"{name} is set but empty: give it the keys, or unset it to use the development key"
+    )
+    assert not development_keys_path().exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("GLYPHVEIL_KEY", "GLYPHVEIL_KEYS"),
+        ("GLYPHVIEL_KEYS", "GLYPHVEIL_KEYS"),
+        ("glyphveil_keys", "GLYPHVEIL_KEYS"),
+        ("GLYPHVEIL_KEY_FILE", "GLYPHVEIL_KEYS_FILE"),
+        ("GLYPHVEIL_KEYS_PATH", "GLYPHVEIL_KEYS_FILE"),
+    ],
+)
+def test_a_misspelt_key_variable_is_named_instead_of_using_the_development_key(
+    name: str, meant: str
+) -> None:
+    key = generate_key()
+    for env in ({name: key}, {name: key, "GLYPHVEIL_ENV": "production"}):
+        with pytest.raises(KeyConfigError) as info:
+            KeyRing.from_env({**os.environ, **env})
+        message = str(info.value)
+        assert message == (
+            f"{name} is set, but keys are read from GLYPHVEIL_KEYS or GLYPHVEIL_KEYS_FILE: "
+            f"did you mean {meant}?"
+        )
+        assert key not in message
+    assert not development_keys_path().exists()
+    # With the keys given, another variable is none of their business.
+    ring = KeyRing.from_env({"GLYPHVEIL_KEYS": key, name: "x"})
+    assert opens(ring, KeyRing([key]))
+
+
+def test_other_service_variables_are_not_taken_for_misspellings() -> None:
+    from server.config import SETTINGS
+
+    env = {**os.environ, **{setting.env: "1" for setting in SETTINGS}}
+    env.pop("GLYPHVEIL_KEYS", None)
+    env.pop("GLYPHVEIL_KEYS_FILE", None)
+    KeyRing.from_env(env)  # the development key, no error
+
+
+# --- keys file: trailing comments, errors naming the line and the problem ------------------
+
+
+def test_keys_file_accepts_a_comment_after_a_key(tmp_path: Path) -> None:
+    a, b = generate_key(), generate_key()
+    path = tmp_path / "keys"
+    path.write_text(f"{a}  # added in December\n{b}\t#old one\n{a[:1]}{a[1:]}# no space\n")
+    ring = KeyRing.from_file(path)
+    assert [k.key_id for k in ring.keys][:2] == [Key.parse(a, "t").key_id, Key.parse(b, "t").key_id]
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('"{key}"', "it is in quotes; write the key without them"),
+        ("'{key}'  # quoted", "it is in quotes; write the key without them"),
+        ("{key} {key}", "it holds a space; write one key per line, or separate keys with commas"),
+        ("{key}=", "it ends in '=' padding; write the key without it"),
+        ("{short}", "40 characters"),
+        ("{plus}", "a character outside A-Z, a-z, 0-9, - and _"),
+    ],
+)
+def test_keys_file_error_names_the_line_and_the_problem(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    key = generate_key()
+    text = line.format(key=key, short=key[:40], plus=key[:-1] + "+")
+    path = tmp_path / "keys"
+    path.write_text(f"# keys\n{generate_key()}\n\n{text}\n")
+    with pytest.raises(KeyConfigError) as info:
+        KeyRing.from_env({"GLYPHVEIL_KEYS_FILE": str(path)})
+    message = str(info.value)
+    assert message.startswith(f"GLYPHVEIL_KEYS_FILE {path}: line 4: malformed key: {problem} (")
+    assert message.endswith("make one with `glyphveil keygen`)")
+    assert key[:10] not in message and key[-10:] not in message

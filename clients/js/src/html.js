@@ -10,6 +10,12 @@ const ATTRIBUTE_NAME = /^[A-Za-z_:][-A-Za-z0-9_:.]*$/;
 // so that "jane\u200b@example.com" cannot smuggle the text back into the page.
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cc}\p{Cf}\p{Z}]/gu;
 
+// Python's str.strip(): the helpers drop it around the text ("jane@example.com\n" from a
+// database field); encode keeps the text exactly as given.
+const SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const SURROUNDING_SPACE = new RegExp(`^[${SPACE}]+|[${SPACE}]+$`, 'g');
+const trimmed = (text) => (typeof text === 'string' ? text.replace(SURROUNDING_SPACE, '') : text);
+
 /** `&`, `<`, `>`, `"` and `'` as character references. */
 export function escapeHtml(value) {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -38,21 +44,24 @@ function tokenUrl(text, baseUrl, opts, extra) {
 
 /**
  * The URL of the image of `text`: `{baseUrl}/t/{token}[@2x].png`. `opts` takes what
- * `encode` takes, plus `format` (`png`, `webp`) and `density` (1, 2, 3).
+ * `encode` takes, plus `format` (`png`, `webp`) and `density` (1, 2, 3). Surrounding
+ * whitespace (as Python's `str.strip`) is dropped from `text` first, as by `imgTag`.
  */
 export function imageUrl(text, baseUrl, opts = {}) {
-  const { base, format, density } = tokenUrl(text, baseUrl, opts, []);
+  const { base, format, density } = tokenUrl(trimmed(text), baseUrl, opts, []);
   return `${base}${density === 1 ? '' : `@${density}x`}.${format}`;
 }
 
 /**
  * Escaped `<img>` markup for `text`, with a 2x `srcset` when the text fits at 2x.
+ * Surrounding whitespace is dropped from `text` first (`encode` keeps it exactly).
  *
  * `alt` describes the image ("email address", default "protected text") and must not
  * contain the text; `attrs` adds attributes such as `class` (not `src`, `srcset` or
  * `alt`), whose values must not contain it either.
  */
 export function imgTag(text, baseUrl, opts = {}) {
+  text = trimmed(text);
   const { alt = 'protected text', attrs = {} } = opts ?? {};
   if (typeof alt !== 'string' || alt.trim() === '') {
     throw new OptionError('alt must be a non-empty string that describes the image');

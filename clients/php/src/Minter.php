@@ -69,16 +69,31 @@ final class Minter
         return (int) $expiry;
     }
 
+    /**
+     * `$text` without surrounding whitespace (Python's `str.strip` set): the helpers drop
+     * a trailing newline from a database field; `encode` keeps the text exactly.
+     */
+    private static function trimmed(mixed $text): mixed
+    {
+        $space = '\t\n\v\f\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}'
+            . '\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}';
+        if (!is_string($text) || preg_match('//u', $text) !== 1) {
+            return $text; // not text, or not UTF-8: encode says which
+        }
+        return preg_replace("/^[$space]+|[$space]+\$/Du", '', $text);
+    }
+
     /** @param array<string, mixed> $options */
     public static function imageUrl(mixed $text, mixed $baseUrl, array $options = []): string
     {
-        [$base, $format, $density] = self::tokenUrl($text, $baseUrl, $options, []);
+        [$base, $format, $density] = self::tokenUrl(self::trimmed($text), $baseUrl, $options, []);
         return $base . ($density === 1 ? '' : "@{$density}x") . ".$format";
     }
 
     /** @param array<string, mixed> $options */
     public static function imgTag(mixed $text, mixed $baseUrl, array $options = []): string
     {
+        $text = self::trimmed($text);
         $alt = array_key_exists('alt', $options) ? $options['alt'] : 'protected text';
         $attrs = $options['attrs'] ?? [];
         if (!is_string($alt) || trim($alt) === '') {

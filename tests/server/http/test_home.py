@@ -301,3 +301,25 @@ async def test_browser_updates_the_preview_as_the_user_types(
             )
         finally:
             await browser.close()
+
+
+async def test_the_live_token_and_the_snippet_have_width_and_height(client: Client) -> None:
+    """The README recommends width and height; the home page's own image and snippet
+    have them, the sizes the service draws."""
+    import tokens
+
+    text, page = await get_page(client)
+    live = next(img for img in page.find("img") if "/t/" in img.get("src", ""))
+    assert (int(live["width"]), int(live["height"])) == tokens.image_size(SAMPLE_TEXT, {"size": 20})
+    width, height = tokens.image_size("jane@example.com")
+    assert f'width="{width}" height="{height}"' in text  # the img_tag snippet's markup
+
+
+async def test_the_page_gives_the_documented_rotation_and_commands(client: Client) -> None:
+    text, _ = await get_page(client)
+    assert "put a new key first" not in text
+    assert "add the new key second on this service first, then put it first on the website" in text
+    assert "python -m tokens keygen" not in text and "<code>glyphveil keygen</code>" in text
+    assert "pip install dist/glyphveil-0.1.0-py3-none-any.whl" in text
+    assert "|.avif|.svg]" in text and "|avif|svg}" in text
+    assert "<option>svg</option>" in text and "<option>avif</option>" in text

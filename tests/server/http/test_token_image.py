@@ -635,3 +635,68 @@ async def test_a_token_is_decoded_once_per_render(
     other, _ = await fetch(client, f"/t/{token}@2x.png")
     assert other.status == 200
     assert calls == ["server.ops.verified", "server.http.token_image"]
+
+
+# --- a token sealed with a key the service does not hold: say so, once a minute per id ---------
+
+
+async def test_a_token_under_an_unknown_key_is_the_bad_token_404_and_names_the_key_id(
+    client, keyring: tokens.KeyRing, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    from server.http.token_image import UnknownKeyLog
+
+    monkeypatch.setattr(server.http.token_image, "UNKNOWN_KEYS", UnknownKeyLog())
+    other = tokens.KeyRing([tokens.generate_key()])
+    while other.current.key_id in keyring.by_id:  # pragma: no cover: 1 in 65536
+        other = tokens.KeyRing([tokens.generate_key()])
+    token = tokens.encode(SECRET, keyring=other)
+    missing, missing_body = await fetch(client, "/nope")
+    caplog.set_level("INFO", logger="glyphveil")
+    for path in (f"/t/{token}.png", f"/t/{token}@2x.png", f"/t/{token}.webp"):
+        response, body = await fetch(client, path)
+        assert (response.status, body, without_date(response)) == (
+            missing.status,
+            missing_body,
+            without_date(missing),
+        )
+    lines = [r.getMessage() for r in caplog.records if "key id" in r.getMessage()]
+    held = keyring.current.key_id.hex()
+    assert lines == [
+        f"token sealed with key id {other.current.key_id.hex()}, which this service does not "
+        f"hold (it holds {held}): do the website and the service use the same GLYPHVEIL_KEYS?"
+    ]
+    assert token not in caplog.text and SECRET not in caplog.text
+    # A forged token under a key id the service holds is only "invalid": no key id line.
+    caplog.clear()
+    forged = token[:1] + base64.urlsafe_b64encode(b"\x01" + keyring.current.key_id).decode()[1:4]
+    response, _ = await fetch(client, f"/t/{forged}{token[4:]}.png")
+    assert response.status == 404
+    assert "key id" not in caplog.text and "token rejected: invalid" in caplog.text
+
+
+def test_unknown_key_log_is_once_a_minute_per_id_and_bounded(
+    keyring: tokens.KeyRing, caplog: pytest.LogCaptureFixture
+) -> None:
+    from server.http.token_image import UnknownKeyLog
+
+    now = [1000.0]
+    unknown = UnknownKeyLog(per_minute=3, clock=lambda: now[0])
+
+    def token_for(key_id: int) -> str:
+        header = b"\x01" + key_id.to_bytes(2, "big")
+        return base64.urlsafe_b64encode(header).decode() + "A" * 68
+
+    held = int.from_bytes(keyring.current.key_id, "big")
+    ids = [i for i in range(10) if i != held]
+    assert unknown.report(token_for(ids[0]), keyring)
+    assert not unknown.report(token_for(ids[0]), keyring)  # the same id within the minute
+    assert unknown.report(token_for(ids[1]), keyring)
+    assert unknown.report(token_for(ids[2]), keyring)
+    assert not unknown.report(token_for(ids[3]), keyring)  # 3 lines a minute at most
+    assert not unknown.report(token_for(held), keyring)  # a key it holds: not this line
+    assert not unknown.report("not a token", keyring)
+    assert not unknown.report(base64.urlsafe_b64encode(b"\x02\x00\x01").decode() + "A", keyring)
+    now[0] += 60
+    assert unknown.report(token_for(ids[0]), keyring)
+    assert unknown.report(token_for(ids[3]), keyring)
+    assert len([r for r in caplog.records if "key id" in r.getMessage()]) == 5

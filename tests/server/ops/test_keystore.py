@@ -175,14 +175,14 @@ def test_ambiguous_key_settings_stop_the_service(
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
-    assert not (tmp_path / ".glyphveil").exists()  # no development key was made
+    assert not (tmp_path / "data").exists()  # no development key was made
 
 
 def test_a_bad_flag_touches_no_key(tmp_path: Path) -> None:
     done = run_server(tmp_path, "--threads", "none")
     assert done.returncode == 2 and "--threads" in done.stderr
     assert "development key" not in done.stderr
-    assert not (tmp_path / ".glyphveil").exists()
+    assert not (tmp_path / "data").exists()
 
 
 # rotation under load, with real processes

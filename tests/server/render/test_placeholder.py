@@ -87,6 +87,15 @@ GRAMMAR = [
     ("300x200@2x.gif", {}, spec(density=2, format="gif")),
     ("300x200/webp", {}, spec(format="webp")),
     ("300x200/GIF", {}, spec(format="gif")),
+    ("300x200/svg", {}, spec(format="svg")),  # placehold.co's default format
+    ("300x200.svg", {}, spec(format="svg")),
+    (
+        "300x200@2x/000/fff.SVG",
+        {},
+        spec(density=2, background=BLACK, foreground=WHITE, format="svg"),
+    ),
+    ("300x200.avif", {}, spec(format="avif")),
+    ("300x200/f00/AVIF", {}, spec(background=RED, format="avif")),
     ("4000x4000", {}, spec(4000, 4000)),
     ("2000x1000@2x", {}, spec(2000, 1000, density=2)),
     ("1", {}, spec(1, 1)),
@@ -164,9 +173,9 @@ ERRORS = [
     ("300/" + "z" * 100, {}, "bad colour 'zzzz.*…' in the background segment"),
     ("300/fff/png.png", {}, "bad colour 'png' in the foreground segment"),
     ("300.bmp", {}, "unknown image format 'bmp' in the last segment"),
-    ("300/fff.svg", {}, "unknown image format 'svg'"),
+    ("300/fff.svgz", {}, "unknown image format 'svgz' .*: use png, jpg, webp, gif, avif or svg"),
     ("300/fff/000.", {}, "unknown image format ''"),
-    ("300/fff/000/avif", {}, "unexpected segment 'avif' after the foreground colour"),
+    ("300/fff/000/bmp", {}, "unexpected segment 'bmp' after the foreground colour"),
     ("300/a/b/c/d", {}, "unexpected segment 'c'"),
     ("300/red/blue/green/png", {}, "unexpected segment 'green'"),
     ("300", {"text": "x" * 257}, "text is over the 256 character limit"),
@@ -226,6 +235,70 @@ def test_jpeg_colours() -> None:
     assert all(abs(a - b) <= 6 for a, b in zip(corner, RED, strict=True))
     colours = [c for _, c in image.getcolors(maxcolors=1 << 17) or [] if isinstance(c, tuple)]
     assert any(c[2] > 230 and c[0] < 25 for c in colours)  # the blue text survives JPEG
+
+
+def test_avif_colours_and_transparency() -> None:
+    """AVIF is lossy (quality 90): colours within a few steps, the text's survives."""
+    from PIL import features
+
+    assert features.check("avif"), "Pillow was built without AVIF: setup.cfg requires 11.3+"
+    image = decode(render_placeholder(parse("300x200/ff0000/00f.avif")), "avif")
+    assert image.size == (300, 200)
+    corner = image.getpixel((0, 0))
+    assert isinstance(corner, tuple)
+    assert all(abs(a - b) <= 6 for a, b in zip(corner, RED, strict=True))
+    colours = [c for _, c in image.getcolors(maxcolors=1 << 17) or [] if isinstance(c, tuple)]
+    assert any(c[2] > 200 and c[0] < 60 for c in colours)  # the blue text
+    clear = decode(render_placeholder(parse("300x200/transparent/000.avif")), "avif")
+    assert clear.getpixel((0, 0))[3] == 0  # type: ignore[index]
+    assert clear.getchannel("A").getextrema()[1] > 200
+
+
+def parse_svg(body: bytes) -> Any:
+    """The document's root element; raises unless it is well-formed XML."""
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(body)  # noqa: S314 - the service's own output, under test
+
+
+def test_svg_is_a_small_valid_escaped_document() -> None:
+    from server.render.placeholder import render_placeholder_svg
+
+    text = '<script>alert("x")</script> & \ufffe\nline two'
+    body = render_placeholder_svg(parse("600x200@2x/0b5fff80/fff.svg", {"text": text}))
+    assert len(body) < 1000
+    assert b"<script" not in body and b"\xef\xbf\xbe" not in body
+    root = parse_svg(body)  # well-formed XML, or this raises
+    svg = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{svg}svg"
+    assert (root.get("width"), root.get("height"), root.get("viewBox")) == (
+        "1200",
+        "400",
+        "0 0 1200 400",
+    )
+    rect = root.find(f"{svg}rect")
+    assert rect is not None
+    assert (rect.get("fill"), rect.get("fill-opacity")) == ("#0b5fff", "0.502")
+    element = root.find(f"{svg}text")
+    assert element is not None and element.get("fill") == "#ffffff"
+    lines = [span.text for span in element.iter(f"{svg}tspan")]
+    assert lines == ['<script>alert("x")</script> & ', "line two"]
+    # The size the PNG draws the text at: the raster and vector forms agree.
+    from server.render.placeholder import _fit_text
+
+    layout = _fit_text(['<script>alert("x")</script> & \ufffe', "line two"], "sans", 1200, 400)
+    assert layout is not None and element.get("font-size") == str(layout.size)
+
+
+def test_svg_default_and_transparent() -> None:
+    from server.render.placeholder import render_placeholder_svg
+
+    svg = "{http://www.w3.org/2000/svg}"
+    root = parse_svg(render_placeholder_svg(parse("300x200/svg")))
+    assert root.find(f"{svg}rect").get("fill") == "#dddddd"
+    assert [s.text for s in root.iter(f"{svg}tspan")] == ["300 × 200"]
+    clear = parse_svg(render_placeholder_svg(parse("300x200/transparent.svg")))
+    assert clear.find(f"{svg}rect") is None
 
 
 @pytest.mark.parametrize("fmt", ["png", "webp", "gif"])

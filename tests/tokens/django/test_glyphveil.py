@@ -177,3 +177,28 @@ def test_img_tag_itself_is_inserted_unescaped() -> None:
     assert engines["django"].from_string("{{ tag }}").render({"tag": tag}) == tag
     assert engines["django"].from_string("{{ t }}").render({"t": str(tag)}) != tag
     assert conditional_escape(tag) == tag
+
+
+@pytest.mark.parametrize(
+    ("source", "name"),
+    [
+        ("{% protect e font=mono %}", "font"),  # unquoted: the variable mono, undefined
+        ("{% protect e noise=level %}", "noise"),
+        ('{% protect e color="" %}', "color"),
+        ("{% protect_url e size=missing %}", "size"),
+        ("{% protect e alt=member.role %}", "alt"),
+    ],
+)
+def test_an_empty_or_undefined_option_is_named(site: KeyRing, source: str, name: str) -> None:
+    with pytest.raises(OptionError) as info:
+        render(source, e=EMAIL, member={})
+    assert str(info.value) == (
+        f'option {name}= is empty or undefined: quote a literal value ({name}="..."); '
+        "an unquoted word is a template variable"
+    )
+
+
+def test_surrounding_whitespace_is_dropped_before_minting(site: KeyRing) -> None:
+    assert render("{% protect e %}", e=f"  {EMAIL}\n") == render("{% protect e %}", e=EMAIL)
+    assert render("{% protect_url e %}", e=f"{EMAIL}\r\n") == render("{% protect_url e %}", e=EMAIL)
+    assert render("[{% protect e %}|{% protect_url e %}]", e=" \n") == "[|]"

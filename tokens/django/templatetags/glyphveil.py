@@ -71,8 +71,8 @@ def protect_url(value: object, **given: Any) -> str:
 
 
 def _text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # renders nothing, as whitespace alone would after the strip
     if isinstance(value, str):
         return str(value)  # a SafeString too: its text, not its safety
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -90,6 +90,12 @@ def _merged(
     if unknown:
         allowed = ", ".join([*OPTION_NAMES, *settings_names])
         raise OptionError(f"unknown option {sorted(unknown)[0]!r}: use {allowed}")
+    for name, value in given.items():
+        if isinstance(value, str) and value == "":  # Django's value for an undefined variable
+            raise OptionError(
+                f'option {name}= is empty or undefined: quote a literal value ({name}="..."); '
+                "an unquoted word is a template variable"
+            )
     merged = {name: value for name, value in defaults.items() if name not in drop}
     merged.update(given)
     return merged
@@ -138,7 +144,7 @@ def _site() -> tuple[str, Mapping[str, Any], KeyRing]:
     except (TokenError, TypeError):
         raise ImproperlyConfigured(
             'settings.GLYPHVEIL["KEYS"] must be a list of keys (43 characters of URL-safe '
-            "base64 each; make one with `python -m tokens keygen`)"
+            "base64 each; make one with `glyphveil keygen`)"
         ) from None
 
 
