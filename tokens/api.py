@@ -51,6 +51,7 @@ class OptionValues(TypedDict, total=False):
     background: str | RGB | None
     noise: str | Noise
     padding: int
+    lines: int
 
 
 def _options(values: OptionValues) -> RenderOptions:
