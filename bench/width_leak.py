@@ -40,20 +40,110 @@ import tokens
 from tokens import RenderOptions
 from tokens.sizes import text_box
 
-FIRST = (
-    "james mary john patricia robert jennifer michael linda william elizabeth david "
-    "barbara richard susan joseph jessica thomas sarah charles karen christopher lisa "
-    "daniel nancy matthew betty anthony margaret mark sandra donald ashley steven "
-    "kimberly paul emily andrew donna joshua michelle kenneth carol kevin amanda brian "
-    "dorothy george melissa timothy deborah"
-).split()
-LAST = (
-    "smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez "
-    "lopez gonzalez wilson anderson thomas taylor moore jackson martin lee perez thompson "
-    "white harris sanchez clark ramirez lewis robinson walker young allen king wright "
-    "scott torres nguyen hill flores green adams nelson baker hall rivera campbell "
-    "mitchell carter roberts"
-).split()
+FIRST = [
+    "james",
+    "mary",
+    "john",
+    "patricia",
+    "robert",
+    "jennifer",
+    "michael",
+    "linda",
+    "william",
+    "elizabeth",
+    "david",
+    "barbara",
+    "richard",
+    "susan",
+    "joseph",
+    "jessica",
+    "thomas",
+    "sarah",
+    "charles",
+    "karen",
+    "christopher",
+    "lisa",
+    "daniel",
+    "nancy",
+    "matthew",
+    "betty",
+    "anthony",
+    "margaret",
+    "mark",
+    "sandra",
+    "donald",
+    "ashley",
+    "steven",
+    "kimberly",
+    "paul",
+    "emily",
+    "andrew",
+    "donna",
+    "joshua",
+    "michelle",
+    "kenneth",
+    "carol",
+    "kevin",
+    "amanda",
+    "brian",
+    "dorothy",
+    "george",
+    "melissa",
+    "timothy",
+    "deborah",
+]
+LAST = [
+    "smith",
+    "johnson",
+    "williams",
+    "brown",
+    "jones",
+    "garcia",
+    "miller",
+    "davis",
+    "rodriguez",
+    "martinez",
+    "hernandez",
+    "lopez",
+    "gonzalez",
+    "wilson",
+    "anderson",
+    "thomas",
+    "taylor",
+    "moore",
+    "jackson",
+    "martin",
+    "lee",
+    "perez",
+    "thompson",
+    "white",
+    "harris",
+    "sanchez",
+    "clark",
+    "ramirez",
+    "lewis",
+    "robinson",
+    "walker",
+    "young",
+    "allen",
+    "king",
+    "wright",
+    "scott",
+    "torres",
+    "nguyen",
+    "hill",
+    "flores",
+    "green",
+    "adams",
+    "nelson",
+    "baker",
+    "hall",
+    "rivera",
+    "campbell",
+    "mitchell",
+    "carter",
+    "roberts",
+]
 
 
 def addresses() -> list[str]:
