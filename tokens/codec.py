@@ -91,7 +91,9 @@ class Payload:
     """What a token carries: the text, its render options and its expiry, if any.
 
     Treat it as read-only. :attr:`seed` is a secret keyed hash of the text and options
-    (not the expiry, nor the revealable mark) from which the renderer draws its noise.
+    (not the expiry, nor the revealable mark; the two-lines mark, which draws another
+    image, is in it) from which the renderer draws its noise and the service keys its
+    cache.
     ``revealable`` says the site minted it for the reveal service (``docs/tokens.md`` §9).
     """
 
@@ -268,6 +270,7 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
         head = plain[: _FIELDS_END[plain[0]] + 1]  # flags, option fields and text length
         options, split, zeros = _layouts.get(head) or _layout(head)
         revealable = False
+        seeded = None
         try:
             text_bytes, padding = split(plain)  # struct.error unless the size is exact
         except struct.error:  # one byte longer: the extensions byte, or a bad token
@@ -277,6 +280,7 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
             revealable = bool(extensions & X_REVEALABLE)
             if extensions & X_TWO_LINES:
                 options = _on_two_lines(options)
+                seeded = plain + _EXTENSIONS[False, 2]  # another image: another seed (§11)
         if padding != zeros:
             raise ValueError
         text = text_bytes.decode()
@@ -289,7 +293,8 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
         expires_at = datetime.fromtimestamp(expiry, UTC)
         if (time.time() if now is None else now) >= expiry:
             raise ExpiredToken(expires_at)
-    return Payload(text, options, expires_at, key.noise_key, plain, revealable=revealable)
+    seeded = plain if seeded is None else seeded
+    return Payload(text, options, expires_at, key.noise_key, seeded, revealable=revealable)
 
 
 def _decrypt_with_colliding_keys(keyring: KeyRing, tried: Key, sealed: bytes) -> tuple[bytes, Key]:
