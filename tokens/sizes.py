@@ -288,9 +288,9 @@ def break_lines(text: str) -> tuple[str, ...]:
 
     An email address (a text with an ``@`` followed by something) breaks after its last
     ``@``. Another text breaks at a space (which is not drawn) or after one of
-    :data:`BREAK_AFTER` that does not stand between two digits, wherever the longer line
-    has the fewest characters (code points), the first such place on a tie. Each line
-    must have a character other than a space.
+    :data:`BREAK_AFTER` that does not stand between two decimal digits (category Nd),
+    wherever the longer line has the fewest characters (code points), the first such
+    place on a tie. Each line must have a character other than a space.
     """
     at = text.rfind("@")
     if 0 < at < len(text) - 1:
@@ -300,7 +300,9 @@ def break_lines(text: str) -> tuple[str, ...]:
         if char == " ":
             lines = text[:index], text[index + 1 :]
         elif char in BREAK_AFTER and not (
-            0 < index < len(text) - 1 and text[index - 1].isdigit() and text[index + 1].isdigit()
+            0 < index < len(text) - 1
+            and text[index - 1].isdecimal()
+            and text[index + 1].isdecimal()
         ):
             lines = text[: index + 1], text[index + 1 :]
         else:
