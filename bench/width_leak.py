@@ -9,7 +9,10 @@ they give away, side by side in one run:
 * **before**: the exact width of the text's box (advances, the noise's room and the edge),
   what ``<img width>`` said before the box was rounded up to buckets;
 * **after**: the width :func:`tokens.sizes.text_box` gives now, rounded up to its bucket
-  (:func:`tokens.sizes.bucket_width`).
+  (:func:`tokens.sizes.bucket_width`);
+* **after, whole picture**: every width the helper's ``<picture>`` states together, the
+  one-line image's and the two-line ``<source>``'s (``lines=2``), since a scraper reads
+  them all (the dark sources repeat the same sizes).
 
 Two sets of values:
 
@@ -31,10 +34,11 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import math
 import random
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 import tokens
 from tokens import RenderOptions
@@ -174,7 +178,13 @@ def bucketed_width(text: str, options: RenderOptions) -> int:
     return text_box(text, options).width
 
 
-def candidates(values: Iterable[str], width: Callable[[str], int]) -> list[int]:
+def picture_widths(text: str, options: RenderOptions) -> tuple[int, int]:
+    """The widths a page's ``<picture>`` states: one line, and two lines."""
+    two_lines = dataclasses.replace(options, lines=2)
+    return text_box(text, options).width, text_box(text, two_lines).width
+
+
+def candidates(values: Iterable[str], width: Callable[[str], Hashable]) -> list[int]:
     """For each value, how many values share its width."""
     widths = [width(value) for value in values]
     counts = collections.Counter(widths)
@@ -182,11 +192,11 @@ def candidates(values: Iterable[str], width: Callable[[str], int]) -> list[int]:
 
 
 def digit_leak(
-    items: list[tuple[int, str]], width: Callable[[str], int]
+    items: list[tuple[int, str]], width: Callable[[str], Hashable]
 ) -> tuple[float, float, int]:
     """(share of prices whose width tells the digit count, mean digit counts per width
     over the prices, distinct widths)."""
-    by_width: dict[int, set[int]] = collections.defaultdict(set)
+    by_width: dict[Hashable, set[int]] = collections.defaultdict(set)
     widths = [(digits, width(text)) for digits, text in items]
     for digits, w in widths:
         by_width[w].add(digits)
@@ -202,27 +212,27 @@ def main() -> None:
     parser.add_argument("--font", default="sans", choices=list(tokens.FONTS))
     args = parser.parse_args()
     options = RenderOptions.build(noise=args.noise, size=args.size, font=args.font)
-    ways: dict[str, Callable[[str], int]] = {
+    ways: dict[str, Callable[[str], Hashable]] = {
         "before (exact)": lambda text: exact_width(text, options),
         "after (buckets)": lambda text: bucketed_width(text, options),
+        "after, <picture>": lambda text: picture_widths(text, options),
     }
     emails = addresses()
     print(f"font {args.font}, size {args.size}, noise {args.noise}")
     print()
     print(f"{len(emails)} first.last@example.com addresses: candidates left by the width alone")
-    print(f"{'':18} {'widths':>7} {'mean':>7} {'median':>7} {'min':>5} {'<10':>6}")
+    print(f"{'':18} {'widths':>7} {'mean':>7} {'median':>7} {'min':>5} {'<10':>6} {'ratio':>6}")
     means = {}
     for name, width in ways.items():
         left = candidates(emails, width)
         means[name] = statistics.fmean(left)
         distinct = len({width(e) for e in emails})
         few = sum(n < 10 for n in left)
+        ratio = means[name] / means["before (exact)"]
         print(
             f"{name:18} {distinct:7} {means[name]:7.1f} {statistics.median(left):7.0f} "
-            f"{min(left):5} {few:6}"
+            f"{min(left):5} {few:6} {ratio:5.1f}x"
         )
-    ratio = means["after (buckets)"] / means["before (exact)"]
-    print(f"{'ratio after/before':18} {'':7} {ratio:7.1f}x")
     print()
     items = prices()
     print(f"{len(items)} prices, 1-7 integer digits (£7.50 to £9,999,999.99): digit count by width")
