@@ -580,3 +580,19 @@ def test_two_line_vector_from_the_document_alone(vector: dict[str, Any]) -> None
 @pytest.mark.parametrize("case", BREAK_CASES, ids=[c["text"] for c in BREAK_CASES])
 def test_break_case(case: dict[str, Any]) -> None:
     assert list(tokens.sizes.break_lines(case["text"])) == case["lines"]
+
+
+def test_section_12_states_the_noise_room_of_tokens_sizes() -> None:
+    """The helpers in other languages size images from this table: it must be the one
+    tokens.sizes uses."""
+    section = _section(DOC.read_text(encoding="utf-8"), "## 12. Image sizes and markup")
+    rows = re.findall(
+        r"\|\s*(none|low|medium|high)\s*\|\s*([-\d.]+)\s*\|\s*([-\d.]+)\s*\|\s*(\d+)", section
+    )
+    stated = {
+        name: (float(slack), float(tracking), int(floor)) for name, slack, tracking, floor in rows
+    }
+    room = tokens.sizes.NOISE_ROOM
+    assert stated == {str(n): (r.slack, r.tracking, r.min_size) for n, r in room.items()}
+    assert "multiple of `2 × size`" in section and tokens.sizes.BUCKET_EM == 2
+    assert "wider than 288 px" in section and tokens.api.NARROW_FIT == 288
