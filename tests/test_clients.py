@@ -303,7 +303,8 @@ def _markup_item(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.7:
         item["text"] = rng.choice(_VALUES)
     html: dict[str, Any] = {"base_url": rng.choice(["", "https://img.example.com/", "/g"])}
-    html["alt"] = rng.choice(["contact", 'an "alt" <text> & more'])
+    if rng.random() < 0.5:  # else each helper guesses it from the text's shape
+        html["alt"] = rng.choice(["contact", 'an "alt" <text> & more'])
     if rng.random() < 0.3:
         html["densities"] = rng.choice([[1], [1, 2, 3], [2, 1]])
     if rng.random() < 0.3:
@@ -354,3 +355,45 @@ def test_markup_is_identical_to_the_python_helpers(language: str) -> None:
         if want.get("html") != have.get("html") or ("error" in want) != ("error" in have)
     ]
     assert mismatches == []
+
+
+_SHAPES = [
+    *_VALUES,
+    "mailto:Jane@Example.COM",
+    "tel:+44 20 7946 0958",
+    "(555) 010-0100 ext. 12",
+    "+1-202-555-0143 x7",
+    "12.99 USD",
+    "$5/month",
+    "₹ 1,00,000",
+    "¥500",
+    "EUR 12",
+    "ABC",
+    "30 123456",
+    "１２３４５６７",
+    "ｊａｎｅ@ｅｘａｍｐｌｅ.ｃｏｍ",
+    "jane\u200b@example.com",
+    "hello world",
+    "price: 9,99 € / 月",
+    "a@b.c",
+]
+
+
+def test_every_helper_guesses_the_same_alt_text() -> None:
+    """With no alt given, the clients describe a value as tokens.alt.describe does."""
+    texts = [*_SHAPES, *(_text(random.Random(n)) for n in range(60))]
+    texts = [text for text in texts if first_refused(text) is None]
+    expected = [tokens.alt.describe(text) for text in texts]
+    assert len(set(expected)) == 4
+    script = (
+        "import('./src/alt.js').then(m => { const t = JSON.parse(require('fs')"
+        ".readFileSync(0, 'utf8')); console.log(JSON.stringify(t.map(m.describe))); })"
+    )
+    in_js = json.loads(run([_tool("node"), "-e", script], JS, stdin=json.dumps(texts)).stdout)
+    php_script = (
+        "require 'autoload.php'; $t = json_decode(file_get_contents('php://stdin'), true);"
+        " echo json_encode(array_map([Glyphveil\\Alt::class, 'describe'], $t));"
+    )
+    in_php = json.loads(run([_tool("php"), "-r", php_script], PHP, stdin=json.dumps(texts)).stdout)
+    assert in_js == expected
+    assert in_php == expected

@@ -1,4 +1,5 @@
 /** Image URLs and escaped <img> markup for protected text. */
+import { describe, leaks } from './alt.js';
 import { OptionError } from './errors.js';
 import { mintingKey } from './keys.js';
 import { DENSITIES, parseOptions, show } from './options.js';
@@ -126,8 +127,9 @@ const attributeList = (attributes) =>
  * draws, in CSS px), in a `<picture>` when other screens get other images, the same
  * markup the Python helper's img_tag writes for the same arguments.
  *
- * `alt` describes the image ("email address", default "protected text") and must not
- * contain the text; `attrs` adds attributes (not `src`, `srcset`, `alt`, `width`,
+ * `alt` describes the image (by default a guess from the text's shape, as the Python
+ * helper's: "email address", "phone number", "price", else "protected text") and must
+ * not contain the text; `attrs` adds attributes (not `src`, `srcset`, `alt`, `width`,
  * `height`), whose values must not contain it either, and whose `class` joins
  * `cssClass` (default `glyphveil`). `densities` (default [1, 2]) are offered in
  * `srcset` where the image fits. `narrow` (480) offers a two-line image at that viewport
@@ -142,7 +144,7 @@ export function imgTag(text, baseUrl, opts = {}) {
     ttl,
     now,
     revealable = false,
-    alt = 'protected text',
+    alt = describe(typeof text === 'string' ? text : ''),
     attrs = {},
     cssClass = DEFAULT_CLASS,
     densities = [1, 2],
@@ -185,11 +187,15 @@ export function imgTag(text, baseUrl, opts = {}) {
   }
   const offered = checkDensities(densities);
   const data = checkText(text);
+  // As the Python helper tells (leaks), and also with every invisible character dropped
+  // (for a text long enough not to be any word's part).
   const needle = comparable(text);
-  if (needle && comparable(alt).includes(needle)) {
+  const distinct = [...needle].length >= 3;
+  const holds = (value) => leaks(text, value) || (distinct && comparable(value).includes(needle));
+  if (holds(alt)) {
     throw new OptionError('alt text must not contain the protected text; describe it instead');
   }
-  if (needle && Object.values(attrs).some((value) => comparable(value).includes(needle))) {
+  if (Object.values(attrs).some(holds)) {
     throw new OptionError('attributes must not contain the protected text');
   }
   let parsed = parseOptions(options);

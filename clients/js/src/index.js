@@ -6,6 +6,7 @@
  *
  * Depends on Node's built-in crypto only. The format is docs/tokens.md.
  */
+export { describe } from './alt.js';
 export { KeyConfigError, OptionError, TokenError } from './errors.js';
 export { COMPACT_CLASS, DEFAULT_DARK, NARROW, NARROW_FIT, escapeHtml, imageUrl, imgTag } from './html.js';
 export { breakLines, textBox } from './sizes.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { encode, escapeHtml, imageUrl, imgTag, OptionError } from '../src/index.js';
+import { describe as guessAlt, encode, escapeHtml, imageUrl, imgTag, OptionError } from '../src/index.js';
 import { FIRST_KEY } from './vectors.js';
 
 const BASE = 'https://img.example.com';
@@ -131,5 +131,26 @@ describe('imgTag', () => {
   it('mints lines: 2 into the extensions byte', () => {
     assert.throws(() => encode(EMAIL, { key: FIRST_KEY, lines: 3 }), /bad lines 3: use 1 or 2/);
     assert.throws(() => encode(EMAIL, { key: FIRST_KEY, lines: true }), /bad lines/);
+  });
+
+  it('guesses the alt text from the shape of the text, as the Python helper does', () => {
+    const guesses = {
+      'jane@example.com': 'email address',
+      '+44 20 7946 0958': 'phone number',
+      '£1,299.00': 'price',
+      '12.99 USD': 'price',
+      'Acme Widgets Ltd': 'protected text',
+    };
+    for (const [text, alt] of Object.entries(guesses)) {
+      assert.equal(guessAlt(text), alt);
+      assert.ok(imgTag(text, BASE, { key: FIRST_KEY, narrow: null }).includes(`alt="${alt}"`));
+    }
+  });
+
+  it('refuses an alt that spells the text out with punctuation', () => {
+    for (const alt of ['j.a.n.e@example.com', 'JANE @ EXAMPLE . COM']) {
+      assert.throws(() => imgTag(EMAIL, BASE, { key: FIRST_KEY, alt }), /alt text must not contain/);
+    }
+    assert.ok(imgTag('£5', BASE, { key: FIRST_KEY, alt: 'a price' }).includes('alt="a price"'));
   });
 });

@@ -107,7 +107,7 @@ final class Minter
     public static function imgTag(mixed $text, mixed $baseUrl, array $options = []): string
     {
         [$render, $settings] = self::split($options, [...self::MINT_ARGUMENTS, ...self::IMG_SETTINGS]);
-        $alt = array_key_exists('alt', $settings) ? $settings['alt'] : 'protected text';
+        $alt = array_key_exists('alt', $settings) ? $settings['alt'] : Alt::describe(is_string($text) ? $text : '');
         $attrs = $settings['attrs'] ?? [];
         if (!is_string($alt) || trim($alt) === '') {
             throw new OptionError('alt must be a non-empty string that describes the image');
@@ -152,12 +152,17 @@ final class Minter
         }
         $offered = self::densities($settings['densities'] ?? [1, 2]);
         $data = Text::check($text);
+        // As the Python helper tells (leaks), and also with every invisible character
+        // dropped (for a text long enough not to be any word's part).
         $needle = self::comparable($data);
-        if ($needle !== '' && str_contains(self::comparable($alt), $needle)) {
+        $distinct = Text::length($needle) >= 3;
+        $holds = static fn (string $value): bool => Alt::leaks($data, $value)
+            || ($distinct && str_contains(self::comparable($value), $needle));
+        if ($holds($alt)) {
             throw new OptionError('alt text must not contain the protected text; describe it instead');
         }
         foreach ($attrs as $value) {
-            if ($needle !== '' && str_contains(self::comparable($value), $needle)) {
+            if ($holds($value)) {
                 throw new OptionError('attributes must not contain the protected text');
             }
         }

@@ -186,4 +186,34 @@ final class HtmlTest extends TestCase
             }
         }
     }
+
+    public function testImgTagGuessesTheAltTextAsThePythonHelperDoes(): void
+    {
+        $key = Vectors::firstKey();
+        $guesses = [
+            'jane@example.com' => 'email address',
+            '+44 20 7946 0958' => 'phone number',
+            '£1,299.00' => 'price',
+            '12.99 USD' => 'price',
+            'Acme Widgets Ltd' => 'protected text',
+        ];
+        foreach ($guesses as $text => $alt) {
+            self::assertSame($alt, \Glyphveil\Alt::describe((string) $text));
+            self::assertStringContainsString("alt=\"$alt\"", imgTag((string) $text, self::BASE, ['key' => $key, 'narrow' => null]));
+        }
+    }
+
+    public function testImgTagRefusesAnAltThatSpellsTheTextOut(): void
+    {
+        $key = Vectors::firstKey();
+        foreach (['j.a.n.e@example.com', 'JANE @ EXAMPLE . COM'] as $alt) {
+            try {
+                imgTag(self::EMAIL, self::BASE, ['key' => $key, 'alt' => $alt]);
+                self::fail("accepted $alt");
+            } catch (OptionError $error) {
+                self::assertStringContainsString('alt text must not contain', $error->getMessage());
+            }
+        }
+        self::assertStringContainsString('alt="a price"', imgTag('£5', self::BASE, ['key' => $key, 'alt' => 'a price']));
+    }
 }
