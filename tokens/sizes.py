@@ -314,7 +314,6 @@ def break_lines(text: str) -> tuple[str, ...]:
     return (text,) if best is None else best
 
 
-@functools.lru_cache(maxsize=1024)
 def text_box(text: str, options: RenderOptions) -> TextBox:
     """The box the service draws ``text`` in with ``options``; see the module docstring.
 
@@ -324,8 +323,26 @@ def text_box(text: str, options: RenderOptions) -> TextBox:
     fonts' ascent and descent, not the ink, so every line of a size and font is as tall
     whatever its letters, plus an edge each side. With ``lines=2``, the lines of
     :func:`break_lines` each get such a box, as wide as the wider, one above the other.
-    Cached: a site mints the same few values on every page it renders.
+    Cached: a site mints the same few values on every page it renders, often in light
+    and dark colours, which share a box.
     """
+    if options.color != _PLAIN.color or options.background != _PLAIN.background:
+        options = _uncoloured(options)
+    return _text_box(text, options)
+
+
+_PLAIN = RenderOptions()
+
+
+@functools.lru_cache(maxsize=256)
+def _uncoloured(options: RenderOptions) -> RenderOptions:
+    """``options`` in the default colours: colours never change the box."""
+    return dataclasses.replace(options, color=_PLAIN.color, background=_PLAIN.background)
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_box(text: str, options: RenderOptions) -> TextBox:
+    """:func:`text_box` for options in the default colours."""
     lines = break_lines(text) if options.lines == 2 else (text,)
     boxes = [_line_box(line, options) for line in lines]
     width = bucket_width(max(box.width for box in boxes), options)
