@@ -129,6 +129,8 @@ def _item(rng: random.Random) -> dict[str, Any]:
         options["noise"] = _spelled(rng, rng.choice(["none", "low", "medium", "high"]))
     if rng.random() < 0.4:
         options["padding"] = rng.randint(0, 64)
+    if rng.random() < 0.15:
+        options["lines"] = 2
     item: dict[str, Any] = {"text": _text(rng), "key": KEY, "options": options}
     if rng.random() < 0.3:
         item["ttl"] = rng.choice([1, 60, 0.25, 3599.9, 86400, 31536000.5])
@@ -291,3 +293,164 @@ def test_every_helper_strips_the_same_surrounding_whitespace() -> None:
     # encode itself keeps the text exactly: the newline is refused there.
     with pytest.raises(tokens.OptionError):
         tokens.encode("jane@example.com\n", keyring=keyring)
+
+
+# --- the same markup in three languages -------------------------------------------------------
+
+
+def test_the_size_tables_are_the_same_in_every_helper() -> None:
+    """The clients compute image sizes from copies of the Python helper's tables."""
+    table = (ROOT / "tokens" / "font_metrics.json").read_bytes()
+    for client in (JS, PHP):
+        copy = client / "src" / "font_metrics.json"
+        assert copy.read_bytes() == table, f"copy tokens/font_metrics.json to {copy}"
+    script = (
+        "Promise.all([import('./src/sizes.js'), import('./src/html.js')]).then(([s, h]) =>"
+        " console.log(JSON.stringify([s.NOISE_ROOM, s.BUCKET_EM, s.BREAK_AFTER,"
+        " h.NARROW, h.NARROW_FIT, h.DEFAULT_DARK, h.COMPACT_CLASS])))"
+    )
+    in_js = json.loads(run([_tool("node"), "-e", script], JS).stdout)
+    php_script = (
+        "require 'autoload.php'; use Glyphveil\\Sizes; use Glyphveil\\Minter;"
+        " echo json_encode([Sizes::NOISE_ROOM, Sizes::BUCKET_EM, Sizes::BREAK_AFTER,"
+        " Minter::NARROW, Minter::NARROW_FIT, Minter::DEFAULT_DARK, Minter::COMPACT_CLASS],"
+        " JSON_PRESERVE_ZERO_FRACTION | JSON_UNESCAPED_UNICODE);"
+    )
+    in_php = json.loads(run([_tool("php"), "-r", php_script], PHP).stdout)
+    room = {str(level): room for level, room in tokens.sizes.NOISE_ROOM.items()}
+    assert {k: [v["slack"], v["tracking"], v["minSize"]] for k, v in in_js[0].items()} == {
+        k: [r.slack, r.tracking, r.min_size] for k, r in room.items()
+    }
+    assert in_php[0] == {k: [r.slack, r.tracking, r.min_size] for k, r in room.items()}
+    python = [
+        tokens.sizes.BUCKET_EM,
+        sorted(tokens.sizes.BREAK_AFTER),
+        tokens.api.NARROW,
+        tokens.api.NARROW_FIT,
+        dict(tokens.api.DEFAULT_DARK),
+        tokens.api.COMPACT_CLASS,
+    ]
+    for other in (in_js, in_php):
+        assert [other[1], sorted(other[2]), *other[3:]] == python
+
+
+_VALUES = [
+    "alice.martin@example.org",
+    "billing.department@example-co.com",
+    "ops+alerts@mail.example.co.uk",
+    "jane@example.com",
+    "+44 20 7946 0958",
+    "+1 (555) 010-4477",
+    "£1,299.00",
+    "€ 12,50",
+    "Acme Widgets Ltd, Unit 4",
+    "Zoë Ñúñez · 電話 📞",
+    "orders-and-returns",
+    "שלום עולם 123",
+    "Wolfgang Amadeus Müller",
+    "e\u0301te\u0301 2024",
+]
+
+
+def _markup_item(rng: random.Random) -> dict[str, Any]:
+    item = _item(rng)
+    item.pop("ttl", None)
+    item.pop("now", None)
+    item.pop("revealable", None)
+    if rng.random() < 0.7:
+        item["text"] = rng.choice(_VALUES)
+    html: dict[str, Any] = {"base_url": rng.choice(["", "https://img.example.com/", "/g"])}
+    if rng.random() < 0.5:  # else each helper guesses it from the text's shape
+        html["alt"] = rng.choice(["contact", 'an "alt" <text> & more'])
+    if rng.random() < 0.3:
+        html["densities"] = rng.choice([[1], [1, 2, 3], [2, 1]])
+    if rng.random() < 0.3:
+        html["narrow"] = rng.choice([None, 360, 600])
+    if rng.random() < 0.5:
+        html["dark"] = rng.choice([True, {"color": "#eeeeee", "background": "#121212"}])
+    if rng.random() < 0.2:
+        html["compact"] = True
+    if rng.random() < 0.2:
+        html["css_class"] = rng.choice([None, "veil"])
+    if rng.random() < 0.2:
+        html["attrs"] = {"Class": "contact", "data-kind": "it's"}
+    if rng.random() < 0.15:
+        item.setdefault("options", {})["lines"] = 2
+    item["html"] = html
+    return item
+
+
+def python_markup(item: dict[str, Any]) -> dict[str, str]:
+    settings = dict(item["html"])
+    base_url = settings.pop("base_url")
+    try:
+        markup = tokens.img_tag(
+            item["text"],
+            base_url,
+            keyring=tokens.KeyRing([item["key"]]),
+            **settings,
+            **item.get("options", {}),
+        )
+    except tokens.TokenError as exc:
+        return {"error": type(exc).__name__, "message": str(exc)}
+    return {"html": str(markup)}
+
+
+@pytest.mark.parametrize("language", MINTERS)
+def test_markup_is_identical_to_the_python_helpers(language: str) -> None:
+    """<picture>, <source>s, sizes, escaping and tokens: the same for the same arguments."""
+    rng = random.Random(19)
+    made = [_markup_item(rng) for _ in range(240)]
+    items = [item for item in made if first_refused(item["text"]) is None]
+    expected = [python_markup(item) for item in items]
+    assert sum("html" in result for result in expected) >= 200
+    assert sum("<picture>" in result.get("html", "") for result in expected) >= 40
+    got = MINTERS[language](items)
+    mismatches = [
+        (item, want, have)
+        for item, want, have in zip(items, expected, got, strict=True)
+        if want.get("html") != have.get("html") or ("error" in want) != ("error" in have)
+    ]
+    assert mismatches == []
+
+
+_SHAPES = [
+    *_VALUES,
+    "mailto:Jane@Example.COM",
+    "tel:+44 20 7946 0958",
+    "(555) 010-0100 ext. 12",
+    "+1-202-555-0143 x7",
+    "12.99 USD",
+    "$5/month",
+    "₹ 1,00,000",
+    "¥500",
+    "EUR 12",
+    "ABC",
+    "30 123456",
+    "１２３４５６７",
+    "ｊａｎｅ@ｅｘａｍｐｌｅ.ｃｏｍ",
+    "jane\u200b@example.com",
+    "hello world",
+    "price: 9,99 € / 月",
+    "a@b.c",
+]
+
+
+def test_every_helper_guesses_the_same_alt_text() -> None:
+    """With no alt given, the clients describe a value as tokens.alt.describe does."""
+    texts = [*_SHAPES, *(_text(random.Random(n)) for n in range(60))]
+    texts = [text for text in texts if first_refused(text) is None]
+    expected = [tokens.alt.describe(text) for text in texts]
+    assert len(set(expected)) == 4
+    script = (
+        "import('./src/alt.js').then(m => { const t = JSON.parse(require('fs')"
+        ".readFileSync(0, 'utf8')); console.log(JSON.stringify(t.map(m.describe))); })"
+    )
+    in_js = json.loads(run([_tool("node"), "-e", script], JS, stdin=json.dumps(texts)).stdout)
+    php_script = (
+        "require 'autoload.php'; $t = json_decode(file_get_contents('php://stdin'), true);"
+        " echo json_encode(array_map([Glyphveil\\Alt::class, 'describe'], $t));"
+    )
+    in_php = json.loads(run([_tool("php"), "-r", php_script], PHP, stdin=json.dumps(texts)).stdout)
+    assert in_js == expected
+    assert in_php == expected

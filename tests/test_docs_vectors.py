@@ -519,3 +519,80 @@ def test_challenge_vector_against_tokens_pow() -> None:
     verify(challenge, c["nonce"], c["token"], c["client"], keyring, now=c["expires"] - 1)
     with pytest.raises(InvalidChallenge):
         verify(challenge, c["nonce"], c["token"], c["client"], keyring, now=c["expires"])
+
+
+# --- section 11: two lines -------------------------------------------------------------------
+
+
+def _two_line_blocks() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    section = _section(DOC.read_text(encoding="utf-8"), "## 11. Two lines")
+    blocks = _json_blocks(section)
+    vectors = [block for block in blocks if isinstance(block, dict)]
+    (cases,) = [block for block in blocks if isinstance(block, list)]
+    return vectors, cases
+
+
+TWO_LINES, BREAK_CASES = _two_line_blocks()
+TWO_LINE_IDS = [f"two_lines{i + 1}" for i in range(len(TWO_LINES))]
+
+
+def test_section_11_has_its_vectors() -> None:
+    assert len(TWO_LINES) >= 3 and len(BREAK_CASES) >= 8
+    assert all(v["options"]["lines"] == 2 for v in TWO_LINES)
+    assert any(v["revealable"] for v in TWO_LINES) and any(v["expires"] for v in TWO_LINES)
+    # The first is vector 1 on two lines: the same plaintext with 02 appended.
+    assert TWO_LINES[0]["plaintext"] == VECTORS[0]["plaintext"] + "02"
+    assert MACHINE["two_lines"] == TWO_LINES
+    assert MACHINE["break_cases"] == BREAK_CASES
+
+
+@pytest.mark.parametrize("vector", TWO_LINES, ids=TWO_LINE_IDS)
+def test_two_line_vector_seals_and_unseals(vector: dict[str, Any]) -> None:
+    keyring = KeyRing([vector["key"]])
+    options = RenderOptions.build(**vector["options"])
+    ttl = {} if vector["expires"] is None else {"ttl": vector["ttl"], "now": vector["now"]}
+    token = seal(vector["text"], keyring, options, revealable=vector["revealable"], **ttl)
+    assert token == vector["token"]
+    payload = unseal(token, keyring=keyring, now=vector.get("now", 1_700_000_000))
+    assert payload.options.to_dict() == vector["options"]
+    assert payload.revealable is vector["revealable"]
+    assert payload.seed.hex() == vector["seed"]
+    assert list(tokens.sizes.break_lines(vector["text"])) == vector["lines"]
+
+
+@pytest.mark.parametrize("vector", TWO_LINES, ids=TWO_LINE_IDS)
+def test_two_line_vector_from_the_document_alone(vector: dict[str, Any]) -> None:
+    one_line = {name: value for name, value in vector["options"].items() if name != "lines"}
+    body = plaintext_from_spec(vector["text"], one_line, vector["expires"])
+    extensions = 0x02 | (0x01 if vector["revealable"] else 0)
+    plain = body + bytes([extensions])
+    assert plain.hex() == vector["plaintext"]
+    secret = b64decode(vector["key"])
+    header = b"\x01" + hkdf_sha256(secret, "glyphveil/v1/key-id", 2)
+    sealed = aes_siv_encrypt(hkdf_sha256(secret, "glyphveil/v1/aes-siv", 64), plain)
+    assert base64.urlsafe_b64encode(header + sealed).rstrip(b"=").decode() == vector["token"]
+    # Section 7: the seed covers the two-lines bit (not the revealable bit, nor the expiry).
+    seeded = plaintext_from_spec(vector["text"], one_line, None) + b"\x02"
+    noise_key = hkdf_sha256(secret, "glyphveil/v1/noise", 32)
+    assert hashlib.blake2b(seeded, key=noise_key, digest_size=16).hexdigest() == vector["seed"]
+
+
+@pytest.mark.parametrize("case", BREAK_CASES, ids=[c["text"] for c in BREAK_CASES])
+def test_break_case(case: dict[str, Any]) -> None:
+    assert list(tokens.sizes.break_lines(case["text"])) == case["lines"]
+
+
+def test_section_12_states_the_noise_room_of_tokens_sizes() -> None:
+    """The helpers in other languages size images from this table: it must be the one
+    tokens.sizes uses."""
+    section = _section(DOC.read_text(encoding="utf-8"), "## 12. Image sizes and markup")
+    rows = re.findall(
+        r"\|\s*(none|low|medium|high)\s*\|\s*([-\d.]+)\s*\|\s*([-\d.]+)\s*\|\s*(\d+)", section
+    )
+    stated = {
+        name: (float(slack), float(tracking), int(floor)) for name, slack, tracking, floor in rows
+    }
+    room = tokens.sizes.NOISE_ROOM
+    assert stated == {str(n): (r.slack, r.tracking, r.min_size) for n, r in room.items()}
+    assert "multiple of `2 × size`" in section and tokens.sizes.BUCKET_EM == 2
+    assert "wider than 288 px" in section and tokens.api.NARROW_FIT == 288

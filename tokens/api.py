@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import html
 import re
+import time
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Literal, TypedDict, Unpack
@@ -24,11 +26,17 @@ from .sizes import image_size as _image_size
 from .sizes import text_box as _text_box
 
 __all__ = [
+    "COMPACT_CLASS",
     "DEFAULT_CLASS",
+    "DEFAULT_DARK",
     "DEFAULT_DENSITIES",
+    "NARROW",
+    "NARROW_FIT",
+    "PICTURE_SETTINGS",
     "OptionValues",
     "check_base_url",
     "check_format",
+    "check_picture_settings",
     "decode",
     "encode",
     "image_size",
@@ -44,6 +52,19 @@ _RESERVED = frozenset({"src", "srcset", "alt", "width", "height"})
 DEFAULT_CLASS = "glyphveil"
 #: The densities ``srcset`` offers by default: the service's must include them.
 DEFAULT_DENSITIES = (1, 2)
+#: The viewport width (CSS px) at and below which the two-line image is offered.
+NARROW = 480
+#: An image wider than this (CSS px: a 320 px screen less 16 px margins) gets a two-line
+#: ``<source>`` for narrow screens, when its text has a place to break.
+NARROW_FIT = 288
+#: The colours of ``dark=True``: light text on a transparent background, which sits on
+#: whatever dark background the site has.
+DEFAULT_DARK: Mapping[str, str] = {"color": "#e6e6e6", "background": "transparent"}
+#: The class a ``compact=True`` image gets besides ``css_class``, for the site's CSS.
+COMPACT_CLASS = "glyphveil-compact"
+#: The arguments of :func:`img_tag` that shape the ``<picture>``; template helpers pass
+#: them through.
+PICTURE_SETTINGS = ("narrow", "dark", "compact")
 
 
 class OptionValues(TypedDict, total=False):
@@ -55,6 +76,7 @@ class OptionValues(TypedDict, total=False):
     background: str | RGB | None
     noise: str | Noise
     padding: int
+    lines: int
 
 
 def _options(values: OptionValues) -> RenderOptions:
@@ -164,10 +186,14 @@ def img_tag(
     ttl: float | timedelta | None = None,
     keyring: KeyRing | None = None,
     reveal: bool = False,
+    narrow: int | None = NARROW,
+    dark: bool | Mapping[str, str | RGB] | None = None,
+    compact: bool = False,
     **options: Unpack[OptionValues],
 ) -> SafeHTML:
-    """``<img>`` markup for ``text``, as :class:`SafeHTML`: a ``str`` that Jinja2, Django
-    and MarkupSafe insert unescaped.
+    """``<img>`` markup for ``text``, in a ``<picture>`` when other screens get other
+    images, as :class:`SafeHTML`: a ``str`` that Jinja2, Django and MarkupSafe insert
+    unescaped.
 
     ``width`` and ``height`` are the image's size in CSS px (:func:`tokens.sizes.text_box`,
     the size the service draws), so the page keeps the space while it loads. ``srcset``
@@ -179,6 +205,25 @@ def img_tag(
     ``css_class`` (``glyphveil``) lets the site style the images; ``attrs`` adds
     attributes such as ``title`` or ``loading="eager"``, and its ``class`` joins
     ``css_class``; it cannot set ``src``, ``srcset``, ``alt``, ``width`` or ``height``.
+
+    Other screens, each a ``<source>`` with its own token, width and height:
+
+    * ``narrow`` (480): at that viewport width (CSS px) and below, an image wider than
+      :data:`NARROW_FIT` is offered on two lines (``lines=2``, broken after the ``@`` of an
+      email address, else at a space or separator), where its text has a place to break.
+      ``None`` offers none.
+    * ``dark``: ``True`` offers light text (:data:`DEFAULT_DARK`) to visitors whose system
+      prefers a dark scheme, a mapping chooses ``color`` and ``background`` (which must
+      keep the contrast every token keeps, unless transparent); off by default, as only
+      a site with a dark scheme of its own wants it. With ``narrow`` too, a narrow dark
+      screen gets the two-line image in the dark colours: the first ``<source>`` whose
+      media matches wins, so the order is narrow and dark, narrow, dark, then the
+      ``<img>``.
+    * ``compact=True`` is for a value inside a sentence: drawn at the ``low`` noise
+      level (or ``none`` if asked) without padding, so that it is about 1.4 lines of its
+      text tall (33 px for 16 px text, against 70 at ``medium``), on one line, and
+      classed :data:`COMPACT_CLASS` for the site's CSS (``vertical-align: middle`` and a
+      negative block margin keep the line height).
 
     Surrounding whitespace (``str.strip``: a trailing newline from a database field) is
     dropped before minting; :func:`encode` keeps the text exactly as given.
@@ -203,33 +248,142 @@ def img_tag(
     if not (css_class is None or isinstance(css_class, str)):
         raise OptionError(f"css_class must be a str, not {type(css_class).__name__}")
     classes = [css_class] if css_class else []
+    if type(compact) is not bool:
+        raise OptionError(f"compact must be True or False, not {type(compact).__name__}")
+    built = _options(options)
+    if compact:
+        built = _compact(built)
+        classes.append(COMPACT_CLASS)
     if "class" in extra:
         classes.append(extra.pop("class"))
-    built = _options(options)
-    box = _text_box(text, built)
-    if not fits(box, 1):
-        raise OptionError(
-            f"the text at size {built.size} makes an image wider than the {MAX_WIDTH} px "
-            "the service draws: use a smaller size or a shorter text"
-        )
     if type(reveal) is not bool:
         raise OptionError(f"reveal must be True or False, not {type(reveal).__name__}")
-    token = encode(text, ttl=ttl, keyring=keyring, revealable=reveal, **options)
-    src = _url(base, token, 1, format)
-    attributes = {"src": src}
-    sharper = [d for d in offered if d > 1 and fits(box, d)]
-    if sharper:
-        attributes["srcset"] = ", ".join(f"{_url(base, token, d, format)} {d}x" for d in sharper)
+    sources = _sources(text, built, narrow=None if compact else _narrow(narrow), dark=dark)
+    ring = _keyring(keyring)
+    now = time.time() if ttl is not None else None  # one expiry for every image
+    box = _checked_box(text, built)
+    token = seal(text, ring, built, ttl=ttl, now=now, revealable=reveal)
+    attributes = {"src": _url(base, token, 1, format)}
+    srcset = _srcset(base, token, box, offered, format, plain=True)
+    if srcset:
+        attributes["srcset"] = srcset
     attributes |= {"width": str(box.width), "height": str(box.height), "alt": alt}
     if classes:
         attributes["class"] = " ".join(classes)
     attributes |= {"loading": "lazy", "decoding": "async"}
     attributes.update(extra)
-    rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
-    markup = f"<img {rendered}>"
-    if reveal:
-        markup = reveal_button(markup, token, label=f"Show {alt}")
+    img = f"<img {_attributes(attributes)}>"
+    markup = img
+    if sources:
+        tags = []
+        for media, variant in sources:
+            variant_box = _checked_box(text, variant)
+            variant_token = seal(text, ring, variant, ttl=ttl, now=now)
+            srcset = _srcset(base, variant_token, variant_box, offered, format, plain=False)
+            tags.append(
+                f"<source {_attributes({'media': media, 'srcset': srcset})}"
+                f' width="{variant_box.width}" height="{variant_box.height}">'
+            )
+        markup = f"<picture>{''.join(tags)}{img}</picture>"
+    if reveal:  # the wrapper takes an <img>; the <picture> goes where the <img> went
+        markup = reveal_button(img, token, label=f"Show {alt}").replace(img, markup, 1)
     return SafeHTML(markup)
+
+
+def check_picture_settings(settings: Mapping[str, object]) -> None:
+    """:class:`OptionError` unless ``settings`` (``narrow``, ``dark``, ``compact``, as
+    :func:`img_tag` takes them) are valid: for template helpers to check at start-up."""
+    unknown = set(settings) - set(PICTURE_SETTINGS)
+    if unknown:
+        raise OptionError(f"unknown setting {sorted(map(str, unknown))[0]!r}")
+    _narrow(settings.get("narrow"))
+    _dark(settings.get("dark"), RenderOptions())
+    if type(settings.get("compact", False)) is not bool:
+        raise OptionError("compact must be True or False")
+
+
+def _compact(options: RenderOptions) -> RenderOptions:
+    """The options of a value inside a sentence: the ``low`` level's room (``none`` stays
+    ``none``), no padding, one line."""
+    noise = Noise.NONE if options.noise is Noise.NONE else Noise.LOW
+    return dataclasses.replace(options, noise=noise, padding=0, lines=1)
+
+
+def _narrow(narrow: object) -> int | None:
+    if narrow is None:
+        return None
+    if type(narrow) is not int or not 1 <= narrow <= 10_000:
+        raise OptionError(
+            f"bad narrow {narrow!r}: use a viewport width in CSS px such as 480, or None"
+        )
+    return narrow
+
+
+def _dark(dark: object, options: RenderOptions) -> RenderOptions | None:
+    """The options of the dark-scheme image, or None for no dark source."""
+    if dark is None or dark is False:
+        return None
+    if dark is True:
+        dark = DEFAULT_DARK
+    if not isinstance(dark, Mapping):
+        raise OptionError(
+            "dark must be True, None or a mapping such as "
+            f"{{'color': '#e6e6e6', 'background': '#121212'}}, not {type(dark).__name__}"
+        )
+    unknown = set(dark) - {"color", "background"}
+    if unknown:
+        raise OptionError(f"dark takes color and background, not {sorted(map(str, unknown))[0]!r}")
+    colours = {**DEFAULT_DARK, **dark}
+    # Spelled and checked as any colours are: a readable contrast unless transparent.
+    picked = RenderOptions.build(color=colours["color"], background=colours["background"])
+    return dataclasses.replace(options, color=picked.color, background=picked.background)
+
+
+def _sources(
+    text: str, options: RenderOptions, *, narrow: int | None, dark: object
+) -> list[tuple[str, RenderOptions]]:
+    """(media query, options) of each ``<source>``, in the order the browser tries them."""
+    dark_options = _dark(dark, options)
+    two_lines = None
+    if narrow is not None and options.lines == 1:
+        one = _text_box(text, options)
+        candidate = dataclasses.replace(options, lines=2)
+        if one.width > NARROW_FIT and _text_box(text, candidate).width < one.width:
+            two_lines = candidate
+    sources = []
+    narrow_media = f"(max-width: {narrow}px)"
+    dark_media = "(prefers-color-scheme: dark)"
+    if two_lines is not None and dark_options is not None:
+        both = dataclasses.replace(dark_options, lines=2)
+        sources.append((f"{narrow_media} and {dark_media}", both))
+    if two_lines is not None:
+        sources.append((narrow_media, two_lines))
+    if dark_options is not None:
+        sources.append((dark_media, dark_options))
+    return sources
+
+
+def _checked_box(text: str, options: RenderOptions) -> TextBox:
+    box = _text_box(text, options)
+    if not fits(box, 1):
+        raise OptionError(
+            f"the text at size {options.size} makes an image wider than the {MAX_WIDTH} px "
+            "the service draws: use a smaller size or a shorter text"
+        )
+    return box
+
+
+def _srcset(
+    base: str, token: str, box: TextBox, offered: tuple[int, ...], format: str, *, plain: bool
+) -> str:
+    """``srcset`` for the densities offered that the box fits at; an ``<img>`` (``plain``)
+    leaves out 1x, which is its ``src``."""
+    densities = [d for d in offered if (d > 1 or not plain) and fits(box, d)]
+    return ", ".join(f"{_url(base, token, d, format)} {d}x" for d in densities)
+
+
+def _attributes(attributes: Mapping[str, str]) -> str:
+    return " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,13 +17,15 @@ is the only one accepted and its keys are derived for version 1 alone (HKDF info
 A changed header byte therefore fails like any other, and each token costs one S2V
 block less, a tenth of decoding.
 
-The optional extensions byte after the padding (``docs/tokens.md`` §9) marks a token
-the service may reveal as text; tokens without it are the version 1 tokens unchanged.
+The optional extensions byte after the padding (``docs/tokens.md`` §9, §11) marks a
+token the service may reveal as text, and one drawn on two lines; tokens without it are
+the version 1 tokens unchanged.
 """
 
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import functools
 import hashlib
 import math
@@ -51,10 +53,17 @@ MAX_LAYOUTS = 4096  # plaintext heads (options and text length) remembered
 F_FONT, F_SIZE, F_COLOR, F_BACKGROUND, F_TRANSPARENT, F_NOISE, F_PADDING, F_EXPIRY = (
     1 << bit for bit in range(8)
 )
-#: The extensions byte after the padding, present only when not zero. Its one defined
-#: bit marks a token minted revealable; any other bit makes the token invalid.
+#: The extensions byte after the padding, present only when not zero. Bit 0 marks a
+#: token minted revealable (§9), bit 1 one drawn on two lines (§11); any other bit
+#: makes the token invalid.
 X_REVEALABLE = 0x01
-_EXTENSIONS = bytes([X_REVEALABLE])
+X_TWO_LINES = 0x02
+_EXTENSIONS = {
+    (revealable, lines): b"" if not byte else bytes([byte])
+    for revealable in (False, True)
+    for lines in (1, 2)
+    for byte in [(X_REVEALABLE if revealable else 0) | (X_TWO_LINES if lines == 2 else 0)]
+}
 _DEFAULT = RenderOptions()
 _FIELD_BYTES = {F_FONT: 1, F_SIZE: 1, F_COLOR: 3, F_BACKGROUND: 3, F_NOISE: 1, F_PADDING: 1}
 #: Where the option fields end, by flags byte.
@@ -82,7 +91,9 @@ class Payload:
     """What a token carries: the text, its render options and its expiry, if any.
 
     Treat it as read-only. :attr:`seed` is a secret keyed hash of the text and options
-    (not the expiry, nor the revealable mark) from which the renderer draws its noise.
+    (not the expiry, nor the revealable mark; the two-lines mark, which draws another
+    image, is in it) from which the renderer draws its noise and the service keys its
+    cache.
     ``revealable`` says the site minted it for the reveal service (``docs/tokens.md`` §9).
     """
 
@@ -213,8 +224,7 @@ def seal(
         fields = bytes([fields[0] | F_EXPIRY]) + fields[1:] + expiry
     key = keyring.current
     plain = fields + _LENGTH_BYTE[size] + data + _ZEROS[_BUCKET_OF[size] - size]
-    if revealable:
-        plain += _EXTENSIONS
+    plain += _EXTENSIONS[revealable, options.lines]
     raw = binascii.b2a_base64(key.header + key.cipher.encrypt(plain, None), newline=False)
     return raw.rstrip(b"=").translate(_TO_URLSAFE).decode()
 
@@ -260,11 +270,17 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
         head = plain[: _FIELDS_END[plain[0]] + 1]  # flags, option fields and text length
         options, split, zeros = _layouts.get(head) or _layout(head)
         revealable = False
+        seeded = None
         try:
             text_bytes, padding = split(plain)  # struct.error unless the size is exact
         except struct.error:  # one byte longer: the extensions byte, or a bad token
-            plain, revealable = _split_extensions(plain), True
+            extensions = plain[-1]
+            plain = _split_extensions(plain)
             text_bytes, padding = split(plain)
+            revealable = bool(extensions & X_REVEALABLE)
+            if extensions & X_TWO_LINES:
+                options = _on_two_lines(options)
+                seeded = plain + _EXTENSIONS[False, 2]  # another image: another seed (§11)
         if padding != zeros:
             raise ValueError
         text = text_bytes.decode()
@@ -277,7 +293,8 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
         expires_at = datetime.fromtimestamp(expiry, UTC)
         if (time.time() if now is None else now) >= expiry:
             raise ExpiredToken(expires_at)
-    return Payload(text, options, expires_at, key.noise_key, plain, revealable=revealable)
+    seeded = plain if seeded is None else seeded
+    return Payload(text, options, expires_at, key.noise_key, seeded, revealable=revealable)
 
 
 def _decrypt_with_colliding_keys(keyring: KeyRing, tried: Key, sealed: bytes) -> tuple[bytes, Key]:
@@ -293,11 +310,17 @@ def _decrypt_with_colliding_keys(keyring: KeyRing, tried: Key, sealed: bytes) ->
 
 
 def _split_extensions(plain: bytes) -> bytes:
-    """The plaintext without its extensions byte, which must be exactly
-    :data:`X_REVEALABLE` (ValueError otherwise; the caller then checks the size)."""
-    if plain[-1:] != _EXTENSIONS:
+    """The plaintext without its extensions byte, which must set only defined bits and
+    at least one of them (ValueError otherwise; the caller then checks the size)."""
+    if not plain or not 0 < plain[-1] <= X_REVEALABLE | X_TWO_LINES:
         raise ValueError("unknown extensions")
     return plain[:-1]
+
+
+@functools.lru_cache(maxsize=256)
+def _on_two_lines(options: RenderOptions) -> RenderOptions:
+    """``options`` with ``lines=2``, as the extensions byte says (§11)."""
+    return dataclasses.replace(options, lines=2)
 
 
 def _split_expiry(plain: bytes) -> tuple[bytes, int]:

@@ -9,7 +9,9 @@
 registers the filters ``protect`` (the ``<img>`` markup, as ``Markup``, so autoescaping
 leaves it alone) and ``protect_url`` (the image's URL only), and a global ``protect``
 for calls with options: ``{{ protect(price, font="mono", alt="price") }}``. Options
-given to :func:`install` are the defaults of every call; a call's own win.
+given to :func:`install` are the defaults of every call; a call's own win. They include
+the ``<picture>`` settings of :func:`tokens.img_tag`: ``narrow``, ``dark`` and
+``compact`` (``{{ protect(user.email, compact=True) }}`` inside a sentence).
 
 The only module of :mod:`tokens` that imports Jinja2 (``pip install 'Jinja2>=3.1'``, or
 the wheel's ``[jinja]`` extra).
@@ -25,8 +27,10 @@ from typing import Any
 from .api import (
     DEFAULT_CLASS,
     DEFAULT_DENSITIES,
+    PICTURE_SETTINGS,
     check_base_url,
     check_format,
+    check_picture_settings,
     image_url,
     img_tag,
 )
@@ -48,7 +52,7 @@ __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "install", "template_text"]
 #: What a template call may set besides the render options, for ``<img>`` and for a URL.
 TAG_SETTINGS = frozenset(
     {"alt", "attrs", "css_class", "densities", "format", "ttl", "keyring", "reveal"}
-)
+) | frozenset(PICTURE_SETTINGS)
 URL_SETTINGS = frozenset({"density", "format", "ttl", "keyring"})
 
 
@@ -68,17 +72,21 @@ def install(
 
     ``densities`` are the ones the service allows (its ``--densities``). ``options``
     are render options (``font``, ``size``, ``color``, ``background``, ``noise``,
-    ``padding``), checked here so that a typo fails at start-up, not in a page.
+    ``padding``, ``lines``), checked here so that a typo fails at start-up, not in a
+    page, and the ``<picture>`` settings ``narrow``, ``dark`` and ``compact`` of
+    :func:`tokens.img_tag`, for every ``protect``.
     """
+    picture = {name: options.pop(name) for name in PICTURE_SETTINGS if name in options}
     unknown = options.keys() - OPTION_NAMES
     if unknown:
         raise OptionError(f"unknown option {sorted(unknown)[0]!r}: use {', '.join(OPTION_NAMES)}")
     RenderOptions.build(**options)
+    check_picture_settings(picture)
     check_densities(densities)
     check_base_url(base_url)
     check_format(format)
     shared: dict[str, Any] = {"keyring": keyring, "format": format, "ttl": ttl, **options}
-    tag_defaults = {**shared, "densities": densities, "css_class": css_class}
+    tag_defaults = {**shared, "densities": densities, "css_class": css_class, **picture}
 
     def protect(value: object, **given: Any) -> Markup:
         """``<img>`` markup for ``value``; nothing for an empty or undefined value."""

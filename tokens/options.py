@@ -14,6 +14,7 @@ __all__ = [
     "ASCII_WHITESPACE",
     "DENSITIES",
     "FONTS",
+    "LINES",
     "MAX_TEXT_BYTES",
     "MAX_WIDTH",
     "MIN_CONTRAST",
@@ -35,6 +36,9 @@ PADDING_RANGE = range(0, 65)
 MIN_CONTRAST = 4.5
 #: Densities the service draws: CSS px to device px.
 DENSITIES = (1, 2, 3)
+#: How many lines the text may take: 2 breaks a long value once (see
+#: :func:`tokens.sizes.break_lines`), for narrow screens.
+LINES = (1, 2)
 #: The widest image the service draws, in device px (WebP's limit).
 MAX_WIDTH = 16383
 #: A generous width of one character in em, noise jitter included, for the width budget.
@@ -75,7 +79,12 @@ class Noise(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
-    """Validated render options. ``background`` is ``None`` for a transparent background."""
+    """Validated render options. ``background`` is ``None`` for a transparent background.
+
+    ``lines=2`` draws the text on two lines where it has a place to break (after the
+    ``@`` of an email address, else at the space or separator nearest its middle), on one
+    where it has none: see :func:`tokens.sizes.break_lines`.
+    """
 
     font: str = "sans"
     size: int = 16
@@ -83,12 +92,15 @@ class RenderOptions:
     background: RGB | None = (0xFF, 0xFF, 0xFF)
     noise: Noise = Noise.MEDIUM
     padding: int = 4
+    lines: int = 1
 
     def __post_init__(self) -> None:
         if self.font not in FONTS:
             raise OptionError(f"unknown font {self.font!r}: use one of {', '.join(FONTS)}")
         _check_range("size", self.size, SIZE_RANGE)
         _check_range("padding", self.padding, PADDING_RANGE)
+        if type(self.lines) is not int or self.lines not in LINES:
+            raise OptionError(f"bad lines {self.lines!r}: use 1 or 2")
         if not isinstance(self.noise, Noise):
             raise OptionError(f"bad noise {self.noise!r}: use a Noise member")
         _check_rgb("color", self.color)
@@ -111,6 +123,7 @@ class RenderOptions:
         background: str | RGB | None = (0xFF, 0xFF, 0xFF),
         noise: str | Noise = Noise.MEDIUM,
         padding: int = 4,
+        lines: int = 1,
     ) -> RenderOptions:
         """Validate user-facing values: font and noise by name, colours as strings.
 
@@ -126,11 +139,14 @@ class RenderOptions:
             background=None if background is None else _background(background),
             noise=Noise.parse(noise),
             padding=padding,
+            lines=lines,
         )
 
     def to_dict(self) -> dict[str, object]:
-        """The options as JSON-friendly values, the same names :meth:`build` takes."""
-        return {
+        """The options as JSON-friendly values, the same names :meth:`build` takes;
+        ``lines`` only when it is 2 (it travels in the token's extensions byte, not in
+        its option fields: ``docs/tokens.md`` §11)."""
+        values: dict[str, object] = {
             "font": self.font,
             "size": self.size,
             "color": to_hex(self.color),
@@ -138,10 +154,21 @@ class RenderOptions:
             "noise": str(self.noise),
             "padding": self.padding,
         }
+        if self.lines != 1:
+            values["lines"] = self.lines
+        return values
 
 
 #: The option names :meth:`RenderOptions.build` takes, in token order.
-OPTION_NAMES: tuple[str, ...] = ("font", "size", "color", "background", "noise", "padding")
+OPTION_NAMES: tuple[str, ...] = (
+    "font",
+    "size",
+    "color",
+    "background",
+    "noise",
+    "padding",
+    "lines",
+)
 
 
 def _font(value: str) -> str:

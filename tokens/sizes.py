@@ -8,11 +8,17 @@ function, so the ``width`` and ``height`` a page's ``<img>`` promises are the im
 in CSS px, times the density, by construction. Kerning and shaping can make the drawn line
 a little narrower or wider than the sum of advances: the service then centres or shrinks
 the drawing inside the box, and never changes the box.
+
+Two rules of the box live here and nowhere else: the width is rounded up to a bucket
+(:func:`bucket_width`), so that it does not tell a text's exact length, as the token's
+length does not; and a token with ``lines=2`` is broken once (:func:`break_lines`) and
+its lines stacked (:attr:`TextBox.rows`).
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import json
 import math
@@ -27,6 +33,8 @@ from .options import DENSITIES, MAX_WIDTH, Noise, RenderOptions
 
 __all__ = [
     "ATTACHED",
+    "BREAK_AFTER",
+    "BUCKET_EM",
     "DROPPED",
     "MAX_PIXELS",
     "MISSING",
@@ -35,6 +43,8 @@ __all__ = [
     "FontTable",
     "NoiseRoom",
     "TextBox",
+    "break_lines",
+    "bucket_width",
     "check_densities",
     "drawn_size",
     "fits",
@@ -58,6 +68,14 @@ MISSING = "\u25a1"
 #: up to 1/64 device px longer than the table's; the box keeps that much room per glyph.
 _GRID = 1 / 64
 _TABLE = "font_metrics.json"
+#: Image widths are rounded up to a multiple of this many em of the drawn size (48 px
+#: at ``medium``): a width then fits some 4 em of text lengths, so it no longer tells a
+#: price's digit count, and leaves about 40 times as many candidates among
+#: ``first.last@`` addresses as the exact width did (``bench/width_leak.py``).
+BUCKET_EM = 2
+#: Separators a line may break after (besides a space, which the break replaces), unless
+#: they stand between two digits: ``010-4477`` and ``1,299.00`` stay whole.
+BREAK_AFTER = frozenset("-/._,·")
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +194,12 @@ class TextBox:
     #: The tallest ascent and deepest descent of the fonts the line uses.
     ascent: float
     descent: float
-    #: The line's predicted width: advances, plus the noise's tracking.
+    #: The line's predicted width: advances, plus the noise's tracking (the longest
+    #: line's, for two lines).
     line: float
+    #: For text on two lines: each line's box, as wide as this one, stacked top to
+    #: bottom to make it; empty for one line.
+    rows: tuple[TextBox, ...] = ()
 
     @property
     def room(self) -> int:
@@ -254,16 +276,92 @@ def font_runs(text: str, family: str) -> list[tuple[str, str]]:
     return [(name, "".join(chars)) for name, chars in runs]
 
 
-@functools.lru_cache(maxsize=1024)
+def bucket_width(width: int, options: RenderOptions) -> int:
+    """``width`` rounded up to a multiple of :data:`BUCKET_EM` em of the drawn size."""
+    step = BUCKET_EM * drawn_size(options)
+    return -(-width // step) * step
+
+
+def break_lines(text: str) -> tuple[str, ...]:
+    """``text`` as the lines a token with ``lines=2`` draws: two, or one where it has no
+    place to break.
+
+    An email address (a text with an ``@`` followed by something) breaks after its last
+    ``@``. Another text breaks at a space (which is not drawn) or after one of
+    :data:`BREAK_AFTER` that does not stand between two decimal digits (category Nd),
+    wherever the longer line has the fewest characters (code points), the first such
+    place on a tie. Each line must have a character other than a space.
+    """
+    at = text.rfind("@")
+    if 0 < at < len(text) - 1:
+        return text[: at + 1], text[at + 1 :]
+    best: tuple[str, str] | None = None
+    for index, char in enumerate(text):
+        if char == " ":
+            lines = text[:index], text[index + 1 :]
+        elif char in BREAK_AFTER and not (
+            0 < index < len(text) - 1
+            and text[index - 1].isdecimal()
+            and text[index + 1].isdecimal()
+        ):
+            lines = text[: index + 1], text[index + 1 :]
+        else:
+            continue
+        if not (lines[0].strip(" ") and lines[1].strip(" ")):
+            continue
+        if best is None or max(map(len, lines)) < max(map(len, best)):
+            best = lines
+    return (text,) if best is None else best
+
+
 def text_box(text: str, options: RenderOptions) -> TextBox:
     """The box the service draws ``text`` in with ``options``; see the module docstring.
 
     The width is the advances of the characters drawn (see :func:`font_runs`), the
     noise's tracking after each cluster, 1/64 px per glyph for FreeType's grid, and an
-    edge each side. The height is the fonts' ascent and descent, not the ink, so every
-    line of a size and font is as tall whatever its letters, plus an edge each side.
-    Cached: a site mints the same few values on every page it renders.
+    edge each side, rounded up to its bucket (:func:`bucket_width`). The height is the
+    fonts' ascent and descent, not the ink, so every line of a size and font is as tall
+    whatever its letters, plus an edge each side. With ``lines=2``, the lines of
+    :func:`break_lines` each get such a box, as wide as the wider, one above the other.
+    Cached: a site mints the same few values on every page it renders, often in light
+    and dark colours, which share a box.
     """
+    if options.color != _PLAIN.color or options.background != _PLAIN.background:
+        options = _uncoloured(options)
+    return _text_box(text, options)
+
+
+_PLAIN = RenderOptions()
+
+
+@functools.lru_cache(maxsize=256)
+def _uncoloured(options: RenderOptions) -> RenderOptions:
+    """``options`` in the default colours: colours never change the box."""
+    return dataclasses.replace(options, color=_PLAIN.color, background=_PLAIN.background)
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_box(text: str, options: RenderOptions) -> TextBox:
+    """:func:`text_box` for options in the default colours."""
+    lines = break_lines(text) if options.lines == 2 else (text,)
+    boxes = [_line_box(line, options) for line in lines]
+    width = bucket_width(max(box.width for box in boxes), options)
+    if len(boxes) == 1:
+        return dataclasses.replace(boxes[0], width=width)
+    rows = tuple(dataclasses.replace(box, width=width) for box in boxes)
+    return TextBox(
+        width=width,
+        height=sum(box.height for box in rows),
+        edge=rows[0].edge,
+        ascent=max(box.ascent for box in rows),
+        descent=max(box.descent for box in rows),
+        line=max(box.line for box in rows),
+        rows=rows,
+    )
+
+
+def _line_box(text: str, options: RenderOptions) -> TextBox:
+    """The box of one line, at its exact width (before :func:`bucket_width`)."""
     family = font_table().families.get(options.font)
     if family is None:
         raise OptionError(f"unknown font {options.font!r}")

@@ -1,10 +1,16 @@
-"""The example site: a team page (names, emails, phone numbers) and a price list.
+"""The example site: a small company's team page (names, emails, phone numbers) and its
+price list, each with a sentence that holds an address or a price.
 
 Names are plain text; every email address, phone number and price reaches the browser
 only as an image from the glyphveil service, minted while the template renders::
 
     {{ member.email | protect }}
-    {{ protect(item.price, font="mono", noise="low", alt="price") }}
+    {{ protect(plan.price, font="mono", size=20, noise="low", alt="price") }}
+    Write to {{ protect(contact, compact=True) }} today.
+
+The helpers are installed with ``dark=True``: a visitor whose system prefers a dark
+scheme gets light-on-dark images (the site's stylesheet has a dark scheme too), and a
+phone gets long addresses on two lines (the helpers' ``narrow`` source).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from aiohttp import web
 from tokens import KeyRing
 from tokens.jinja import install
 
-__all__ = ["PRICES", "TEAM", "Member", "Price", "create_app", "plaintexts"]
+__all__ = ["BILLING", "CONTACT", "PRICES", "TEAM", "Member", "Price", "create_app", "plaintexts"]
 
 HERE = Path(__file__).resolve().parent
 IMAGE_ORIGIN = web.AppKey("image_origin", str)
@@ -32,8 +38,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class Member:
     name: str
     role: str
+    bio: str
     email: str
     phone: str
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0] for part in self.name.split()[:2])
 
 
 @dataclass(frozen=True)
@@ -41,36 +52,77 @@ class Price:
     item: str
     detail: str
     price: str
+    features: tuple[str, ...] = ()
 
 
 TEAM = (
-    Member("Amira Haddad", "Founder", "amira.haddad@example.com", "+44 20 7946 0958"),
-    Member("Jonas Lindqvist", "Engineering", "jonas@lindqvist.example.org", "+46 8 123 456 78"),
-    Member("Chiara Bellini", "Design", "chiara.bellini@example.it", "+39 06 6982 1234"),
-    Member("Kwame Mensah", "Support", "support@example.com", "(555) 010-0199"),
+    Member(
+        "Amira Haddad",
+        "Founder and managing director",
+        "Started the studio in 2014 after a decade of building shop fronts.",
+        "amira.haddad@northwind.example",
+        "+44 20 7946 0958",
+    ),
+    Member(
+        "Jonas Lindqvist",
+        "Head of engineering",
+        "Keeps the build green and the pages fast.",
+        "jonas.lindqvist@northwind.example",
+        "+46 8 123 456 78",
+    ),
+    Member(
+        "Chiara Bellini",
+        "Design lead",
+        "Type, colour and everything you see first.",
+        "chiara.bellini@northwind.example",
+        "+39 06 6982 1234",
+    ),
+    Member(
+        "Kwame Mensah",
+        "Customer support",
+        "Answers every ticket within a working day.",
+        "support@northwind.example",
+        "(555) 010-0199",
+    ),
 )
 
 PRICES = (
-    Price("Starter", "one site, 10,000 images a month", "£9.00"),
-    Price("Team", "five sites, 250,000 images a month", "£49.00"),
-    Price("Business", "unlimited sites, 5 million images", "£1,299.00"),
-    Price("Setup help", "an hour with an engineer", "€120"),
+    Price("Starter", "For a single site", "£9.00", ("1 site", "10,000 images a month")),
+    Price("Team", "For a growing agency", "£49.00", ("5 sites", "250,000 images a month")),
+    Price(
+        "Business",
+        "For large catalogues",
+        "£1,299.00",
+        ("Unlimited sites", "5 million images a month", "A named engineer"),
+    ),
 )
+#: The address in the team page's introduction, drawn inside the sentence.
+CONTACT = "hello@northwind.example"
+#: The price and address in the price list's closing sentence.
+SETUP = "€120"
+BILLING = "billing@northwind.example"
 
 
 def plaintexts() -> list[str]:
     """Every value the site protects: none of them may appear in its HTML."""
-    return [m.email for m in TEAM] + [m.phone for m in TEAM] + [p.price for p in PRICES]
+    return [
+        *(m.email for m in TEAM),
+        *(m.phone for m in TEAM),
+        *(p.price for p in PRICES),
+        CONTACT,
+        SETUP,
+        BILLING,
+    ]
 
 
 @aiohttp_jinja2.template("team.html")
 async def team_page(request: web.Request) -> dict[str, object]:
-    return {"team": TEAM, "page": "team"}
+    return {"team": TEAM, "contact": CONTACT, "page": "team"}
 
 
 @aiohttp_jinja2.template("prices.html")
 async def prices_page(request: web.Request) -> dict[str, object]:
-    return {"prices": PRICES, "page": "prices"}
+    return {"prices": PRICES, "setup": SETUP, "billing": BILLING, "page": "prices"}
 
 
 def create_app(
@@ -85,7 +137,7 @@ def create_app(
     env = aiohttp_jinja2.setup(
         app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True
     )
-    install(env, base_url=service_url, keyring=keyring, densities=densities)
+    install(env, base_url=service_url, keyring=keyring, densities=densities, dark=True)
     app[IMAGE_ORIGIN] = _origin(service_url)
     app.router.add_get("/", team_page, name="team")
     app.router.add_get("/prices", prices_page, name="prices")

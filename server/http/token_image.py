@@ -22,7 +22,7 @@ from tokens.keys import header_key_id
 from ..errors import RequestError
 from ..ops.jobs import RenderJob, cached_image, render_cached
 from ..render.encode import ImageFormat
-from ..render.text import render_text
+from ..render.lines import render_lines
 from ..state import ADMISSION, CACHE, CONFIG, KEYS, POOL, VERIFIED
 from .responses import FOREVER, error_response, image_response
 
@@ -108,7 +108,7 @@ def _draw(
     """
     if payload is None:
         payload = decode(wanted.token, keyring=keyring, now=0.0)
-    return render_text(
+    return render_lines(
         payload.text,
         payload.options,
         payload.seed,

@@ -79,6 +79,7 @@ def render_text(
     max_pixels: int = 16_000_000,
     *,
     style: bytes = b"",
+    box: TextBox | None = None,
 ) -> Image.Image:
     """Render ``text`` as the token's options say, at ``density`` device pixels per CSS px.
 
@@ -104,7 +105,8 @@ def render_text(
     laid out whole by raqm, as without noise, centred in the same box, and the strokes
     and texture still apply.
     """
-    box = text_box(text, options)  # the size the page reserved: never changed here
+    if box is None:  # one line of a token on two lines comes with its row (.lines)
+        box = text_box(text, options)  # the size the page reserved: never changed here
     width, height = box.size(density)
     mask = _new_mask(width, height, density, max_pixels)
     size = drawn_size(options) * density

@@ -5,9 +5,16 @@ the images arrive.
 The service (``python -m server``) and the site (``python -m examples.site``) run as
 processes of their own on free loopback ports, sharing a fresh key; headless Chromium
 (Debian's ``/usr/bin/chromium``, driven by Playwright) opens each page at device scale
-factors 1 and 2, holding the image responses back until the layout has been measured.
-Screenshots go to the test's temp dir; with ``GLYPHVEIL_SCREENSHOT=path`` the team page
-at 2x is also saved there (how ``docs/example-site.png`` is made).
+factors 1 and 2, holding the image responses back until the layout has been measured,
+and on a 390x844 phone, light and dark: no horizontal scroll, every image at the size
+its chosen ``<source>`` or ``<img>`` promised (never scaled down), long addresses on two
+lines, dark images in the dark scheme, and a value inside a sentence that keeps the
+line's height.
+
+Screenshots go to the test's temp dir; with ``GLYPHVEIL_SCREENSHOTS=docs`` the team
+page is also saved there at 1x, 2x and 390 px, light and dark
+(``docs/example-site-1x.png``, ``-2x.png``, ``-390.png``, ``-390-dark.png``, the
+README's pictures).
 """
 
 from __future__ import annotations
@@ -30,9 +37,11 @@ from examples.site.app import PRICES, TEAM, plaintexts
 from tests.browser import launch_chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = {"/": 2 * len(TEAM), "/prices": len(PRICES)}
+#: The protected images of each page: a card's email and phone (the price list's prices)
+#: and the values inside a sentence.
+PAGES = {"/": 2 * len(TEAM) + 1, "/prices": len(PRICES) + 2}
 #: Read at import: the suite's fixtures clear every GLYPHVEIL_* variable.
-SCREENSHOT = os.environ.get("GLYPHVEIL_SCREENSHOT")
+SCREENSHOTS = os.environ.get("GLYPHVEIL_SCREENSHOTS")
 
 #: In the page: every glyphveil image's promise and what it got.
 IMAGES_JS = """
@@ -141,7 +150,7 @@ def test_the_served_html_holds_no_plaintext(running_site: tuple[str, str]) -> No
     _, site = running_site
     for path, count in PAGES.items():
         html = fetch_text(site + path)
-        assert html.count('class="glyphveil"') == count
+        assert html.count('class="glyphveil') == count
         assert leaked(html) == [], path
     assert [member.name in fetch_text(site + "/") for member in TEAM] == [True] * len(TEAM)
 
@@ -208,11 +217,111 @@ async def test_images_arrive_at_the_promised_size_and_nothing_moves(
                 shot = tmp_path / f"site{path.replace('/', '-')}@{dpr}x.png"
                 await page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 10_000
-                if path == "/" and dpr == 2 and SCREENSHOT:
-                    shutil.copyfile(shot, SCREENSHOT)
+                if path == "/" and SCREENSHOTS:
+                    shutil.copyfile(shot, Path(SCREENSHOTS) / f"example-site-{dpr}x.png")
             assert len(held) >= sum(PAGES.values())
             assert all(url.startswith(f"{service}/t/") for url in held)
             assert problems == [], problems
+        finally:
+            await browser.close()
+
+
+#: In the page: each glyphveil image, the <source> the browser chose (the first whose
+#: media matches) or the <img>, and what that one promised.
+CHOSEN_JS = """
+() => Array.from(document.querySelectorAll('img.glyphveil')).map(img => {
+  const picture = img.parentElement.tagName === 'PICTURE' ? img.parentElement : null;
+  const sources = picture ? Array.from(picture.querySelectorAll('source')) : [];
+  const chosen = sources.find(source => matchMedia(source.media).matches);
+  const from = chosen || img;
+  const urls = (chosen ? chosen.srcset : [img.src, img.srcset].join(', '))
+    .split(',').map(item => item.trim().split(' ')[0]).filter(Boolean);
+  const box = img.getBoundingClientRect();
+  return {
+    media: chosen ? chosen.media : null,
+    narrowOffered: sources.some(source => source.media === '(max-width: 480px)'),
+    width: Number(from.getAttribute('width')), height: Number(from.getAttribute('height')),
+    urls, currentSrc: img.currentSrc,
+    naturalWidth: img.naturalWidth, naturalHeight: img.naturalHeight,
+    compact: img.classList.contains('glyphveil-compact'),
+    box: [box.left, box.top, box.width, box.height],
+  };
+})
+"""
+SCROLL_JS = """
+() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,
+       document.body.scrollWidth]
+"""
+SENTENCE_JS = """
+() => { const p = document.getElementById('sentence');
+        const style = getComputedStyle(p);
+        return [p.getBoundingClientRect().height, parseFloat(style.lineHeight),
+                parseFloat(style.fontSize)]; }
+"""
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_site_fits_a_phone(
+    running_site: tuple[str, str], scheme: str, tmp_path: Path
+) -> None:
+    """390x844 at 3x: nothing scrolls sideways, no image is drawn smaller (or larger)
+    than it is, long addresses come on two lines, the dark scheme gets the dark images,
+    and the values inside a sentence leave its line height alone."""
+    from playwright.async_api import async_playwright
+
+    _, site = running_site
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        try:
+            context = await browser.new_context(
+                viewport=PHONE, device_scale_factor=3, color_scheme=scheme, is_mobile=True
+            )
+            page = await context.new_page()
+            page.set_default_timeout(60_000)
+            for path, count in PAGES.items():
+                await page.goto(site + path, wait_until="load")
+                await page.wait_for_function(ALL_LOADED_JS, arg=count, timeout=30_000)
+                await page.evaluate("document.fonts.ready.then(() => true)")
+                scroll_width, client_width, body_width = await page.evaluate(SCROLL_JS)
+                assert client_width == PHONE["width"], path
+                assert scroll_width <= client_width and body_width <= client_width, path
+                images = await page.evaluate(CHOSEN_JS)
+                assert len(images) == count
+                for image in images:
+                    promised = (image["width"], image["height"])
+                    # Drawn at its own size (never scaled down, nor up) and inside the screen.
+                    assert tuple(image["box"][2:]) == promised, (path, image)
+                    assert (image["naturalWidth"], image["naturalHeight"]) == promised, image
+                    assert image["box"][0] >= 0 and image["box"][0] + promised[0] <= 390, image
+                    assert image["currentSrc"] in image["urls"], image
+                    assert image["currentSrc"].endswith("@2x.png"), image  # 2x, the best offered
+                    dark = (
+                        image["media"] is not None
+                        and "prefers-color-scheme: dark" in image["media"]
+                    )
+                    assert dark == (scheme == "dark"), image
+                    if image["narrowOffered"]:
+                        assert "(max-width: 480px)" in image["media"], image
+                two_lines = [image for image in images if image["narrowOffered"]]
+                if path == "/":  # every card's address is long: each comes on two lines
+                    assert len(two_lines) == len(TEAM)
+                    assert all(image["height"] > 100 >= image["width"] / 3 for image in two_lines)
+                compact = [image for image in images if image["compact"]]
+                assert compact and not any(image["narrowOffered"] for image in compact)
+                height, line_height, font_size = await page.evaluate(SENTENCE_JS)
+                for image in compact:  # about 1.4 lines of the sentence's text
+                    assert image["height"] <= 1.5 * line_height, image
+                lines = height / line_height
+                assert abs(lines - round(lines)) * line_height <= 1, (path, height, line_height)
+                assert font_size == 16
+                assert leaked(await page.content()) == []
+                shot = tmp_path / f"phone{path.replace('/', '-')}-{scheme}.png"
+                await page.screenshot(path=str(shot), full_page=True)
+                assert shot.stat().st_size > 10_000
+                if path == "/" and SCREENSHOTS:  # one px per CSS px: 390 px wide
+                    name = "example-site-390" + ("-dark" if scheme == "dark" else "") + ".png"
+                    await page.screenshot(path=str(Path(SCREENSHOTS) / name), scale="css")
         finally:
             await browser.close()
 

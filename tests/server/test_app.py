@@ -48,7 +48,7 @@ async def test_healthz_answers_while_renders_are_queued(
     aiohttp_client, config, keyring, monkeypatch: pytest.MonkeyPatch, scrape
 ) -> None:
     started, release = threading.Event(), threading.Event()
-    real_render = server.http.token_image.render_text
+    real_render = server.http.token_image.render_lines
 
     def blocked_render(*args, **kwargs):
         started.set()
@@ -56,7 +56,7 @@ async def test_healthz_answers_while_renders_are_queued(
             raise RuntimeError("the test never released the render")
         return real_render(*args, **kwargs)
 
-    monkeypatch.setattr(server.http.token_image, "render_text", blocked_render)
+    monkeypatch.setattr(server.http.token_image, "render_lines", blocked_render)
     client = await aiohttp_client(create_app(config.with_values(threads=1, render_queue=8)))
     made = [tokens.encode(f"user{i}@example.org", keyring=keyring) for i in range(4)]
     before = (await scrape(client)).value("glyphveil_renders_in_flight")

@@ -86,7 +86,7 @@ def test_encode_rejects_bad_options(keyring: KeyRing) -> None:
         tokens.encode(EMAIL, keyring=keyring, colour="#222")  # type: ignore[call-arg]
     assert str(info.value) == (
         "unknown option 'colour': did you mean 'color'? "
-        "options are font, size, color, background, noise, padding"
+        "options are font, size, color, background, noise, padding, lines"
     )
     with pytest.raises(OptionError, match="unknown option 'zoom': options are font"):
         tokens.image_url(EMAIL, "https://img.example.com", keyring=keyring, zoom=2)  # type: ignore[call-arg]
@@ -310,7 +310,7 @@ def test_image_url_on_the_sites_own_origin(base: str, prefix: str, keyring: KeyR
 
 
 def test_img_tag_attributes(keyring: KeyRing) -> None:
-    markup = tokens.img_tag(EMAIL, BASE, alt="email address", keyring=keyring)
+    markup = tokens.img_tag(EMAIL, BASE, alt="email address", keyring=keyring, narrow=None)
     assert markup.startswith("<img ") and markup.endswith(">")
     attrs = parse_img(markup)
     src = f"{BASE}/t/{tokens.encode(EMAIL, keyring=keyring)}.png"
@@ -330,7 +330,7 @@ def test_img_tag_attributes(keyring: KeyRing) -> None:
 
 def test_img_tag_is_a_str_that_template_engines_treat_as_safe(keyring: KeyRing) -> None:
     markupsafe = pytest.importorskip("markupsafe")
-    markup = tokens.img_tag(EMAIL, BASE, keyring=keyring)
+    markup = tokens.img_tag(EMAIL, BASE, keyring=keyring, narrow=None)
     assert isinstance(markup, str) and isinstance(markup, tokens.SafeHTML)
     assert markup.__html__() == markup
     assert markupsafe.escape(markup) == markup  # not escaped
@@ -384,7 +384,7 @@ def test_img_tag_leaves_out_densities_too_wide_to_draw(keyring: KeyRing) -> None
 def test_img_tag_escapes_base_url_and_alt(keyring: KeyRing) -> None:
     base = "https://img.example.com/a\"b'c&d=<e>"
     alt = "phone <b>\"home\"</b> & 'work'"
-    markup = tokens.img_tag(EMAIL, base, alt=alt, keyring=keyring)
+    markup = tokens.img_tag(EMAIL, base, alt=alt, keyring=keyring, narrow=None)
     attrs = parse_img(markup)
     assert attrs["alt"] == alt
     assert attrs["src"] is not None and attrs["src"].startswith(base + "/t/")
@@ -539,7 +539,7 @@ def test_img_tag_reveal_wraps_a_revealable_token(keyring: KeyRing) -> None:
     assert token is not None
     assert f"/t/{token[1]}.png" in markup  # the image shows the token the button reveals
     assert tokens.decode(token[1], keyring=keyring).revealable
-    plain = tokens.img_tag(EMAIL, BASE, keyring=keyring)
+    plain = tokens.img_tag(EMAIL, BASE, keyring=keyring, narrow=None)
     assert plain.startswith("<img ")
     src = re.search(r'src="[^"]*/t/([^".@]+)', plain)
     assert src is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 import string
 import struct
@@ -656,9 +657,12 @@ def test_revealable_round_trips_every_bucket_with_expiry(keyring: KeyRing, size:
         unseal(token, keyring=keyring, now=NOW + 600)
 
 
-@pytest.mark.parametrize("extensions", [b"\x00", b"\x02", b"\x03", b"\x80", b"\xff", b"\x01\x01"])
+@pytest.mark.parametrize(
+    "extensions", [b"\x00", b"\x04", b"\x07", b"\x80", b"\xff", b"\x01\x01", b"\x02\x00"]
+)
 def test_unknown_or_zero_extensions_are_rejected(keyring: KeyRing, extensions: bytes) -> None:
-    """The byte is present only when not zero, and only its bit 0 is defined: one spelling."""
+    """The byte is present only when not zero, and only bits 0 and 1 are defined: one
+    spelling."""
     base = plaintext(seal(EMAIL, keyring), keyring.current)
     assert_invalid(reseal(keyring.current, base + extensions), keyring)
 
@@ -672,3 +676,34 @@ def test_extensions_byte_cannot_replace_padding(keyring: KeyRing) -> None:
 def test_revealable_must_be_a_bool(keyring: KeyRing, revealable: object) -> None:
     with pytest.raises(OptionError, match="revealable"):
         seal(EMAIL, keyring, revealable=revealable)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("revealable", [False, True])
+def test_two_lines_travel_in_the_extensions_byte(keyring: KeyRing, revealable: bool) -> None:
+    """lines=2 sets bit 1 of the extensions byte (docs/tokens.md section 11), beside
+    the revealable bit; the option fields and the noise seed stay those of one line."""
+    options = RenderOptions.build(noise="low", lines=2)
+    one_line = seal(EMAIL, keyring, RenderOptions.build(noise="low"), revealable=revealable)
+    token = seal(EMAIL, keyring, options, revealable=revealable)
+    expected = 0x03 if revealable else 0x02
+    base = plaintext(one_line, keyring.current)
+    assert plaintext(token, keyring.current) == base.removesuffix(b"\x01") + bytes([expected])
+    payload = unseal(token, keyring=keyring)
+    assert (payload.text, payload.options, payload.revealable) == (EMAIL, options, revealable)
+    assert payload.options.to_dict()["lines"] == 2
+    assert "lines" not in unseal(one_line, keyring=keyring).options.to_dict()
+    # Another image, so another seed (the service keys its cache by it), alike whether
+    # revealable or not: the plaintext less its expiry, with the extensions byte 0x02.
+    assert payload.seed != unseal(one_line, keyring=keyring).seed
+    two_lines = plaintext(token, keyring.current)[:-1] + b"\x02"
+    assert (
+        payload.seed
+        == hashlib.blake2b(two_lines, key=keyring.current.noise_key, digest_size=16).digest()
+    )
+
+
+def test_two_lines_with_an_expiry(keyring: KeyRing) -> None:
+    options = RenderOptions.build(font="mono", lines=2)
+    token = seal("+44 20 7946 0958", keyring, options, ttl=600, now=NOW)
+    payload = unseal(token, keyring=keyring, now=NOW)
+    assert payload.options == options and payload.expires_at is not None

@@ -32,7 +32,7 @@ def test_filter_gives_the_img_unescaped_with_autoescape_on(
     env: jinja2.Environment, keyring: KeyRing
 ) -> None:
     page = render(env, "<p>{{ email | protect }}</p>", email=EMAIL)
-    assert page.startswith("<p><img src=") and page.endswith("></p>")
+    assert page.startswith("<p><picture><source ") and page.endswith("></picture></p>")
     assert EMAIL not in page and "&lt;" not in page
     attrs = parse_img(page)
     assert attrs["alt"] == "email address" and attrs["class"] == "glyphveil"
@@ -183,3 +183,17 @@ def test_surrounding_whitespace_is_dropped_before_minting(env: jinja2.Environmen
     for source in ("{{ e | protect }}", "{{ protect(e, noise='low') }}", "{{ e | protect_url }}"):
         assert render(env, source, e=f"\t{EMAIL}\n") == render(env, source, e=EMAIL)
         assert render(env, source, e=" \r\n") == ""
+
+
+def test_picture_settings_pass_through(keyring: KeyRing) -> None:
+    """narrow, dark and compact: as install defaults, and per call."""
+    site = jinja2.Environment(autoescape=True)
+    install(site, "https://img.example.com", keyring=keyring, dark=True, narrow=360)
+    page = site.from_string("{{ e | protect }}").render(e=EMAIL)
+    assert page.count("<source ") == 3 and '"(max-width: 360px)"' in page
+    assert "(prefers-color-scheme: dark)" in page
+    inline = site.from_string("<p>Write to {{ protect(e, compact=True, dark=None) }}.</p>")
+    page = inline.render(e=EMAIL)
+    assert page.startswith("<p>Write to <img ") and "glyphveil-compact" in page
+    with pytest.raises(OptionError, match="bad narrow"):
+        install(jinja2.Environment(autoescape=True), "", keyring=keyring, narrow="wide")

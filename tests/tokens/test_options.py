@@ -182,3 +182,15 @@ def test_to_dict_round_trips_through_build() -> None:
         "padding": 4,
     }
     assert RenderOptions(background=None).to_dict()["background"] == "transparent"
+
+
+@pytest.mark.parametrize("lines", [0, 3, True, 2.0, "2", None])
+def test_lines_is_1_or_2(lines: object) -> None:
+    with pytest.raises(OptionError, match="bad lines"):
+        RenderOptions.build(lines=lines)  # type: ignore[arg-type]
+
+
+def test_lines_shows_in_to_dict_only_when_two() -> None:
+    assert "lines" not in RenderOptions().to_dict()
+    assert RenderOptions.build(lines=2).to_dict()["lines"] == 2
+    assert RenderOptions.build(**RenderOptions.build(lines=2).to_dict()).lines == 2

@@ -9,9 +9,12 @@ import pytest
 from tokens import FONTS, Noise, OptionError, RenderOptions
 from tokens.options import MAX_WIDTH
 from tokens.sizes import (
+    BUCKET_EM,
     MISSING,
     NOISE_ROOM,
     TextBox,
+    break_lines,
+    bucket_width,
     check_densities,
     drawn_size,
     fits,
@@ -26,6 +29,11 @@ EMAIL = "jane.doe@example.com"
 
 def options(**values: object) -> RenderOptions:
     return RenderOptions.build(**values)  # type: ignore[arg-type]
+
+
+def exact_width(box: TextBox) -> int:
+    """The box's width before its bucket: the line and an edge each side."""
+    return max(1, math.ceil(box.line) + 2 * box.edge)
 
 
 def test_table_holds_every_family_and_the_fallbacks() -> None:
@@ -57,7 +65,8 @@ def test_density_multiplies_the_css_size_exactly(font: str, noise: Noise) -> Non
 def test_box_parts_add_up() -> None:
     box = text_box(EMAIL, options(noise="high", size=32, padding=6))
     assert box.edge == 6 + math.ceil(32 * NOISE_ROOM[Noise.HIGH].slack)
-    assert box.room == box.width - 2 * box.edge == math.ceil(box.line)
+    assert box.room == box.width - 2 * box.edge >= math.ceil(box.line)
+    assert box.width == bucket_width(exact_width(box), options(noise="high", size=32))
     assert box.height == math.ceil(box.ascent + box.descent) + 2 * box.edge
     assert box.edge + box.ascent <= box.baseline <= box.height - box.edge - box.descent
 
@@ -81,7 +90,7 @@ def test_noisier_levels_draw_no_smaller() -> None:
 
 def test_padding_adds_to_every_side() -> None:
     base, padded = text_box("Hello", options(padding=0)), text_box("Hello", options(padding=10))
-    assert (padded.width - base.width, padded.height - base.height) == (20, 20)
+    assert (exact_width(padded) - exact_width(base), padded.height - base.height) == (20, 20)
 
 
 def test_noise_needs_room_around_and_between_glyphs() -> None:
@@ -98,7 +107,8 @@ def test_noise_needs_room_around_and_between_glyphs() -> None:
 
 def test_width_grows_with_the_text_and_height_does_not() -> None:
     boxes = [text_box("W" * n, options()) for n in (1, 2, 4, 8)]
-    assert [box.width for box in boxes] == sorted({box.width for box in boxes})
+    assert [exact_width(box) for box in boxes] == sorted({exact_width(box) for box in boxes})
+    assert [box.width for box in boxes] == sorted(box.width for box in boxes)
     assert len({box.height for box in boxes}) == 1
     assert text_box("Eg", options()).height == text_box("E", options()).height
 
@@ -107,7 +117,7 @@ def test_width_follows_the_advances() -> None:
     """16 px DejaVu Sans: W is 2025/2048 em, i 569/2048 em."""
     box = text_box("Wi", options(noise="none", padding=0))
     assert box.line == pytest.approx(16 * (2025 + 569) / 2048 + 2 / 64)
-    assert box.width == math.ceil(box.line)
+    assert box.width == bucket_width(math.ceil(box.line), options(noise="none"))
 
 
 def test_fallback_fonts_raise_the_line() -> None:
@@ -140,7 +150,7 @@ def test_font_runs() -> None:
 
 def test_empty_line_still_has_a_box() -> None:
     box = text_box("\n", options(noise="none", padding=0))
-    assert box.width == 1 and box.height > 1
+    assert box.width == BUCKET_EM * 16 and box.height > 1
 
 
 @pytest.mark.parametrize("density", [0, 4, "2", 2.0, True])
@@ -163,3 +173,67 @@ def test_fits() -> None:
     assert not fits(box, 2, max_pixels=8000 * 40 * 4 - 1)
     tall = TextBox(width=10, height=MAX_WIDTH // 2 + 1, edge=0, ascent=1.0, descent=0.0, line=10)
     assert fits(tall, 1) and not fits(tall, 2)
+
+
+# --- width buckets -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("noise", list(Noise), ids=str)
+def test_widths_round_up_to_buckets_of_the_drawn_size(noise: Noise) -> None:
+    opts = options(noise=noise, size=20)
+    step = BUCKET_EM * drawn_size(opts)
+    assert [bucket_width(w, opts) for w in (1, step - 1, step, step + 1)] == [
+        step,
+        step,
+        step,
+        2 * step,
+    ]
+    for text in ("£7.50", "£1,299.00", EMAIL, "x" * 40):
+        box = text_box(text, opts)
+        assert box.width % step == 0 and 0 <= box.width - exact_width(box) < step
+
+
+def test_a_prices_width_no_longer_tells_its_digit_count() -> None:
+    widths = {text_box(price, options()).width for price in ("£1.00", "£10.00", "£100.00")}
+    assert len(widths) == 1
+
+
+# --- two lines ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ("alice.martin@example.org", ("alice.martin@", "example.org")),
+        ('"a@b"@example.com', ('"a@b"@', "example.com")),
+        ("+44 20 7946 0958", ("+44 20", "7946 0958")),
+        ("+1 (555) 010-4477", ("+1 (555)", "010-4477")),
+        ("Acme Widgets Ltd", ("Acme", "Widgets Ltd")),
+        ("orders-and-returns", ("orders-", "and-returns")),
+        ("£1,299.00", ("£1,299.00",)),
+        ("010-4477", ("010-4477",)),
+        ("nobreak", ("nobreak",)),
+        ("@handle", ("@handle",)),
+        ("name@", ("name@",)),
+        (" lead", (" lead",)),
+        ("trail ", ("trail ",)),
+        ("a  b", ("a", " b")),
+    ],
+)
+def test_break_lines(text: str, lines: tuple[str, ...]) -> None:
+    assert break_lines(text) == lines
+
+
+def test_two_lines_stack_two_boxes_as_wide_as_the_wider() -> None:
+    email = "alice.martin@example.org"
+    one, two = text_box(email, options()), text_box(email, options(lines=2))
+    first, second = (text_box(line, options()) for line in break_lines(email))
+    assert two.rows and not one.rows
+    assert [row.width for row in two.rows] == [two.width, two.width]
+    assert two.width == max(first.width, second.width) < one.width
+    assert two.height == first.height + second.height == sum(row.height for row in two.rows)
+    assert [row.line for row in two.rows] == [first.line, second.line]
+
+
+def test_two_lines_without_a_break_is_the_one_line_box() -> None:
+    assert text_box("£1,299.00", options(lines=2)) == text_box("£1,299.00", options())

@@ -16,6 +16,7 @@ export const OPTION_NAMES = Object.freeze([
   'background',
   'noise',
   'padding',
+  'lines',
 ]);
 export const DEFAULTS = Object.freeze({
   font: 'sans',
@@ -24,6 +25,7 @@ export const DEFAULTS = Object.freeze({
   background: Object.freeze([0xff, 0xff, 0xff]),
   noise: 'medium',
   padding: 4,
+  lines: 1,
 });
 export const SIZE_RANGE = [8, 128];
 export const PADDING_RANGE = [0, 64];
@@ -121,7 +123,7 @@ export function maxChars(size, padding, density = 1) {
 
 /**
  * Validated options from what a site passes: `{font, size, color, background, noise,
- * padding}`, each optional (`undefined` is left out). `background` is null when
+ * padding, lines}`, each optional (`undefined` is left out). `background` is null when
  * transparent in the result.
  */
 export function parseOptions(values = {}) {
@@ -140,6 +142,7 @@ export function parseOptions(values = {}) {
     background: DEFAULTS.background,
     noise: given('noise') ? named('noise', values.noise, NOISE) : DEFAULTS.noise,
     padding: given('padding') ? measure('padding', values.padding, PADDING_RANGE) : DEFAULTS.padding,
+    lines: given('lines') ? lineCount(values.lines) : DEFAULTS.lines,
   };
   if (given('background')) {
     options.background =
@@ -155,6 +158,11 @@ export function parseOptions(values = {}) {
     }
   }
   return options;
+}
+
+function lineCount(value) {
+  if (value !== 1 && value !== 2) throw new OptionError(`bad lines ${show(value)}: use 1 or 2`);
+  return value;
 }
 
 const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);

@@ -31,6 +31,12 @@ export function expiryOf(ttl, now) {
   return expiry;
 }
 
+/** The extensions byte (§9, §11): revealable is bit 0, two lines bit 1; absent when 0. */
+function extensionsByte(revealable, lines) {
+  const byte = (revealable ? 0x01 : 0) | (lines === 2 ? 0x02 : 0);
+  return Buffer.from(byte ? [byte] : []);
+}
+
 const MINT_ARGS = new Set(['key', 'ttl', 'now', 'revealable']);
 
 /**
@@ -53,8 +59,8 @@ export function splitArguments(values, extra = []) {
 /**
  * Encrypt and sign `text` with its render options into a compact URL-safe token.
  *
- * `opts`: `font`, `size`, `color`, `background`, `noise`, `padding` (docs/tokens.md
- * §4.1); `ttl` (seconds, positive) and `now` (Unix seconds, default the clock) for an
+ * `opts`: `font`, `size`, `color`, `background`, `noise`, `padding`, `lines` (1 or 2,
+ * §11) (docs/tokens.md §4.1); `ttl` (seconds, positive) and `now` (Unix seconds, default the clock) for an
  * expiry; `key` (the key text; default the first of GLYPHVEIL_KEYS); `revealable: true`
  * lets the service's reveal route give the text to a visitor who asks (§9).
  */
@@ -66,6 +72,16 @@ export function encode(text, opts = {}) {
   const data = checkText(text);
   const parsed = parseOptions(options);
   const keyToUse = mintingKey(key);
+  const expiry = ttl === undefined ? undefined : expiryOf(ttl, now);
+  return seal(text, data, parsed, keyToUse, expiry, revealable);
+}
+
+/**
+ * A token for checked text (`data`, its UTF-8 bytes) with parsed options, a minting key,
+ * an expiry (Unix seconds, or undefined) and the revealable mark: §4's steps after the
+ * checks, shared by encode and the markup helpers.
+ */
+export function seal(text, data, parsed, keyToUse, expiry, revealable = false) {
   const chars = codePoints(text);
   if (chars > maxChars(parsed.size, parsed.padding)) {
     throw new OptionError(
@@ -74,8 +90,7 @@ export function encode(text, opts = {}) {
     );
   }
   let { flags, fields } = packOptions(parsed);
-  if (ttl !== undefined) {
-    const expiry = expiryOf(ttl, now);
+  if (expiry !== undefined) {
     flags |= 0x80;
     fields = [...fields, expiry >>> 24, (expiry >>> 16) & 0xff, (expiry >>> 8) & 0xff, expiry & 0xff];
   }
@@ -84,7 +99,7 @@ export function encode(text, opts = {}) {
     Buffer.from([flags, ...fields, data.length - 1]),
     data,
     Buffer.alloc(bucket - data.length),
-    Buffer.from(revealable ? [0x01] : []), // the extensions byte, §9
+    extensionsByte(revealable, parsed.lines), // §9, §11
   ]);
   return Buffer.concat([keyToUse.header, keyToUse.siv.encrypt(plain)]).toString('base64url');
 }

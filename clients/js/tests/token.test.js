@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hkdfSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { encode, expiryOf, Key, KeyConfigError, OptionError, TokenError } from '../src/index.js';
+import { breakLines, encode, expiryOf, Key, KeyConfigError, OptionError, TokenError } from '../src/index.js';
 import { caseText, FIRST_KEY, VECTORS } from './vectors.js';
 
 describe('the vectors of docs/tokens.md', () => {
@@ -48,6 +48,21 @@ describe('the revealable vectors of docs/tokens.md §9', () => {
       assert.throws(() => encode('a', { key: FIRST_KEY, revealable }), /revealable must be true or false/);
     }
   });
+});
+
+describe('the two-line vectors and break cases of docs/tokens.md §11', () => {
+  assert.ok(VECTORS.two_lines.length >= 3 && VECTORS.break_cases.length >= 8);
+  for (const [i, vector] of VECTORS.two_lines.entries()) {
+    it(`mints two-line vector ${i + 1}`, () => {
+      const opts = { key: vector.key, ...vector.options, revealable: vector.revealable };
+      if (vector.expires !== null) Object.assign(opts, { ttl: vector.ttl, now: vector.now });
+      assert.equal(encode(vector.text, opts), vector.token);
+      assert.deepEqual(breakLines(vector.text), vector.lines);
+    });
+  }
+  for (const item of VECTORS.break_cases) {
+    it(`breaks ${JSON.stringify(item.text)}`, () => assert.deepEqual(breakLines(item.text), item.lines));
+  }
 });
 
 describe('the minting cases of docs/tokens.md', () => {

@@ -11,6 +11,15 @@ final class Minter
     private const EXPIRY_MAX = 4294967295;
     private const MINT_ARGUMENTS = ['key', 'ttl', 'now', 'revealable'];
     private const FORMATS = ['png', 'webp'];
+    private const IMG_SETTINGS = ['alt', 'attrs', 'css_class', 'densities', 'format', 'narrow', 'dark', 'compact'];
+    /** The viewport width (CSS px) at and below which the two-line image is offered. */
+    public const NARROW = 480;
+    /** An image wider than this (CSS px) gets a two-line source, when its text can break. */
+    public const NARROW_FIT = 288;
+    /** The colours of `dark => true`: light text on a transparent background. */
+    public const DEFAULT_DARK = ['color' => '#e6e6e6', 'background' => 'transparent'];
+    public const DEFAULT_CLASS = 'glyphveil';
+    public const COMPACT_CLASS = 'glyphveil-compact';
 
     /** @param array<string, mixed> $options */
     public static function encode(mixed $text, array $options = []): string
@@ -19,6 +28,19 @@ final class Minter
         $data = Text::check($text);
         $parsed = Options::parse($render);
         $key = Key::minting($mint['key'] ?? null);
+        $expiry = null;
+        if (array_key_exists('ttl', $mint) && $mint['ttl'] !== null) {
+            $expiry = self::expiryOf($mint['ttl'], $mint['now'] ?? null);
+        }
+        return self::seal($data, $parsed, $key, $expiry, $mint['revealable'] ?? false);
+    }
+
+    /**
+     * A token for checked text (`$data`) with parsed options, a minting key, an expiry
+     * (Unix seconds, or null) and the revealable mark: §4's steps after the checks.
+     */
+    public static function seal(string $data, Options $parsed, Key $key, ?int $expiry, mixed $revealable = false): string
+    {
         $chars = Text::length($data);
         if ($chars > $parsed->maxChars()) {
             throw new OptionError(sprintf(
@@ -30,8 +52,7 @@ final class Minter
             ));
         }
         $fields = $parsed->pack();
-        if (array_key_exists('ttl', $mint) && $mint['ttl'] !== null) {
-            $expiry = self::expiryOf($mint['ttl'], $mint['now'] ?? null);
+        if ($expiry !== null) {
             $fields = chr(ord($fields[0]) | 0x80) . substr($fields, 1) . pack('N', $expiry);
         }
         $n = strlen($data);
@@ -42,12 +63,13 @@ final class Minter
                 break;
             }
         }
-        $revealable = $mint['revealable'] ?? false;
         if (!is_bool($revealable)) {
             throw new OptionError('revealable must be true or false, not ' . Options::show($revealable));
         }
+        // The extensions byte (§9, §11): revealable is bit 0, two lines bit 1; absent when 0.
+        $extensions = ($revealable ? 0x01 : 0) | ($parsed->lines === 2 ? 0x02 : 0);
         $plain = $fields . chr($n - 1) . $data . str_repeat("\0", $bucket - $n)
-            . ($revealable ? "\x01" : ''); // the extensions byte, docs/tokens.md §9
+            . ($extensions ? chr($extensions) : '');
         return Key::b64($key->header . $key->siv->encrypt($plain));
     }
 
@@ -90,12 +112,18 @@ final class Minter
         return $base . ($density === 1 ? '' : "@{$density}x") . ".$format";
     }
 
-    /** @param array<string, mixed> $options */
+    /**
+     * Escaped markup for `$text`: an `<img>` with width and height, in a `<picture>` when
+     * other screens get other images; the markup the Python helper's img_tag writes.
+     *
+     * @param array<string, mixed> $options
+     */
     public static function imgTag(mixed $text, mixed $baseUrl, array $options = []): string
     {
         $text = self::trimmed($text);
-        $alt = array_key_exists('alt', $options) ? $options['alt'] : 'protected text';
-        $attrs = $options['attrs'] ?? [];
+        [$render, $settings] = self::split($options, [...self::MINT_ARGUMENTS, ...self::IMG_SETTINGS]);
+        $alt = array_key_exists('alt', $settings) ? $settings['alt'] : Alt::describe(is_string($text) ? $text : '');
+        $attrs = $settings['attrs'] ?? [];
         if (!is_string($alt) || trim($alt) === '') {
             throw new OptionError('alt must be a non-empty string that describes the image');
         }
@@ -105,42 +133,213 @@ final class Minter
         foreach ($attrs as $name => $value) {
             $name = (string) $name;
             if (preg_match('/^[A-Za-z_:][-A-Za-z0-9_:.]*$/D', $name) !== 1
-                || in_array(strtolower($name), ['src', 'srcset', 'alt'], true)) {
-                throw new OptionError(sprintf('bad attribute name %s: src, srcset and alt are set here', Options::show($name)));
+                || in_array(strtolower($name), ['src', 'srcset', 'alt', 'width', 'height'], true)) {
+                throw new OptionError(sprintf(
+                    'bad attribute name %s: src, srcset, alt, width and height are set here',
+                    Options::show($name)
+                ));
             }
             if (!is_string($value)) {
                 throw new OptionError("attribute $name must be a string, not " . get_debug_type($value));
             }
         }
-        [$base, $format, , $render] = self::tokenUrl($text, $baseUrl, $options, ['alt', 'attrs']);
-        $needle = self::comparable((string) $text);
-        if ($needle !== '' && str_contains(self::comparable($alt), $needle)) {
+        if (!is_string($baseUrl)) {
+            throw new OptionError('baseUrl must be a string, not ' . get_debug_type($baseUrl));
+        }
+        $format = $settings['format'] ?? 'png';
+        if (!in_array($format, self::FORMATS, true)) {
+            throw new OptionError(sprintf('bad format %s: use png or webp', Options::show($format)));
+        }
+        $cssClass = array_key_exists('css_class', $settings) ? $settings['css_class'] : self::DEFAULT_CLASS;
+        if ($cssClass !== null && !is_string($cssClass)) {
+            throw new OptionError('css_class must be a string or null, not ' . get_debug_type($cssClass));
+        }
+        $compact = $settings['compact'] ?? false;
+        if (!is_bool($compact)) {
+            throw new OptionError('compact must be true or false, not ' . Options::show($compact));
+        }
+        $narrow = array_key_exists('narrow', $settings) ? $settings['narrow'] : self::NARROW;
+        if ($narrow !== null && !(is_int($narrow) && $narrow >= 1 && $narrow <= 10000)) {
+            throw new OptionError(sprintf(
+                'bad narrow %s: use a viewport width in CSS px such as 480, or null',
+                Options::show($narrow)
+            ));
+        }
+        $offered = self::densities($settings['densities'] ?? [1, 2]);
+        $data = Text::check($text);
+        // As the Python helper tells (leaks), and also with every invisible character
+        // dropped (for a text long enough not to be any word's part).
+        $needle = self::comparable($data);
+        $distinct = Text::length($needle) >= 3;
+        $holds = static fn (string $value): bool => Alt::leaks($data, $value)
+            || ($distinct && str_contains(self::comparable($value), $needle));
+        if ($holds($alt)) {
             throw new OptionError('alt text must not contain the protected text; describe it instead');
         }
         foreach ($attrs as $value) {
-            if ($needle !== '' && str_contains(self::comparable($value), $needle)) {
+            if ($holds($value)) {
                 throw new OptionError('attributes must not contain the protected text');
             }
         }
-        $attributes = ['src' => "$base.$format"];
-        if (Text::length((string) $text) <= Options::parse($render)->maxChars(2)) {
-            $attributes['srcset'] = "$base@2x.$format 2x";
+        $parsed = Options::parse($render);
+        $classes = $cssClass ? [$cssClass] : [];
+        if ($compact) {
+            $parsed = $parsed->with(['noise' => $parsed->noise === 'none' ? 'none' : 'low', 'padding' => 0, 'lines' => 1]);
+            $classes[] = self::COMPACT_CLASS;
         }
-        $attributes += ['alt' => $alt, 'loading' => 'lazy', 'decoding' => 'async'];
+        $extra = [];
         foreach ($attrs as $name => $value) {
-            $attributes[(string) $name] = $value;
+            $name = (string) $name;
+            $extra[strtolower($name) === 'class' ? 'class' : $name] = $value;
         }
+        if (array_key_exists('class', $extra)) {
+            $classes[] = $extra['class'];
+            unset($extra['class']);
+        }
+        $sources = self::sources($data, $parsed, $compact ? null : $narrow, $settings['dark'] ?? null);
+        $key = Key::minting($settings['key'] ?? null);
+        $expiry = null;
+        if (array_key_exists('ttl', $settings) && $settings['ttl'] !== null) {
+            $expiry = self::expiryOf($settings['ttl'], $settings['now'] ?? null);
+        }
+        $base = rtrim($baseUrl, '/') . '/t/';
+        $url = static fn (string $token, int $density): string
+            => $base . $token . ($density === 1 ? '' : "@{$density}x") . ".$format";
+        $srcset = static function (string $token, array $box, bool $plain) use ($offered, $url): string {
+            $items = [];
+            foreach ($offered as $density) {
+                if (($density > 1 || !$plain) && Sizes::fits($box, $density)) {
+                    $items[] = $url($token, $density) . " {$density}x";
+                }
+            }
+            return implode(', ', $items);
+        };
+        $box = self::checkedBox($data, $parsed);
+        $token = self::seal($data, $parsed, $key, $expiry, $settings['revealable'] ?? false);
+        $attributes = ['src' => $url($token, 1)];
+        $sharper = $srcset($token, $box, true);
+        if ($sharper !== '') {
+            $attributes['srcset'] = $sharper;
+        }
+        $attributes += ['width' => (string) $box[0], 'height' => (string) $box[1], 'alt' => $alt];
+        if ($classes) {
+            $attributes['class'] = implode(' ', $classes);
+        }
+        $attributes += ['loading' => 'lazy', 'decoding' => 'async'];
+        foreach ($extra as $name => $value) {
+            $attributes[$name] = $value;
+        }
+        $img = '<img ' . self::attributes($attributes) . '>';
+        if (!$sources) {
+            return $img;
+        }
+        $tags = '';
+        foreach ($sources as [$media, $variant]) {
+            $variantBox = self::checkedBox($data, $variant);
+            $variantToken = self::seal($data, $variant, $key, $expiry);
+            $tags .= '<source ' . self::attributes(['media' => $media, 'srcset' => $srcset($variantToken, $variantBox, false)])
+                . sprintf(' width="%d" height="%d">', $variantBox[0], $variantBox[1]);
+        }
+        return "<picture>$tags$img</picture>";
+    }
+
+    /**
+     * [media query, options] of each <source>, in the order the browser tries them.
+     *
+     * @return list<array{0: string, 1: Options}>
+     */
+    private static function sources(string $text, Options $parsed, ?int $narrow, mixed $dark): array
+    {
+        $darkParsed = self::dark($dark, $parsed);
+        $twoLines = null;
+        if ($narrow !== null && $parsed->lines === 1) {
+            $one = Sizes::textBox($text, $parsed);
+            $candidate = $parsed->with(['lines' => 2]);
+            if ($one[0] > self::NARROW_FIT && Sizes::textBox($text, $candidate)[0] < $one[0]) {
+                $twoLines = $candidate;
+            }
+        }
+        $narrowMedia = "(max-width: {$narrow}px)";
+        $darkMedia = '(prefers-color-scheme: dark)';
+        $sources = [];
+        if ($twoLines !== null && $darkParsed !== null) {
+            $sources[] = ["$narrowMedia and $darkMedia", $darkParsed->with(['lines' => 2])];
+        }
+        if ($twoLines !== null) {
+            $sources[] = [$narrowMedia, $twoLines];
+        }
+        if ($darkParsed !== null) {
+            $sources[] = [$darkMedia, $darkParsed];
+        }
+        return $sources;
+    }
+
+    private static function dark(mixed $dark, Options $parsed): ?Options
+    {
+        if ($dark === null || $dark === false) {
+            return null;
+        }
+        $chosen = $dark === true ? self::DEFAULT_DARK : $dark;
+        if (!is_array($chosen)) {
+            throw new OptionError('dark must be true, null or an array of colours, not ' . get_debug_type($dark));
+        }
+        $unknown = array_diff(array_map('strval', array_keys($chosen)), ['color', 'background']);
+        if ($unknown) {
+            sort($unknown);
+            throw new OptionError('dark takes color and background, not ' . Options::show($unknown[0]));
+        }
+        $colours = Options::parse($chosen + self::DEFAULT_DARK);
+        return $parsed->with(['color' => $colours->color, 'background' => $colours->background]);
+    }
+
+    /** @return array{0: int, 1: int} */
+    private static function checkedBox(string $text, Options $parsed): array
+    {
+        $box = Sizes::textBox($text, $parsed);
+        if (!Sizes::fits($box, 1)) {
+            throw new OptionError(sprintf(
+                'the text at size %d makes an image wider than the %d px the service draws: '
+                . 'use a smaller size or a shorter text',
+                $parsed->size,
+                Options::MAX_WIDTH
+            ));
+        }
+        return $box;
+    }
+
+    /** @return list<int> */
+    private static function densities(mixed $densities): array
+    {
+        if (!is_array($densities) || $densities === []) {
+            throw new OptionError('bad densities: use a list such as [1, 2]');
+        }
+        foreach ($densities as $density) {
+            if (!in_array($density, Options::DENSITIES, true)) {
+                throw new OptionError('bad densities: use some of 1, 2, 3');
+            }
+        }
+        if (!in_array(1, $densities, true)) {
+            throw new OptionError('bad densities: 1 must be among them');
+        }
+        $unique = array_values(array_unique($densities));
+        sort($unique);
+        return $unique;
+    }
+
+    /** @param array<string, string> $attributes */
+    private static function attributes(array $attributes): string
+    {
         $rendered = [];
         foreach ($attributes as $name => $value) {
             $rendered[] = sprintf('%s="%s"', $name, self::escape($value));
         }
-        return '<img ' . implode(' ', $rendered) . '>';
+        return implode(' ', $rendered);
     }
 
-    /** `&`, `<`, `>`, `"` and `'` as character references. */
+    /** `&`, `<`, `>`, `"` and `'` as character references, as Python's html.escape writes them. */
     public static function escape(string $value): string
     {
-        return htmlspecialchars($value, ENT_QUOTES | ENT_HTML5 | ENT_SUBSTITUTE, 'UTF-8');
+        return strtr($value, ['&' => '&amp;', '<' => '&lt;', '>' => '&gt;', '"' => '&quot;', "'" => '&#x27;']);
     }
 
     /**

@@ -12,7 +12,7 @@ final class Options
 {
     public const FONTS = ['sans', 'serif', 'mono', 'lato'];
     public const NOISE = ['none', 'low', 'medium', 'high'];
-    public const NAMES = ['font', 'size', 'color', 'background', 'noise', 'padding'];
+    public const NAMES = ['font', 'size', 'color', 'background', 'noise', 'padding', 'lines'];
     public const MIN_CONTRAST = 4.5;
     public const MAX_WIDTH = 16383;
     public const DENSITIES = [1, 2, 3];
@@ -30,7 +30,31 @@ final class Options
         public readonly ?array $background,
         public readonly string $noise,
         public readonly int $padding,
+        public readonly int $lines = 1,
     ) {
+    }
+
+    /**
+     * These options with some values changed (already parsed: colours as [r, g, b],
+     * background null when transparent).
+     *
+     * @param array<string, mixed> $changes
+     */
+    public function with(array $changes): self
+    {
+        $values = [
+            'font' => $this->font,
+            'size' => $this->size,
+            'color' => $this->color,
+            'background' => $this->background,
+            'noise' => $this->noise,
+            'padding' => $this->padding,
+            'lines' => $this->lines,
+        ];
+        foreach ($changes as $name => $value) {
+            $values[$name] = $value;
+        }
+        return new self(...$values);
     }
 
     /**
@@ -62,6 +86,7 @@ final class Options
             $background,
             isset($values['noise']) ? self::named('noise', $values['noise'], self::NOISE) : 'medium',
             isset($values['padding']) ? self::measure('padding', $values['padding'], 0, 64) : 4,
+            isset($values['lines']) ? self::lineCount($values['lines']) : 1,
         );
         if ($background !== null) {
             $ratio = self::contrastRatio($options->color, $background);
@@ -76,6 +101,15 @@ final class Options
             }
         }
         return $options;
+    }
+
+    /** 1 or 2 (docs/tokens.md §11). */
+    private static function lineCount(mixed $value): int
+    {
+        if ($value !== 1 && $value !== 2) {
+            throw new OptionError(sprintf('bad lines %s: use 1 or 2', self::show($value)));
+        }
+        return $value;
     }
 
     /** `flags || option fields` for the options that differ from the defaults (§3.1). */

@@ -41,9 +41,13 @@ function imageUrl(string $text, string $baseUrl, array $options = []): string
 }
 
 /**
- * Escaped `<img>` markup for `$text`, with a 2x srcset when the text fits at 2x. alt
- * describes the image (default "protected text") and must not contain the text; attrs
- * adds attributes such as class (not src, srcset or alt).
+ * Escaped markup for `$text`, the same as the Python helper's img_tag: an `<img>` with
+ * width, height and a srcset, in a `<picture>` when other screens get other images.
+ * alt describes the image (by default a guess from the text's shape: "email address",
+ * "phone number", "price", else "protected text") and must not contain the text; attrs
+ * adds attributes (not src, srcset, alt, width or height; its class joins css_class,
+ * default "glyphveil"); densities (default [1, 2]); narrow (480, or null), dark (true or
+ * ['color' => …, 'background' => …]) and compact (true) as in the README.
  *
  * @param array<string, mixed> $options
  */

@@ -67,8 +67,9 @@ final class HtmlTest extends TestCase
         $token = encode(self::EMAIL, ['key' => $key]);
         self::assertSame(
             '<img src="' . self::BASE . "/t/$token.png\" srcset=\"" . self::BASE . "/t/$token@2x.png 2x\" "
-            . 'alt="email &quot;address&quot; &lt;b&gt;" loading="lazy" decoding="async" '
-            . 'class="contact &amp; more" data-x="it&apos;s">',
+            . 'width="288" height="70" ' // tokens.sizes.text_box in Python says so
+            . 'alt="email &quot;address&quot; &lt;b&gt;" class="glyphveil contact &amp; more" '
+            . 'loading="lazy" decoding="async" data-x="it&#x27;s">',
             $html
         );
         self::assertStringNotContainsString(self::EMAIL, $html);
@@ -77,7 +78,7 @@ final class HtmlTest extends TestCase
     public function testImgTagLeavesOutTheSrcsetWhenTooWideAt2x(): void
     {
         $key = Vectors::firstKey();
-        self::assertStringNotContainsString('srcset', imgTag(str_repeat('x', 60), self::BASE, ['key' => $key, 'size' => 128, 'padding' => 64]));
+        self::assertStringNotContainsString('srcset', imgTag(str_repeat('W', 90), self::BASE, ['key' => $key, 'size' => 128, 'padding' => 64]));
         self::assertStringContainsString('srcset', imgTag(str_repeat('x', 40), self::BASE, ['key' => $key, 'size' => 128]));
     }
 
@@ -119,5 +120,100 @@ final class HtmlTest extends TestCase
                 self::assertStringContainsString($message, $error->getMessage());
             }
         }
+    }
+
+    public function testImgTagOffersNarrowScreensTwoLinesInAPicture(): void
+    {
+        $key = Vectors::firstKey();
+        $long = 'alice.martin@example.org';
+        $two = encode($long, ['key' => $key, 'lines' => 2]);
+        $one = encode($long, ['key' => $key]);
+        $base = self::BASE;
+        self::assertSame(
+            "<picture><source media=\"(max-width: 480px)\" srcset=\"$base/t/$two.png 1x, "
+            . "$base/t/$two@2x.png 2x\" width=\"240\" height=\"140\">"
+            . "<img src=\"$base/t/$one.png\" srcset=\"$base/t/$one@2x.png 2x\" width=\"384\" "
+            . 'height="70" alt="email address" class="glyphveil" loading="lazy" decoding="async">'
+            . '</picture>',
+            imgTag($long, $base, ['key' => $key, 'alt' => 'email address'])
+        );
+        self::assertStringStartsWith('<img ', imgTag($long, $base, ['key' => $key, 'alt' => 'e', 'narrow' => null]));
+    }
+
+    public function testImgTagAddsDarkSourcesNarrowAndDarkFirst(): void
+    {
+        $key = Vectors::firstKey();
+        $long = 'alice.martin@example.org';
+        $html = imgTag($long, self::BASE, ['key' => $key, 'alt' => 'email address', 'dark' => true]);
+        preg_match_all('/media="([^"]+)"/', $html, $media);
+        self::assertSame([
+            '(max-width: 480px) and (prefers-color-scheme: dark)',
+            '(max-width: 480px)',
+            '(prefers-color-scheme: dark)',
+        ], $media[1]);
+        $dark = encode($long, ['key' => $key, 'color' => '#e6e6e6', 'background' => 'transparent']);
+        self::assertStringContainsString(self::BASE . "/t/$dark.png 1x", $html);
+    }
+
+    public function testImgTagDrawsACompactImageForASentence(): void
+    {
+        $key = Vectors::firstKey();
+        $long = 'alice.martin@example.org';
+        $html = imgTag($long, self::BASE, ['key' => $key, 'alt' => 'e', 'compact' => true, 'noise' => 'high']);
+        $token = encode($long, ['key' => $key, 'noise' => 'low', 'padding' => 0]);
+        self::assertStringStartsWith('<img src="' . self::BASE . "/t/$token.png\"", $html);
+        self::assertStringContainsString('width="256" height="33"', $html);
+        self::assertStringContainsString('class="glyphveil glyphveil-compact"', $html);
+    }
+
+    public function testBadPictureSettingsAreRefused(): void
+    {
+        $key = Vectors::firstKey();
+        $cases = [
+            [['narrow' => '480'], 'bad narrow'],
+            [['compact' => 1], 'compact must be true or false'],
+            [['dark' => ['color' => '#333', 'background' => '#222']], 'contrast'],
+            [['dark' => ['colour' => '#eee']], 'dark takes color and background'],
+            [['lines' => 3], 'bad lines 3: use 1 or 2'],
+            [['attrs' => ['Width' => '1']], 'bad attribute name'],
+        ];
+        foreach ($cases as [$options, $message]) {
+            try {
+                imgTag('alice.martin@example.org', self::BASE, $options + ['key' => $key, 'alt' => 'e']);
+                self::fail("accepted, expected: $message");
+            } catch (OptionError $error) {
+                self::assertStringContainsString($message, $error->getMessage());
+            }
+        }
+    }
+
+    public function testImgTagGuessesTheAltTextAsThePythonHelperDoes(): void
+    {
+        $key = Vectors::firstKey();
+        $guesses = [
+            'jane@example.com' => 'email address',
+            '+44 20 7946 0958' => 'phone number',
+            '£1,299.00' => 'price',
+            '12.99 USD' => 'price',
+            'Acme Widgets Ltd' => 'protected text',
+        ];
+        foreach ($guesses as $text => $alt) {
+            self::assertSame($alt, \Glyphveil\Alt::describe((string) $text));
+            self::assertStringContainsString("alt=\"$alt\"", imgTag((string) $text, self::BASE, ['key' => $key, 'narrow' => null]));
+        }
+    }
+
+    public function testImgTagRefusesAnAltThatSpellsTheTextOut(): void
+    {
+        $key = Vectors::firstKey();
+        foreach (['j.a.n.e@example.com', 'JANE @ EXAMPLE . COM'] as $alt) {
+            try {
+                imgTag(self::EMAIL, self::BASE, ['key' => $key, 'alt' => $alt]);
+                self::fail("accepted $alt");
+            } catch (OptionError $error) {
+                self::assertStringContainsString('alt text must not contain', $error->getMessage());
+            }
+        }
+        self::assertStringContainsString('alt="a price"', imgTag('£5', self::BASE, ['key' => $key, 'alt' => 'a price']));
     }
 }

@@ -83,6 +83,37 @@ final class TokenTest extends TestCase
         self::assertSame($vector['token'], encode($vector['text'], $options));
     }
 
+    /** @return iterable<string, array{array<string, mixed>}> */
+    public static function twoLineVectors(): iterable
+    {
+        foreach (Vectors::all()['two_lines'] as $i => $vector) {
+            yield 'two-line vector ' . ($i + 1) => [$vector];
+        }
+    }
+
+    /**
+     * @dataProvider twoLineVectors
+     * @param array<string, mixed> $vector
+     */
+    public function testMintsTheTwoLineVector(array $vector): void
+    {
+        $options = $vector['options'] + ['key' => $vector['key'], 'revealable' => $vector['revealable']];
+        if ($vector['expires'] !== null) {
+            $options += ['ttl' => $vector['ttl'], 'now' => $vector['now']];
+        }
+        self::assertSame($vector['token'], encode($vector['text'], $options));
+        self::assertSame($vector['lines'], \Glyphveil\Sizes::breakLines($vector['text']));
+    }
+
+    public function testBreaksTheTextsOfTheBreakCases(): void
+    {
+        $cases = Vectors::all()['break_cases'];
+        self::assertGreaterThanOrEqual(8, count($cases));
+        foreach ($cases as $case) {
+            self::assertSame($case['lines'], \Glyphveil\Sizes::breakLines($case['text']), $case['text']);
+        }
+    }
+
     public function testRevealableMustBeABoolean(): void
     {
         $this->expectException(OptionError::class);

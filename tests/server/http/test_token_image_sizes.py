@@ -133,3 +133,63 @@ async def test_every_image_has_the_size_the_markup_promised(
 
     await asyncio.gather(*(check(case) for case in all_cases))
     assert len(checked) == 3 * len(all_cases) == 960
+
+
+class PictureImages(HTMLParser):
+    """Each <source> and <img> of a <picture>: (width, height, {density: url})."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.images: list[tuple[int, int, dict[int, str]]] = []
+        self.feed(markup)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ("source", "img"):
+            return
+        values = {name: value or "" for name, value in attrs}
+        urls = {1: values["src"]} if "src" in values else {}
+        for candidate in filter(None, values.get("srcset", "").split(", ")):
+            url, density = candidate.split(" ")
+            urls[int(density.removesuffix("x"))] = url
+        self.images.append((int(values["width"]), int(values["height"]), urls))
+
+
+async def test_every_source_of_a_picture_has_its_promised_size(
+    client: TestClient[web.Request, web.Application], keyring: tokens.KeyRing
+) -> None:
+    """Two lines and dark colours: each <source> is drawn at the size it promises."""
+    texts = [
+        "alice.martin@example.org",
+        "ops+alerts@mail.example.co.uk",
+        "billing.department@example-co.com",
+        "+1-202-555-0143 ext. 12",
+        "Wolfgang Amadeus Müller",
+        "東京 03-1234-5678 本社",
+        "price: 9,99 € / 月",
+    ]
+    limit = asyncio.Semaphore(8)
+    checked: list[int] = []
+
+    async def check(text: str, noise: Noise, font: str) -> None:
+        markup = tokens.img_tag(
+            text, "", densities=(1, 2), keyring=keyring, dark=True, noise=noise, font=font, size=28
+        )
+        images = PictureImages(markup).images
+        assert len(images) == 4, text  # narrow dark, narrow, dark, img
+        for width, height, urls in images:
+            for density, url in urls.items():
+                async with limit:
+                    response, body = await fetch(client, url)
+                assert response.status == 200, (text, density, body[:200])
+                image = Image.open(io.BytesIO(body))
+                assert image.size == (width * density, height * density), (text, url)
+                checked.append(density)
+
+    await asyncio.gather(
+        *(
+            check(text, noise, FONTS[index % len(FONTS)])
+            for index, text in enumerate(texts)
+            for noise in Noise
+        )
+    )
+    assert len(checked) == len(texts) * len(Noise) * 4 * 2

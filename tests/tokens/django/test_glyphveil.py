@@ -53,7 +53,7 @@ def test_app_label_is_glyphveil() -> None:
 
 def test_protect_renders_the_img_marked_safe(site: KeyRing) -> None:
     page = render("<p>{% protect user.email %}</p>", user={"email": EMAIL})
-    assert page.startswith("<p><img src=") and "&lt;" not in page and EMAIL not in page
+    assert page.startswith("<p><picture><source ") and "&lt;" not in page and EMAIL not in page
     attrs = parse_img(page)
     assert attrs["alt"] == "email address" and attrs["class"] == "glyphveil"
     assert attrs["src"] is not None and attrs["src"].startswith(BASE + "/t/")
@@ -83,7 +83,7 @@ def test_protect_reveal_wraps_a_revealable_token(site: KeyRing) -> None:
 
 def test_protect_as_variable(site: KeyRing) -> None:
     page = render("{% protect e as image %}[{{ image }}]", e=EMAIL)
-    assert page.startswith("[<img ") and page.endswith(">]")
+    assert page.startswith("[<picture><source ") and page.endswith("></picture>]")
 
 
 def test_protect_url(site: KeyRing) -> None:
@@ -202,3 +202,13 @@ def test_surrounding_whitespace_is_dropped_before_minting(site: KeyRing) -> None
     assert render("{% protect e %}", e=f"  {EMAIL}\n") == render("{% protect e %}", e=EMAIL)
     assert render("{% protect_url e %}", e=f"{EMAIL}\r\n") == render("{% protect_url e %}", e=EMAIL)
     assert render("[{% protect e %}|{% protect_url e %}]", e=" \n") == "[|]"
+
+
+def test_picture_settings_from_defaults_and_tags() -> None:
+    config = {"BASE_URL": BASE, "KEYS": [KEY], "DEFAULTS": {"dark": True, "narrow": 360}}
+    with override_settings(GLYPHVEIL=config):
+        page = render("{% protect e %}", e=EMAIL)
+        assert page.count("<source ") == 3 and '"(max-width: 360px)"' in page
+        inline = render("<p>Mail {% protect e compact=True dark=None %}.</p>", e=EMAIL)
+        assert inline.startswith("<p>Mail <img ") and "glyphveil-compact" in inline
+        assert render("{% protect_url e %}", e=EMAIL).startswith(BASE + "/t/")

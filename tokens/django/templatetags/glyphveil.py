@@ -4,13 +4,14 @@
 
     {% protect user.email %}
     {% protect product.price font="mono" noise="low" alt="price" %}
+    <p>Write to {% protect user.email compact=True %} today.</p>
     <a href="{% protect_url user.email density=2 %}">larger</a>
 
 configured in the settings::
 
     GLYPHVEIL = {
         "BASE_URL": "https://img.example.com",   # where the service answers
-        "DEFAULTS": {"noise": "high", "densities": [1, 2]},  # for every tag
+        "DEFAULTS": {"noise": "high", "densities": [1, 2], "dark": True},  # every tag
         "KEYS": ["<key>"],  # optional: else GLYPHVEIL_KEYS / GLYPHVEIL_KEYS_FILE
     }
 
@@ -31,7 +32,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.safestring import SafeString, mark_safe
 
-from ...api import check_base_url, image_url, img_tag
+from ...api import PICTURE_SETTINGS, check_base_url, image_url, img_tag
 from ...errors import OptionError, TokenError
 from ...keys import KeyRing, default_keyring
 from ...options import OPTION_NAMES
@@ -41,7 +42,16 @@ __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "protect", "protect_url", "register"]
 register = template.Library()
 
 #: What a tag (or ``DEFAULTS``) may set besides the render options, for ``<img>`` and URLs.
-TAG_SETTINGS = ("alt", "attrs", "css_class", "densities", "format", "ttl", "reveal")
+TAG_SETTINGS: tuple[str, ...] = (
+    "alt",
+    "attrs",
+    "css_class",
+    "densities",
+    "format",
+    "ttl",
+    "reveal",
+)
+TAG_SETTINGS += PICTURE_SETTINGS  # narrow, dark, compact: the <picture> of img_tag
 URL_SETTINGS = ("density", "format", "ttl")
 _SETTING_KEYS = frozenset({"BASE_URL", "DEFAULTS", "KEYS"})
 
@@ -65,7 +75,10 @@ def protect_url(value: object, **given: Any) -> str:
         return ""
     base_url, defaults, keyring = _site()
     options = _merged(
-        defaults, given, URL_SETTINGS, drop=("alt", "attrs", "css_class", "densities")
+        defaults,
+        given,
+        URL_SETTINGS,
+        drop=("alt", "attrs", "css_class", "densities", *PICTURE_SETTINGS),
     )
     return image_url(text, base_url, keyring=keyring, **options)
 
