@@ -89,6 +89,7 @@ async def _render(pool: Executor, job: RenderJob, admission: Admission) -> Rende
     """Admit, wait for a thread, draw (an ``inline`` job: draw at once, on the loop).
     The first step of the cache's task, so a refusal comes before any wait, and a task
     cancelled before it starts has taken nothing."""
+    admission = admission.for_kind(job.kind)
     ticket = admission.admit(job.pixels)  # may raise Overloaded
     started = False
     try:
@@ -129,12 +130,22 @@ def _draw_and_encode(job: RenderJob) -> RenderedImage:
 async def render_pool(app: web.Application) -> AsyncIterator[None]:
     """The render threads, sized from the config, shut down with the app."""
     config = app[CONFIG]
-    pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="render")
+    budget = config.render_budget_mpx * 1_000_000
+    # Placeholders get half the threads (at least one) on top of the token images' own,
+    # and the same queue and pixel budget apart from theirs: neither kind can refuse
+    # or stall the other.
+    placeholder_threads = max(1, config.threads // 2)
+    pool = ThreadPoolExecutor(
+        max_workers=config.threads + placeholder_threads, thread_name_prefix="render"
+    )
     app[POOL] = pool
     app[ADMISSION] = Admission(
         threads=config.threads,
         limit=config.render_limit,
-        budget=config.render_budget_mpx * 1_000_000,
+        budget=budget,
+        placeholders=Admission(
+            threads=placeholder_threads, limit=config.render_limit, budget=budget
+        ),
     )
     yield
     await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

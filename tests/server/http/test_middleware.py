@@ -44,12 +44,14 @@ async def test_other_peers_cannot_choose_their_address(aiohttp_client, config) -
 
 
 def test_forwarded_client_runs_only_where_a_proxy_is_trusted(config: Config) -> None:
+    from server.http.connections import body_deadline
     from server.http.middleware import count_requests, forwarded_client, request_errors
 
-    assert list(create_app(config).middlewares) == [count_requests, request_errors]
+    assert list(create_app(config).middlewares) == [count_requests, body_deadline, request_errors]
     trusting = config.with_values(trusted_proxies=frozenset({"127.0.0.1"}))
     assert list(create_app(trusting).middlewares) == [
         count_requests,
         forwarded_client,
+        body_deadline,
         request_errors,
     ]
