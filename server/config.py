@@ -159,6 +159,12 @@ SETTINGS: tuple[Setting, ...] = (
         "megapixels admitted per process at once; more get 503 (32)",
     ),
     Setting(
+        "malloc_trim",
+        "GLYPHVEIL_MALLOC_TRIM",
+        _switch,
+        "give freed memory back to the system after a burst of renders (on)",
+    ),
+    Setting(
         "render_timeout",
         "GLYPHVEIL_RENDER_TIMEOUT",
         _int(1, 3600),
@@ -269,6 +275,7 @@ class Config:
     render_queue: int | None = None  # None: 4 x threads
     render_budget_mpx: int = 32  # a 16 Mpx WebP takes ~170 MB while encoded
     render_timeout: int = 10
+    malloc_trim: bool = True
     header_timeout: int = 10
     idle_timeout: int = 5
     body_timeout: int = 10

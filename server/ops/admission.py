@@ -15,7 +15,7 @@ the renders or the threads of token images, nor the other way round.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -49,6 +49,8 @@ class Admission:
     pixels: int = 0
     #: A separate budget for placeholder renders; None: they share this one.
     placeholders: Admission | None = None
+    #: Called when the last render in flight (of either budget) is released.
+    when_idle: Callable[[], object] | None = None
     _slots: asyncio.Semaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +61,11 @@ class Admission:
         if kind == "placeholder" and self.placeholders is not None:
             return self.placeholders
         return self
+
+    @property
+    def idle(self) -> bool:
+        """No render admitted, in this budget or the placeholders'."""
+        return self.admitted == 0 and (self.placeholders is None or self.placeholders.idle)
 
     @property
     def full(self) -> bool:
