@@ -390,6 +390,7 @@ async def listen(runner: web.AppRunner, config: Config) -> None:
             os.unlink(config.socket)  # left by a process that was killed
         await web.UnixSite(runner, config.socket, backlog=2048).start()
         os.chmod(config.socket, 0o666)  # noqa: S103 (the directory decides)
+        log.info("serving on unix socket %s as well", config.socket)
 
 
 def raise_fd_limit(config: Config) -> None:
