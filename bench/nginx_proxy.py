@@ -191,7 +191,7 @@ async def expiry(base: str, keyring: tokens.KeyRing) -> str:
     return f"no 410 within 5 s of the expiry: {dict(seen)}"
 
 
-def slow_clients(port: int, hit: str, seconds: float = 4.5) -> str:
+def slow_clients(port: int, hit: str, seconds: float = 4.0) -> str:
     """1,000 silent sockets and 1,000 trickled bodies against ``port``; meanwhile a hit
     and /healthz on new connections every 0.1 s, for ``seconds`` (before the service's
     5 s idle timeout closes the silent ones)."""
@@ -224,6 +224,7 @@ def slow_clients(port: int, hit: str, seconds: float = 4.5) -> str:
             held.append(sock)
         thread = threading.Thread(target=trickle, daemon=True)
         thread.start()
+        time.sleep(0.5)  # the service accepts the 2,000 (the measure starts with them held)
         times: dict[str, list[float]] = {"hit": [], "healthz": []}
         failed: Counter[str] = Counter()
         end = time.monotonic() + seconds
@@ -249,7 +250,7 @@ def slow_clients(port: int, hit: str, seconds: float = 4.5) -> str:
         values.sort()
         parts.append(
             f"{name}: {len(values)} answered, median {values[len(values) // 2] * 1000:.0f} ms,"
-            f" max {values[-1] * 1000:.0f} ms"
+            f" 90th {values[len(values) * 9 // 10] * 1000:.0f} ms, max {values[-1] * 1000:.0f} ms"
         )
     return "; ".join(parts) + f"; failed {dict(failed)}"
 
