@@ -353,6 +353,7 @@ def test_client_groups_are_ipv4_addresses_and_ipv6_64s(start_proxy: Callable[...
         "0:0:5:6:1:2:3:4": "0:0:5:6::/64",
         "0:0:0:6:1:2:3:4": "0:0:0:6::/64",
         "::1": "0:0:0:0::/64",
+        "::ffff:192.0.2.7": "192.0.2.7",
     }
     for address, group in groups.items():
         seen = proxy.get("/healthz", **{"X-Test-Client": address}).headers["X-Test-Group"]
