@@ -10,7 +10,10 @@ for each scenario, with the default settings unless said otherwise, and prints:
 - abandon: 40 clients ask for distinct big images and hang up after 2 s; the renders
   still in flight 1 s later, and how long a fresh image then takes;
 - drain: SIGTERM with a full render queue; how many requests under way got their whole
-  image, and how long the process took to exit, with what status.
+  image, and how long the process took to exit, with what status;
+- memory: idle RSS before and after three bursts of big renders, side by side for
+  glibc as it is, ``MALLOC_ARENA_MAX=2`` alone, the service's default (at most 2 arenas
+  and ``malloc_trim`` after a burst), and jemalloc (``LD_PRELOAD``, if installed).
 
 Bounded in count and time; loopback only.
 """
@@ -74,11 +77,12 @@ def gauge(base: str, name: str) -> float:
 
 
 class Service:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
-        env = {**os.environ, "GLYPHVEIL_KEYS": tokens.generate_key()}
+        self.key = tokens.generate_key()
+        env = {**os.environ, "GLYPHVEIL_KEYS": self.key, **(env or {})}
         env["GLYPHVEIL_LOG_LEVEL"] = "WARNING"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "server", "--port", str(self.port), *args],
@@ -188,13 +192,72 @@ def drain() -> None:
     print(f"| exit | status {code} after {took:.1f} s |\n")
 
 
+JEMALLOC = Path("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2")  # Debian's libjemalloc2
+
+
+def idle_rss(service: Service, settle: float = 3.0) -> float:
+    """RSS once the process has had ``settle`` seconds without a request."""
+    time.sleep(settle)
+    return rss_mb(service.proc.pid)
+
+
+def memory(rounds: int = 3) -> None:
+    variants: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+        "glibc as it is": (("--malloc-trim", "off"), {}),
+        "MALLOC_ARENA_MAX=2": (("--malloc-trim", "off"), {"MALLOC_ARENA_MAX": "2"}),
+        "malloc_trim + 2 arenas (the service's default)": ((), {}),
+    }
+    if JEMALLOC.exists():
+        variants["jemalloc"] = (("--malloc-trim", "off"), {"LD_PRELOAD": str(JEMALLOC)})
+    print(f"## memory: idle RSS before and after {rounds} bursts (one process, defaults)\n")
+    print("Each burst: 48 concurrent distinct 4000x4000 WebPs, then 300 distinct token images")
+    print("16 at a time; RSS read after 3 s without a request.\n")
+    print("| allocator | idle before | peak | idle after | after / before |")
+    print("|---|---:|---:|---:|---:|")
+    for name, (args, env) in variants.items():
+        service = Service(*args, env=env)
+        ring = tokens.KeyRing([service.key])
+        get(service.base + "/120x80")
+        get(service.base + f"/t/{tokens.encode('warm@example.com', keyring=ring)}.png")
+        before, peak = idle_rss(service), 0.0
+        for round_ in range(rounds):
+            with ThreadPoolExecutor(48) as pool:
+                big = [service.base + BIG.format(round_ * 1000 + n) for n in range(48)]
+                futures = [pool.submit(get, url) for url in big]
+                while not all(f.done() for f in futures):
+                    peak = max(peak, rss_mb(service.proc.pid))
+                    time.sleep(0.05)
+            urls = [
+                service.base
+                + f"/t/{tokens.encode(f'user{round_}-{n}@example.com', keyring=ring)}@2x.png"
+                for n in range(300)
+            ]
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(get, urls))
+            peak = max(peak, rss_mb(service.proc.pid))
+        after = idle_rss(service)
+        service.stop()
+        ratio = after / before if before else 0.0
+        print(f"| {name} | {before:.0f} MB | {peak:.0f} MB | {after:.0f} MB | {ratio:.2f}x |")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument(
+        "--only", choices=("burst", "abandon", "drain", "memory"), help="one scenario"
+    )
     args = parser.parse_args()
-    burst(args.burst)
-    abandon()
-    drain()
+    scenarios = {
+        "burst": lambda: burst(args.burst),
+        "abandon": abandon,
+        "drain": drain,
+        "memory": memory,
+    }
+    for name, run in scenarios.items():
+        if args.only in (None, name):
+            run()
     return 0
 
 

@@ -144,19 +144,18 @@ def _run_single(config: Config, keys: KeyStore) -> None:
 async def _serve(config: Config, keys: KeyStore) -> None:
     """Serve until SIGTERM or SIGINT; then stop accepting, give the requests under way
     up to ``grace_seconds`` to finish, and return. SIGHUP reloads the keys meanwhile."""
-    from aiohttp import web
 
     from .app import create_app
-    from .http.connections import ServiceRunner
+    from .http.connections import ServiceRunner, listen
 
     runner = ServiceRunner(create_app(config, keys), config)
     await runner.setup()
     try:
-        # gunicorn's default backlog: a burst of connections waits in the kernel's
-        # queue instead of retrying its SYN a second or three later (aiohttp's is 128).
         try:
-            await web.TCPSite(runner, config.host, config.port, backlog=2048).start()
+            await listen(runner, config)  # host:port, and the unix socket if set
         except OSError as exc:
+            if config.socket and exc.filename == config.socket:
+                raise _PortTaken(f"cannot listen on {config.socket}: {exc.strerror}") from None
             raise _PortTaken(_bind_problem(config.host, config.port, exc)) from None
         print(f"glyphveil: serving on http://{config.host}:{config.port}", file=sys.stderr)
         stop = asyncio.Event()

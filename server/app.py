@@ -8,6 +8,7 @@ from tokens import KeyRing
 
 from .config import Config
 from .http.access_log import access_log_args
+from .http.connections import body_deadline, install_limits
 from .http.health import healthz_view, metrics_handler
 from .http.home import home_view
 from .http.middleware import count_requests, forwarded_client, request_errors
@@ -39,10 +40,11 @@ def create_app(
     # request through unchanged, and each middleware costs every request a coroutine.
     proxied = [forwarded_client] if config.trusted_proxies else []
     app = web.Application(
-        middlewares=[count_requests, *proxied, request_errors],
+        middlewares=[count_requests, *proxied, body_deadline, request_errors],
         handler_args=access_log_args(config.access_log),
     )
     app[CONFIG] = config
+    install_limits(app, config)
     if keys is not None:
         app[KEYS] = keys if isinstance(keys, KeyStore) else KeyStore(keys, source=None)
     app.cleanup_ctx.append(live_keys)

@@ -17,6 +17,8 @@ from .errors import ConfigError
 __all__ = ["ACCESS_LOGS", "EVENT_LOOPS", "SETTINGS", "Config", "PlaceholderLimits"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: In ``trusted_proxies``: whoever connects over the unix socket (``GLYPHVEIL_SOCKET``).
+UNIX_PEER = "unix"
 
 
 def _int(low: int, high: int) -> Callable[[str], int]:
@@ -85,11 +87,14 @@ def _origins(text: str) -> frozenset[str] | None:
 
 
 def _addresses(text: str) -> frozenset[str]:
+    """IP addresses, and ``unix`` for the proxy on the unix socket (``GLYPHVEIL_SOCKET``)."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
     try:
-        return frozenset(str(ipaddress.ip_address(part)) for part in parts)
+        return frozenset(
+            part if part == UNIX_PEER else str(ipaddress.ip_address(part)) for part in parts
+        )
     except ValueError:
-        raise ValueError("must be comma-separated IP addresses") from None
+        raise ValueError("must be comma-separated IP addresses, or unix") from None
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,12 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", "GLYPHVEIL_HOST", str, "address to listen on (127.0.0.1)"),
     Setting("port", "GLYPHVEIL_PORT", _int(1, 65535), "port to listen on (8080)"),
+    Setting(
+        "socket",
+        "GLYPHVEIL_SOCKET",
+        str,
+        "unix socket to listen on as well, for a proxy on this host (none)",
+    ),
     Setting("workers", "GLYPHVEIL_WORKERS", _int(1, 64), "processes; over 1 runs gunicorn (1)"),
     Setting("threads", "GLYPHVEIL_THREADS", _int(1, 64), "render threads per process (4)"),
     Setting("cache_mb", "GLYPHVEIL_CACHE_MB", _int(0, 65536), "image cache per process, MB (64)"),
@@ -148,6 +159,12 @@ SETTINGS: tuple[Setting, ...] = (
         "megapixels admitted per process at once; more get 503 (32)",
     ),
     Setting(
+        "malloc_trim",
+        "GLYPHVEIL_MALLOC_TRIM",
+        _switch,
+        "give freed memory back to the system after a burst of renders (on)",
+    ),
+    Setting(
         "render_timeout",
         "GLYPHVEIL_RENDER_TIMEOUT",
         _int(1, 3600),
@@ -158,6 +175,18 @@ SETTINGS: tuple[Setting, ...] = (
         "GLYPHVEIL_HEADER_TIMEOUT",
         _int(1, 3600),
         "seconds to receive a request's line and headers once it starts (10)",
+    ),
+    Setting(
+        "idle_timeout",
+        "GLYPHVEIL_IDLE_TIMEOUT",
+        _int(1, 3600),
+        "seconds a new connection may stay silent before it is closed (5)",
+    ),
+    Setting(
+        "body_timeout",
+        "GLYPHVEIL_BODY_TIMEOUT",
+        _int(1, 3600),
+        "seconds to receive a request body whole, once its head arrived (10)",
     ),
     Setting(
         "keepalive_timeout",
@@ -231,6 +260,7 @@ class Config:
 
     host: str = "127.0.0.1"
     port: int = 8080
+    socket: str | None = None
     workers: int = 1
     threads: int = 4
     cache_mb: int = 64
@@ -245,7 +275,10 @@ class Config:
     render_queue: int | None = None  # None: 4 x threads
     render_budget_mpx: int = 32  # a 16 Mpx WebP takes ~170 MB while encoded
     render_timeout: int = 10
+    malloc_trim: bool = True
     header_timeout: int = 10
+    idle_timeout: int = 5
+    body_timeout: int = 10
     keepalive_timeout: int = 30
     max_connections: int = 1000
     grace_seconds: int = 20

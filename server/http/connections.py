@@ -5,8 +5,17 @@ and handler cancellation when a client goes away. This module adds what it lacks
 
 - a header timeout: a request head must arrive whole within ``header_timeout`` seconds
   of its first byte, so clients that trickle headers (slowloris) are closed on time;
-- a connection cap per process, below the file-descriptor limit: past it a connection
-  gets a short 503 and is closed, instead of the process running out of descriptors;
+- an idle timeout: a connection that sends nothing within ``idle_timeout`` seconds of
+  being accepted is closed;
+- a body timeout: a request body must arrive whole within ``body_timeout`` seconds of
+  its head (:func:`body_deadline`), however slowly it trickles;
+- a connection cap per process, below the file-descriptor limit. A new connection over
+  it first takes the place of the oldest stalled one (silent, idle between requests,
+  trickling a head or a body), so connections that send nothing useful never keep out
+  cache hits and ``/healthz``; only when every connection has a request being handled
+  does the new one get a short 503 and is closed;
+- the last answer on a connection that is being closed (a worker stopping) says
+  ``Connection: close``, so a keep-alive client never sends another request into it;
 - protocol errors (a line or header over the limits, too many headers, garbage) answered
   with one clean 400 that carries our headers, quotes nothing back, and logs one line.
 """
@@ -15,7 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +34,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
 from ..config import Config
 from ..ops.metrics import CONNECTIONS_CLOSED, labelled
@@ -35,6 +47,8 @@ __all__ = [
     "ConnectionLimits",
     "GuardedServer",
     "ServiceRunner",
+    "body_deadline",
+    "listen",
     "raise_fd_limit",
 ]
 
@@ -74,6 +88,7 @@ _OVER_CAPACITY = _canned(
     HTTPStatus.SERVICE_UNAVAILABLE, "too many connections: try again shortly", "Retry-After: 1\r\n"
 )
 _HEADER_TIMEOUT = _canned(HTTPStatus.REQUEST_TIMEOUT, "request head not received in time")
+_BODY_TIMEOUT = "request body not received in time"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +97,17 @@ class ConnectionLimits:
 
     header_timeout: float
     max_connections: int
+    idle_timeout: float = 5.0
+    body_timeout: float = 10.0
 
     @classmethod
     def from_config(cls, config: Config) -> ConnectionLimits:
-        return cls(config.header_timeout, config.max_connections)
+        return cls(
+            config.header_timeout,
+            config.max_connections,
+            config.idle_timeout,
+            config.body_timeout,
+        )
 
 
 class GuardedRequestHandler(RequestHandler):
@@ -96,12 +118,22 @@ class GuardedRequestHandler(RequestHandler):
         self._limits = manager.limits
         self._refused = False
         self._head_deadline: asyncio.TimerHandle | None = None
+        self._silence_deadline: asyncio.TimerHandle | None = None
         self._close_after_request = False
+        self._heard = False  # any byte received
+        #: Set while the handler waits for the request body (:func:`body_deadline`).
+        self.reading_body = False
+
+    @property
+    def stalled(self) -> bool:
+        """Holding a connection slot without a request being handled: silent since it was
+        accepted, idle between requests, still receiving a head, or waiting for a body."""
+        return self.reading_body or not self._request_in_progress
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         manager = self._manager
         assert isinstance(manager, GuardedServer)
-        if manager.open >= self._limits.max_connections:
+        if manager.open >= self._limits.max_connections and not manager.evict_stalled():
             self._refused = True
             labelled(CONNECTIONS_CLOSED, "capacity").inc()
             assert isinstance(transport, asyncio.Transport)
@@ -114,11 +146,15 @@ class GuardedRequestHandler(RequestHandler):
             return
         manager.open += 1
         super().connection_made(transport)
+        self._silence_deadline = self._loop.call_later(
+            self._limits.idle_timeout, self._silent_too_long
+        )
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._refused:
             return
         self._stop_head_deadline()
+        self._stop_silence_deadline()
         if isinstance(manager := self._manager, GuardedServer):
             manager.open -= 1
         super().connection_lost(exc)
@@ -126,6 +162,9 @@ class GuardedRequestHandler(RequestHandler):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # the request of a connection over the cap is read and dropped
+        if data and not self._heard:
+            self._heard = True
+            self._stop_silence_deadline()
         heads = self._request_count
         super().data_received(data)
         if self._request_count > heads:  # a whole request head arrived
@@ -145,6 +184,34 @@ class GuardedRequestHandler(RequestHandler):
     def close_after_first_request(self) -> None:
         """On shutdown: answer the request this new connection is sending, then close."""
         self._close_after_request = True
+
+    def evict(self) -> None:
+        """Close this stalled connection at once to make room for a new one."""
+        labelled(CONNECTIONS_CLOSED, "evicted").inc()
+        self.force_close()
+        if self.transport is not None:
+            self.transport.close()
+
+    def _silent_too_long(self) -> None:
+        self._silence_deadline = None
+        if self._heard or self.transport is None:
+            return
+        labelled(CONNECTIONS_CLOSED, "idle_timeout").inc()
+        self.force_close()
+        self.transport.close()
+
+    def _stop_silence_deadline(self) -> None:
+        if self._silence_deadline is not None:
+            self._silence_deadline.cancel()
+            self._silence_deadline = None
+
+    async def finish_response(
+        self, request: BaseRequest, resp: StreamResponse, start_time: float | None
+    ) -> tuple[StreamResponse, bool]:
+        """Say ``Connection: close`` on the last answer of a connection being closed."""
+        if (self._close or self._force_close) and not resp.prepared:
+            resp.force_close()
+        return await super().finish_response(request, resp, start_time)
 
     def _stop_head_deadline(self) -> None:
         if self._head_deadline is not None:
@@ -201,6 +268,15 @@ class GuardedServer(web.Server):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self.open = 0  # connections counted against the cap
+
+    def evict_stalled(self) -> bool:
+        """Close the oldest stalled connection (see :attr:`GuardedRequestHandler.stalled`);
+        False if every connection has a request being handled."""
+        for conn in self._connections:  # in the order they were accepted
+            if isinstance(conn, GuardedRequestHandler) and conn.stalled:
+                conn.evict()
+                return True
+        return False
 
     def __call__(self) -> RequestHandler:
         return GuardedRequestHandler(self, loop=self._loop, **self._kwargs)
@@ -260,6 +336,64 @@ class ServiceRunner(web.AppRunner):
             limits=self._limits,
             **plain._kwargs,
         )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Read a request body whole within ``body_timeout`` seconds of its head, before the
+    view runs: a body trickled in byte by byte gets a 408 and the connection is closed.
+    While it is being read, the connection counts as stalled (it can be evicted)."""
+    if not request.body_exists:
+        return await handler(request)
+    protocol = request.protocol
+    guarded = protocol if isinstance(protocol, GuardedRequestHandler) else None
+    if guarded is not None:
+        guarded.reading_body = True
+    try:
+        async with asyncio.timeout(request.app[_LIMITS].body_timeout):
+            await request.read()  # kept by aiohttp for the view's request.post() or .read()
+    except TimeoutError:
+        labelled(CONNECTIONS_CLOSED, "body_timeout").inc()
+        response = error_response(408, _BODY_TIMEOUT)
+        response.force_close()
+        return response
+    finally:
+        if guarded is not None:
+            guarded.reading_body = False
+    return await handler(request)
+
+
+_LIMITS = web.AppKey("connection_limits", ConnectionLimits)
+
+
+def install_limits(app: web.Application, config: Config) -> None:
+    """Give ``app`` the body deadline (the other limits live in the protocol)."""
+    app[_LIMITS] = ConnectionLimits.from_config(config)
+
+
+async def listen(runner: web.AppRunner, config: Config) -> None:
+    """Start serving ``runner`` on ``host:port`` and, if set, on the unix ``socket``.
+
+    The socket file is made connectable by everyone who can reach its directory
+    (``0666``): the directory decides who may talk to the service over it (under
+    systemd, nginx's group alone), which is why a proxy on the socket can be trusted
+    with the client's address while local processes on the TCP port cannot.
+    """
+    # gunicorn's default backlog: a burst of connections waits in the kernel's
+    # queue instead of retrying its SYN a second or three later (aiohttp's is 128).
+    await web.TCPSite(runner, config.host, config.port, backlog=2048).start()
+    if config.socket:
+        if os.path.exists(config.socket):
+            os.unlink(config.socket)  # left by a process that was killed
+        try:
+            await web.UnixSite(runner, config.socket, backlog=2048).start()
+        except OSError as exc:  # named, so that the caller's message names the socket
+            raise OSError(exc.errno, exc.strerror, config.socket) from exc
+        os.chmod(config.socket, 0o666)  # noqa: S103 (the directory decides)
+        log.info("serving on unix socket %s as well", config.socket)
 
 
 def raise_fd_limit(config: Config) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ..config import UNIX_PEER
 from ..errors import Overloaded, RequestError
 from ..ops.metrics import count_request
 from ..state import CONFIG
@@ -41,7 +42,7 @@ async def forwarded_client(request: web.Request, handler: Handler) -> web.Stream
     proxy. From any other peer the header is ignored: clients cannot choose their address.
     """
     trusted = request.app[CONFIG].trusted_proxies
-    if trusted and request.remote in trusted:
+    if trusted and (request.remote or UNIX_PEER) in trusted:  # "" over a unix socket
         try:
             client = str(ipaddress.ip_address(request.headers.get("X-Real-IP", "").strip()))
         except ValueError:

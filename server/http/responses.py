@@ -20,7 +20,8 @@ def image_response(
     headers = {
         "ETag": image.etag,
         "Cache-Control": (
-            _CACHE_FOREVER if max_age == FOREVER else f"public, max-age={max_age}, immutable"
+            # An expiring token: no cache may serve it past its expiry, stale or not.
+            _CACHE_FOREVER if max_age == FOREVER else f"public, max-age={max_age}, must-revalidate"
         ),
     }
     if cors:

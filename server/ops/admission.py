@@ -6,12 +6,16 @@ render, so they are never shed). A render is admitted, or refused at once with
 in microseconds instead of after a queue it would time out in. Memory follows pixels,
 not requests (a 4000x4000 WebP takes about 170 MB while it is drawn and encoded, a token
 image well under 1 MB), so the budget counts pixels as well as renders.
+
+Placeholders have a budget of their own (:attr:`Admission.placeholders`), threads
+included: a flood of big placeholders is refused from its own budget and never takes
+the renders or the threads of token images, nor the other way round.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -43,10 +47,25 @@ class Admission:
     budget: int
     admitted: int = 0
     pixels: int = 0
+    #: A separate budget for placeholder renders; None: they share this one.
+    placeholders: Admission | None = None
+    #: Called when the last render in flight (of either budget) is released.
+    when_idle: Callable[[], object] | None = None
     _slots: asyncio.Semaphore = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.threads)
+
+    def for_kind(self, kind: str) -> Admission:
+        """The budget that renders of ``kind`` (``token`` or ``placeholder``) draw from."""
+        if kind == "placeholder" and self.placeholders is not None:
+            return self.placeholders
+        return self
+
+    @property
+    def idle(self) -> bool:
+        """No render admitted, in this budget or the placeholders'."""
+        return self.admitted == 0 and (self.placeholders is None or self.placeholders.idle)
 
     @property
     def full(self) -> bool:

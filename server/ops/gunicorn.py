@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import signal
 import socket
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import GunicornWebWorker, web
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from prometheus_client import multiprocess
 
 from ..config import Config
 
-__all__ = ["WORKER_CLASSES", "BalancedWebWorker", "Service", "SharedListener"]
+__all__ = [
+    "WORKER_CLASSES",
+    "BalancedWebWorker",
+    "InPlaceReloadArbiter",
+    "Service",
+    "SharedListener",
+]
 
 #: The gunicorn worker for each ``event_loop`` setting: ours on asyncio, aiohttp's on uvloop.
 WORKER_CLASSES = {
@@ -77,13 +86,35 @@ class BalancedWebWorker(GunicornWebWorker):
         self.sockets = [SharedListener(sock) for sock in self.sockets]
         super().run()
 
+    def init_signals(self) -> None:
+        super().init_signals()
+        # A HUP is a key reload (the app installs its handler once it starts); until
+        # then it must not end the worker, as its default action would.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+class InPlaceReloadArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's master, with HUP reloading the keys in every worker instead of
+    replacing the workers: no connection is closed, keep-alive clients included.
+
+    The master reloads first (``on_reload``: the keys a replacement worker is forked
+    with), then passes the HUP on; each worker reads the keys itself and keeps its old
+    ones if the new cannot be read. Settings changes still need a restart.
+    """
+
+    def handle_hup(self) -> None:
+        self.log.info("Hang up: reloading the keys of %s in place", self.master_name)
+        self.cfg.on_reload(self)
+        self.kill_workers(signal.SIGHUP)
+
 
 class Service(BaseApplication):  # type: ignore[misc]
     """N processes of :data:`WORKER_CLASSES`; metrics summed across them.
 
     ``PROMETHEUS_MULTIPROC_DIR`` must be set before :mod:`prometheus_client` is imported.
-    HUP calls ``on_reload`` in the master (the key reload), then starts new workers and
-    stops the old ones gracefully; TERM stops every worker, each finishing its requests
+    HUP calls ``on_reload`` in the master (the key reload), then reloads the keys of
+    every worker in place (:class:`InPlaceReloadArbiter`); TERM stops every worker, each
+    finishing its requests
     within ``grace_seconds``; a worker that exits or is killed is replaced, and its
     metrics are marked dead so gauges drop its share.
     """
@@ -101,8 +132,11 @@ class Service(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         config = self.config
+        binds = [f"{config.host}:{config.port}"]
+        if config.socket:
+            binds.append(f"unix:{config.socket}")  # mode 0777 (umask 0): see connections.listen
         settings: dict[str, Any] = {
-            "bind": f"{config.host}:{config.port}",
+            "bind": binds,
             "workers": config.workers,
             "worker_class": WORKER_CLASSES[config.event_loop],
             "graceful_timeout": config.grace_seconds,
@@ -116,6 +150,14 @@ class Service(BaseApplication):  # type: ignore[misc]
             settings["control_socket_disable"] = True  # one service, no runtime control
         for name, value in settings.items():
             self.cfg.set(name, value)
+
+    def run(self) -> None:
+        """Serve until stopped, with :class:`InPlaceReloadArbiter` as the master."""
+        try:
+            InPlaceReloadArbiter(self).run()
+        except RuntimeError as exc:  # as gunicorn's own run(): one line, exit 1
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.exit(1)
 
     def load(self) -> Callable[[], Awaitable[web.AppRunner]]:
         """What each worker runs: aiohttp's worker awaits a coroutine function and serves

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import functools
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
@@ -26,7 +27,7 @@ from .metrics import (
     labelled,
 )
 
-__all__ = ["RenderJob", "cached_image", "render_cached", "render_pool"]
+__all__ = ["MemoryTrimmer", "RenderJob", "cached_image", "render_cached", "render_pool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ async def _render(pool: Executor, job: RenderJob, admission: Admission) -> Rende
     """Admit, wait for a thread, draw (an ``inline`` job: draw at once, on the loop).
     The first step of the cache's task, so a refusal comes before any wait, and a task
     cancelled before it starts has taken nothing."""
+    root, admission = admission, admission.for_kind(job.kind)
     ticket = admission.admit(job.pixels)  # may raise Overloaded
     started = False
     try:
@@ -106,6 +108,8 @@ async def _render(pool: Executor, job: RenderJob, admission: Admission) -> Rende
         raise
     finally:
         admission.release(ticket)
+        if root.idle and root.when_idle is not None:
+            root.when_idle()
 
 
 async def _finish(drawing: asyncio.Future[RenderedImage]) -> RenderedImage:
@@ -126,15 +130,78 @@ def _draw_and_encode(job: RenderJob) -> RenderedImage:
     return RenderedImage.from_bytes(body, CONTENT_TYPES[job.format])
 
 
+#: glibc's mallopt() parameter for the most malloc arenas (M_ARENA_MAX, malloc.h).
+_M_ARENA_MAX = -8
+#: Arenas for the whole process: glibc's default is 8 per core, one per thread that
+#: allocates at once, and each keeps its own free memory.
+ARENAS = 2
+
+
+class MemoryTrimmer:
+    """Give freed heap memory back to the system a moment after a burst of renders.
+
+    A big render allocates hundreds of megabytes in the render threads' malloc arenas;
+    glibc keeps most of it after it is freed, so an idle process stayed five times its
+    size before a burst (bench/overload.py, docs/reliability.md). Two measures together
+    bring it back within 1.5x: at most :data:`ARENAS` arenas (``mallopt``, set before the
+    render threads start), and ``malloc_trim(0)``, which returns the free pages of every
+    arena, once the last render in flight has finished and no other has started for
+    ``delay`` seconds, on a thread, so the loop never waits. Elsewhere than glibc it
+    does nothing.
+    """
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay = delay
+        self._handle: asyncio.TimerHandle | None = None
+        self._libc = _glibc()
+        self._malloc_trim: Callable[[int], int] | None = None
+        if self._libc is not None:
+            self._libc.mallopt(_M_ARENA_MAX, ARENAS)
+            self._malloc_trim = self._libc.malloc_trim
+
+    def renders_done(self) -> None:
+        """The last render in flight finished: trim ``delay`` seconds from now."""
+        if self._malloc_trim is None:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = asyncio.get_running_loop().call_later(self.delay, self._trim)
+
+    def _trim(self) -> None:
+        self._handle = None
+        if self._malloc_trim is not None:
+            asyncio.get_running_loop().run_in_executor(None, self._malloc_trim, 0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018 (both exist: glibc)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
 async def render_pool(app: web.Application) -> AsyncIterator[None]:
     """The render threads, sized from the config, shut down with the app."""
     config = app[CONFIG]
-    pool = ThreadPoolExecutor(max_workers=config.threads, thread_name_prefix="render")
+    budget = config.render_budget_mpx * 1_000_000
+    # Placeholders get half the threads (at least one) on top of the token images' own,
+    # and the same queue and pixel budget apart from theirs: neither kind can refuse
+    # or stall the other.
+    placeholder_threads = max(1, config.threads // 2)
+    pool = ThreadPoolExecutor(
+        max_workers=config.threads + placeholder_threads, thread_name_prefix="render"
+    )
     app[POOL] = pool
     app[ADMISSION] = Admission(
         threads=config.threads,
         limit=config.render_limit,
-        budget=config.render_budget_mpx * 1_000_000,
+        budget=budget,
+        placeholders=Admission(
+            threads=placeholder_threads, limit=config.render_limit, budget=budget
+        ),
+        when_idle=MemoryTrimmer().renders_done if config.malloc_trim else None,
     )
     yield
     await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)

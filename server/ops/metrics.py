@@ -61,7 +61,9 @@ RENDERS_SHED = Counter(
 CONNECTIONS_CLOSED = Counter(
     "glyphveil_connections_closed",
     "Connections closed by the server's limits: over the connection cap (capacity),"
-    " request head too slow (header_timeout) or malformed (bad_request)",
+    " stalled and replaced by a new one at the cap (evicted), silent after being"
+    " accepted (idle_timeout), request head or body too slow (header_timeout,"
+    " body_timeout) or malformed (bad_request)",
     ["reason"],
 )
 

@@ -1,163 +1,30 @@
-"""deploy/nginx.conf as shipped, in front of two real ``python -m server`` instances.
-
-The test config is the shipped file with its addresses and paths moved into tmp_path
-(every replaced line must still be in the file, so the two cannot drift apart), wrapped
-in the main block a distribution's nginx.conf provides.
-"""
+"""deploy/nginx.conf as shipped, in front of two real ``python -m server`` instances on
+unix sockets (the fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import http.server
-import os
-import shutil
 import signal
-import subprocess
-import tempfile
+import socketserver
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 import tokens
-from tests.processes import (
-    READY_SECONDS,
-    Load,
-    Response,
-    Service,
-    fetch,
-    free_port,
-    wait_for,
-)
-
-SHIPPED = Path(__file__).parents[2] / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"  # Debian's, from .ci/apt-packages.txt
-KEY = tokens.generate_key()
-KEYRING = tokens.KeyRing([KEY])
+from tests.deploy.conftest import KEY, KEYRING, Proxy
+from tests.processes import READY_SECONDS, Load, Response, wait_for
 
 
-def site_config(
-    shipped: str, *, port: int, upstreams: tuple[int, int], tmp: Path, socket: Path, rate: str
-) -> str:
-    """The shipped file with this test's ports and paths; fails if a line moved away."""
-    replacements = {
-        "listen 80;": f"listen 127.0.0.1:{port};",
-        "listen [::]:80;": "",
-        "/var/cache/nginx/glyphveil": str(tmp / "cache"),
-        "server 127.0.0.1:8081 ": f"server 127.0.0.1:{upstreams[0]} ",
-        "server 127.0.0.1:8082 ": f"server 127.0.0.1:{upstreams[1]} ",
-        "/run/glyphveil-nginx-misses.sock": str(socket),
-        "rate=10r/s": f"rate={rate}",
-    }
-    for old, new in replacements.items():
-        assert old in shipped, f"deploy/nginx.conf no longer has {old!r}: update this test"
-        shipped = shipped.replace(old, new)
-    return shipped
-
-
-def main_config(tmp: Path, site: Path) -> str:
-    """What /etc/nginx/nginx.conf gives the site file, with every path in ``tmp``."""
-    user = "user root root;\n" if os.geteuid() == 0 else ""
-    temp = "\n".join(
-        f"    {kind}_temp_path {tmp / kind};"
-        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    )
-    return f"""{user}daemon off;
-worker_processes 1;
-pid {tmp / "nginx.pid"};
-error_log {tmp / "error.log"} info;
-events {{ worker_connections 512; }}
-http {{
-    access_log {tmp / "access.log"};
-{temp}
-    include {site};
-}}
-"""
-
-
-@dataclass
-class Proxy:
-    """nginx running the shipped config, and the two instances behind it."""
-
-    proc: subprocess.Popen[bytes]
-    port: int
-    instances: tuple[Service, ...]
-    error_log: Path
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def get(self, path: str, **headers: str) -> Response:
-        return fetch(self.url(path), headers=headers)
-
-
-@pytest.fixture
-def start_proxy(tmp_path: Path, spawn: Callable[..., Service]) -> Iterator[Callable[..., Proxy]]:
-    """Two instances with the same keys, then nginx in front of them, in the foreground."""
-    started: list[subprocess.Popen[bytes]] = []
-    socket_dir = Path(tempfile.mkdtemp(prefix="gv-", dir="/tmp"))  # unix socket paths are short
-
-    def start(
-        rate: str = "10r/s",
-        upstreams: tuple[int, int] | None = None,
-        args: tuple[str, ...] = (),
-        keys: dict[str, str] | None = None,
-    ) -> Proxy:
-        """nginx with the shipped limit ``rate``; in front of ``upstreams`` if given,
-        else of two new instances started with ``args`` and the ``keys`` variables."""
-        instances: tuple[Service, ...] = ()
-        if upstreams is None:
-            variables = keys or {"GLYPHVEIL_KEYS": KEY}
-            instances = (
-                spawn("--threads", "2", *args, **variables),
-                spawn("--threads", "2", *args, **variables),
-            )
-            upstreams = (instances[0].port, instances[1].port)
-        port = free_port()
-        prefix = tmp_path / "nginx"
-        prefix.mkdir()
-        site = prefix / "glyphveil.conf"
-        site.write_text(
-            site_config(
-                SHIPPED.read_text(),
-                port=port,
-                upstreams=upstreams,
-                tmp=prefix,
-                socket=socket_dir / "misses.sock",
-                rate=rate,
-            )
-        )
-        conf = prefix / "nginx.conf"
-        conf.write_text(main_config(prefix, site))
-        command = [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")]
-        check = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
-        assert check.returncode == 0, check.stderr
-        proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        started.append(proc)
-        proxy = Proxy(proc, port, instances, prefix / "error.log")
-        wait_for(lambda: proxy.get("/healthz").status == 200, READY_SECONDS, "nginx answering")
-        return proxy
-
-    yield start
-    for proc in started:
-        proc.send_signal(signal.SIGQUIT)  # graceful: workers finish, then the master exits
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    shutil.rmtree(socket_dir, ignore_errors=True)
-
-
-def token_path(text: str, suffix: str = ".png") -> str:
-    return f"/t/{tokens.encode(text, keyring=KEYRING)}{suffix}"
+def token_path(text: str, suffix: str = ".png", ttl: int | None = None) -> str:
+    return f"/t/{tokens.encode(text, keyring=KEYRING, ttl=ttl)}{suffix}"
 
 
 async def fetch_from(
@@ -174,6 +41,18 @@ async def fetch_from(
                 return response.status
 
         return list(await asyncio.gather(*(one(url) for url in urls)))
+
+
+#: Limits out of the way, for tests about something else.
+NO_LIMITS = {
+    "rate=10r/s": "rate=10000r/s",
+    "rate=2r/s": "rate=10000r/s",
+    "rate=30r/m": "rate=10000r/s",
+    "burst=20 nodelay": "burst=10000 nodelay",
+    "burst=10 nodelay": "burst=10000 nodelay",
+    "burst=300 nodelay": "burst=10000 nodelay",
+    "limit_conn glyphveil_conn 64;": "limit_conn glyphveil_conn 10000;",
+}
 
 
 def test_second_request_is_a_cache_hit_and_304s_work(start_proxy: Callable[..., Proxy]) -> None:
@@ -201,7 +80,53 @@ def test_second_request_is_a_cache_hit_and_304s_work(start_proxy: Callable[..., 
         bad.status == 404
         and proxy.get("/t/" + "A" * 71 + ".png").headers["X-Cache-Status"] == "MISS"
     )
-    assert proxy.get("/").headers["X-Cache-Status"] != "HIT"  # the page carries a fresh nonce
+    assert "X-Cache-Status" not in proxy.get("/").headers  # never cached: a fresh nonce
+
+
+def test_one_cache_key_per_image(start_proxy: Callable[..., Proxy]) -> None:
+    proxy = start_proxy()
+    path = token_path("one@example.com")
+    assert proxy.get(path).headers["X-Cache-Status"] == "MISS"
+    for busted in (path + "?bust=1", path + "?", path + "?a=b&c=d"):
+        answer = proxy.get(busted)
+        assert (answer.status, answer.headers["X-Cache-Status"]) == (200, "HIT"), busted
+    token = path.removeprefix("/t/").removesuffix(".png")
+    for spelling in (f"/t/{token}%2epng", f"/t/{token}.PNG", f"/t/{token}@3X.png",
+                     f"/t/{token}.Png", f"/t/%41{token[1:]}.png"):  # fmt: skip
+        refused = proxy.get(spelling)
+        assert refused.status == 400, spelling
+        assert b"canonical" in refused.body and "X-Cache-Status" not in refused.headers
+    body = urllib.request.Request(proxy.url(path), data=b"x", method="GET")
+    with pytest.raises(urllib.error.HTTPError) as refused_body:
+        urllib.request.urlopen(body, timeout=10)
+    assert refused_body.value.code == 400
+
+    hello = proxy.get("/160x90?text=Hello")
+    assert (hello.status, hello.headers["X-Cache-Status"]) == (200, "MISS")
+    again = proxy.get("/160x90?bust=7&text=Hello&x=1")
+    assert (again.status, again.headers["X-Cache-Status"], again.body) == (200, "HIT", hello.body)
+    assert proxy.get("/160x90?text=Other").body != hello.body
+    direct = proxy.instances[0].get("/160x90?text=Hello")
+    assert direct.body == hello.body  # the service drew what the key says
+    assert proxy.get("/160x90.PNG").status == 400
+    assert proxy.get("/160x90%2epng").status == 400
+    assert proxy.get("/160x90.png?text=a.PNG").status == 200  # the query is text, not a format
+
+
+def test_an_expired_token_is_410_from_nginx_right_after_its_expiry(
+    start_proxy: Callable[..., Proxy],
+) -> None:
+    proxy = start_proxy()
+    path = token_path("soon@example.com", ttl=3)
+    expires = time.time() + 3
+    first = proxy.get(path)
+    assert (first.status, first.headers["X-Cache-Status"]) == (200, "MISS")
+    assert "must-revalidate" in first.headers["Cache-Control"]
+    assert proxy.get(path).headers["X-Cache-Status"] == "HIT"
+    time.sleep(max(0.0, expires - time.time()) + 1.1)  # past the expiry
+    gone = [proxy.get(path) for _ in range(3)]
+    assert [answer.status for answer in gone] == [410, 410, 410]
+    assert all(answer.headers["Cache-Control"] == "no-store" for answer in gone)
 
 
 def test_metrics_are_refused(start_proxy: Callable[..., Proxy]) -> None:
@@ -215,13 +140,16 @@ def test_metrics_are_refused(start_proxy: Callable[..., Proxy]) -> None:
     assert proxy.instances[0].get("/metrics").status == 200  # scraped on the instance itself
 
 
-class HeaderEcho:
-    """A loopback HTTP server that remembers the headers of the last request."""
+class ThreadingUnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
 
-    def __init__(self) -> None:
+
+class HeaderEcho:
+    """An HTTP server on a unix socket that remembers the headers of the last request."""
+
+    def __init__(self, path: Path) -> None:
         self.seen: dict[str, str] = {}
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.port = self.server.server_address[1]
+        self.server = ThreadingUnixHTTPServer(str(path), self._handler())
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
@@ -235,6 +163,7 @@ class HeaderEcho:
                 length = int(self.headers.get("Content-Length") or 0)
                 echo.seen["body"] = self.rfile.read(length).decode()
                 echo.seen["method"] = self.command
+                echo.seen["path"] = self.path
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.send_header("Cache-Control", "no-store")
@@ -245,32 +174,46 @@ class HeaderEcho:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def address_string(self) -> str:
+                return "unix"
+
         return Handler
 
 
 def test_client_address_reaches_the_instances(start_proxy: Callable[..., Proxy]) -> None:
-    echo = HeaderEcho()
+    proxy = start_proxy(instances=False)
+    echoes = [HeaderEcho(sock) for sock in proxy.sockets]
     try:
-        proxy = start_proxy(upstreams=(echo.port, echo.port))
+        wait_for(lambda: proxy.get("/healthz").status == 200, READY_SECONDS, "nginx answering")
+        for echo in echoes:
+            echo.seen = {}
         statuses = asyncio.run(
-            fetch_from("127.0.0.5", [proxy.url("/t/x.png")], {"X-Forwarded-For": "203.0.113.9"})
+            fetch_from("127.0.0.5", [proxy.url("/t/x.png?q=1")], {"X-Forwarded-For": "203.0.113.9"})
         )
         assert statuses == [200]
-        assert echo.seen["X-Real-IP"] == "127.0.0.5"
-        assert echo.seen["X-Forwarded-For"] == "203.0.113.9, 127.0.0.5"
-        assert echo.seen["Host"] == "127.0.0.1"  # $host: the name the client asked for
+        seen = next(echo.seen for echo in echoes if echo.seen)
+        assert seen["X-Real-IP"] == "127.0.0.5"
+        assert seen["X-Forwarded-For"] == "203.0.113.9, 127.0.0.5"
+        assert seen["Host"] == "127.0.0.1"  # $host: the name the client asked for
+        assert seen["path"] == "/t/x.png"  # the query string dropped
+        assert "X-Glyphveil-Client" not in seen  # nginx's own, for its limits
 
+        for echo in echoes:
+            echo.seen = {}
         form = urllib.request.Request(proxy.url("/reveal/challenge"), data=b"token=abc")
         with urllib.request.urlopen(form, timeout=10) as answer:  # reveal posts pass, uncached
             assert answer.status == 200 and "X-Cache-Status" not in answer.headers
-        assert (echo.seen["method"], echo.seen["body"]) == ("POST", "token=abc")
-        assert echo.seen["X-Real-IP"] == "127.0.0.1"
+        seen = next(echo.seen for echo in echoes if echo.seen)
+        assert (seen["method"], seen["body"]) == ("POST", "token=abc")
+        assert seen["X-Real-IP"] == "127.0.0.1"
     finally:
-        echo.server.shutdown()
+        for echo in echoes:
+            echo.server.shutdown()
+            echo.server.server_close()
 
 
 def test_every_request_succeeds_with_one_instance_killed(start_proxy: Callable[..., Proxy]) -> None:
-    proxy = start_proxy(rate="10000r/s")  # this test is about fail-over, not the rate limit
+    proxy = start_proxy(rates=NO_LIMITS)  # this test is about fail-over, not the limits
     warm = [token_path(f"warm{i}@example.com") for i in range(20)]
     for path in warm:
         assert proxy.get(path).status == 200
@@ -285,16 +228,49 @@ def test_every_request_succeeds_with_one_instance_killed(start_proxy: Callable[.
         assert proxy.get(path + "?again").status == 200
 
 
+def test_shed_renders_are_retried_and_never_become_502(start_proxy: Callable[..., Proxy]) -> None:
+    """Instances that shed most of a burst of misses (a render queue of 1): every answer
+    is a 200 or a 503 with Retry-After, never a 502, and no instance is marked dead; the
+    same with one of them killed."""
+    proxy = start_proxy(rates=NO_LIMITS, args=("--threads", "1", "--render-queue", "1"))
+    paths = [token_path(f"burst{i}@example.com", "@2x.webp") for i in range(96)]
+    answers: Counter[str] = Counter()
+
+    async def burst(paths: list[str]) -> None:
+        async with aiohttp.ClientSession() as session:
+
+            async def one(path: str) -> None:
+                async with session.get(proxy.url(path)) as response:
+                    await response.read()
+                    retry = response.headers.get("Retry-After")
+                    answers[f"{response.status} {retry}" if response.status != 200 else "200"] += 1
+
+            await asyncio.gather(*(one(path) for path in paths))
+
+    asyncio.run(burst(paths))
+    assert set(answers) <= {"200", "503 1"}, answers
+    assert answers["503 1"] > 0 and answers["200"] > 0, answers  # it did shed, and serve
+    assert "no live upstreams" not in proxy.error_log.read_text()
+    assert proxy.get(token_path("after@example.com")).status == 200
+
+    answers.clear()  # again, with one instance killed: its share is tried on the other
+    proxy.instances[0].stop(signal.SIGKILL)
+    asyncio.run(burst([token_path(f"kill{i}@example.com", "@2x.webp") for i in range(96)]))
+    assert set(answers) <= {"200", "503 1"}, answers
+    assert answers["200"] > 0, answers
+    assert proxy.get(token_path("later@example.com")).status == 200
+
+
 def test_both_instances_reload_keys_under_load_without_a_failed_request(
     start_proxy: Callable[..., Proxy], tmp_path: Path
 ) -> None:
     """The rotation's service step on gunicorn instances behind nginx, both at once:
-    their workers are replaced, and nginx must lose no request on the way."""
+    each worker reloads its keys in place, and nginx loses no request on the way."""
     new = tokens.generate_key()
     keys_file = tmp_path / "service.keys"
     keys_file.write_text(KEY + "\n")
     proxy = start_proxy(
-        rate="10000r/s",
+        rates=NO_LIMITS,
         args=("--workers", "2"),
         keys={"GLYPHVEIL_KEYS": "", "GLYPHVEIL_KEYS_FILE": str(keys_file)},
     )
@@ -318,8 +294,10 @@ def test_both_instances_reload_keys_under_load_without_a_failed_request(
     assert proxy.get(minted).status == 200
 
 
-def test_rate_limit_on_misses_spares_cached_images(start_proxy: Callable[..., Proxy]) -> None:
-    proxy = start_proxy()  # the shipped rate: 10 new images a second, a burst of 20
+def test_miss_limits_spare_cached_images_and_other_clients(
+    start_proxy: Callable[..., Proxy],
+) -> None:
+    proxy = start_proxy()  # the shipped miss limit: 10 new token images a second, burst 20
     cached = token_path("cached@example.com")
     assert proxy.get(cached).status == 200
     flood = [proxy.url(token_path(f"scrape{i}@example.com")) for i in range(60)]
@@ -327,14 +305,14 @@ def test_rate_limit_on_misses_spares_cached_images(start_proxy: Callable[..., Pr
     assert statuses.count(200) >= 20 and statuses.count(429) >= 20, statuses
     assert set(statuses) == {200, 429}
 
-    limited = proxy.get(token_path("scrape0@example.com") + "?n=1")
-    assert limited.status in (200, 429)
     answers = asyncio.run(fetch_from("127.0.0.2", [proxy.url(cached)] * 30))
     assert answers == [200] * 30  # the same client still gets cached images
     others = asyncio.run(
         fetch_from("127.0.0.3", [proxy.url(token_path(f"o{i}@x.org")) for i in range(10)])
     )
     assert others == [200] * 10  # and other clients their new ones
+    placeholders = asyncio.run(fetch_from("127.0.0.2", [proxy.url("/150x50?text=p")]))
+    assert placeholders == [200]  # placeholders have their own budget
 
     too_many = asyncio.run(_first_429(proxy))
     assert too_many.headers["Retry-After"] == "1"
@@ -351,3 +329,102 @@ async def _first_429(proxy: Proxy) -> Response:
                 if response.status == 429:
                     return Response(429, dict(response.headers), body)
     pytest.fail("no 429 after 200 new images from one client")
+
+
+#: The test's own way to pretend to be any client address (IPv6 included) over loopback.
+AS_CLIENT = {
+    "server_tokens off;": "server_tokens off; set_real_ip_from 127.0.0.1; "
+    "real_ip_header X-Test-Client; add_header X-Test-Group $glyphveil_client always;"
+}
+
+
+def test_client_groups_are_ipv4_addresses_and_ipv6_64s(start_proxy: Callable[..., Proxy]) -> None:
+    proxy = start_proxy(extra=AS_CLIENT)
+    groups = {
+        "203.0.113.9": "203.0.113.9",
+        "2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
+        "2001:db8:1:2::6": "2001:db8:1:2::/64",
+        "2001:db8:1::6": "2001:db8:1:0::/64",
+        "2001:db8:0:0:1:2:3:4": "2001:db8:0:0::/64",
+        "2001:db8::1": "2001:db8:0:0::/64",
+        "2001:0:0:9:1:2:3:4": "2001:0:0:9::/64",
+        "2001::9:0:0:0:1": "2001:0:0:9::/64",  # printed 2001:0:0:9::1
+        "2001::1": "2001:0:0:0::/64",
+        "0:0:5:6:1:2:3:4": "0:0:5:6::/64",
+        "0:0:0:6:1:2:3:4": "0:0:0:6::/64",
+        "::1": "0:0:0:0::/64",
+        "::ffff:192.0.2.7": "192.0.2.7",
+    }
+    for address, group in groups.items():
+        seen = proxy.get("/healthz", **{"X-Test-Client": address}).headers["X-Test-Group"]
+        assert seen == group, address
+
+
+def test_the_harvest_limit_bounds_token_images_per_client_group(
+    start_proxy: Callable[..., Proxy],
+) -> None:
+    """The shipped limit (300 at once, then one every 2 s) counts every token image a
+    client group fetches, cache hits included; other groups are not affected."""
+    proxy = start_proxy(extra=AS_CLIENT)
+    cached = token_path("team@example.com")
+    assert proxy.get(cached).status == 200
+
+    async def fetch_as(client: str, count: int) -> Counter[int]:
+        headers = {"X-Test-Client": client}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            statuses: Counter[int] = Counter()
+            for _ in range(count):
+                async with session.get(proxy.url(cached)) as response:
+                    await response.read()
+                    statuses[response.status] += 1
+            return statuses
+
+    harvester = asyncio.run(fetch_as("2001:db8:7:7::1", 320))
+    assert harvester[200] >= 300 and harvester[429] >= 10, harvester  # the burst, then 429s
+    neighbour = asyncio.run(fetch_as("2001:db8:7:7:ffff:1:2:3", 5))  # the same /64
+    assert neighbour == Counter({429: 5})
+    assert asyncio.run(fetch_as("2001:db8:7:8::1", 5)) == Counter({200: 5})  # the next /64
+    assert asyncio.run(fetch_as("198.51.100.7", 5)) == Counter({200: 5})
+    assert proxy.get("/150x50", **{"X-Test-Client": "2001:db8:7:7::1"}).status == 200
+    limited = proxy.get(cached, **{"X-Test-Client": "2001:db8:7:7::1"})
+    assert limited.status == 429 and limited.headers["Retry-After"] == "2"
+
+
+def test_a_placeholder_flood_never_refuses_a_victims_token_images(
+    start_proxy: Callable[..., Proxy],
+) -> None:
+    """One client asks for 8 big new placeholders a second; another client's new token
+    images are all served meanwhile (separate limits in nginx, budgets in the service)."""
+    proxy = start_proxy(args=("--threads", "2", "--render-queue", "4"))
+    stop = threading.Event()
+    flood: Counter[int] = Counter()
+
+    async def attacker() -> None:
+        connector = aiohttp.TCPConnector(local_addr=("127.0.0.6", 0), limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def one(n: int) -> None:
+                async with session.get(proxy.url(f"/2000x{1000 + n}.webp")) as response:
+                    await response.read()
+                    flood[response.status] += 1
+
+            pending: list[asyncio.Task[None]] = []
+            n = 0
+            while not stop.is_set():
+                for _ in range(8):
+                    n += 1
+                    pending.append(asyncio.create_task(one(n)))
+                await asyncio.sleep(1)
+            await asyncio.gather(*pending)
+
+    thread = threading.Thread(target=asyncio.run, args=(attacker(),))
+    thread.start()
+    try:
+        time.sleep(1)
+        victim = [token_path(f"victim{i}@example.com") for i in range(20)]
+        statuses = asyncio.run(fetch_from("127.0.0.7", [proxy.url(p) for p in victim], at_once=4))
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert statuses == [200] * 20
+    assert sum(flood.values()) > 8 and set(flood) <= {200, 429, 503}, flood

@@ -32,6 +32,10 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "render_budget_mpx": ("20", 20),
     "render_timeout": ("2", 2),
     "header_timeout": ("4", 4),
+    "idle_timeout": ("3", 3),
+    "malloc_trim": ("off", False),
+    "body_timeout": ("7", 7),
+    "socket": ("/run/glyphveil-1/http.sock", "/run/glyphveil-1/http.sock"),
     "keepalive_timeout": ("9", 9),
     "max_connections": ("50", 50),
     "grace_seconds": ("5", 5),
@@ -43,7 +47,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
         "https://www.example.com, http://127.0.0.1:8000/",
         frozenset({"https://www.example.com", "http://127.0.0.1:8000"}),
     ),
-    "trusted_proxies": ("127.0.0.1, ::1", frozenset({"127.0.0.1", "::1"})),
+    "trusted_proxies": ("127.0.0.1, ::1, unix", frozenset({"127.0.0.1", "::1", "unix"})),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
 OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
@@ -64,6 +68,10 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "render_budget_mpx": ("1", 1),
     "render_timeout": ("60", 60),
     "header_timeout": ("1", 1),
+    "idle_timeout": ("2", 2),
+    "malloc_trim": ("on", True),
+    "body_timeout": ("1", 1),
+    "socket": ("/tmp/gv.sock", "/tmp/gv.sock"),
     "keepalive_timeout": ("120", 120),
     "max_connections": ("4000", 4000),
     "grace_seconds": ("60", 60),

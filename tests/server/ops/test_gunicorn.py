@@ -1,8 +1,9 @@
-"""server.ops.gunicorn with real gunicorn: HUP, a worker's exit and SIGTERM under load,
+"""server.ops.gunicorn with real gunicorn: HUP (the keys reloaded in every worker, none
+replaced), a worker's exit and SIGTERM under load, keep-alive connections through both,
 and new connections spread over the workers.
 
-The metrics directory belongs to the master: a worker that exits (HUP replaces them
-all, TERM ends one) must not take it along, or every route fails after it.
+The metrics directory belongs to the master: a worker that exits (TERM ends one) must
+not take it along, or every route fails after it.
 """
 
 from __future__ import annotations
@@ -78,13 +79,11 @@ def test_hup_and_a_workers_term_under_load(spawn: Callable[..., Service]) -> Non
         time.sleep(0.5)
         service.proc.send_signal(signal.SIGHUP)
         wait_for(
-            lambda: (
-                len(set(service.children()) - set(first)) >= 2
-                and not set(first) & set(service.children())
-            ),
+            lambda: service.stderr.count("keys reloaded") >= 3,  # the master and both workers
             30,
-            "two new workers after HUP",
+            "the keys reloaded in every process",
         )
+        assert service.children() == first  # in place: no worker replaced
         time.sleep(0.5)
         second = service.children()
         os.kill(second[0], signal.SIGTERM)  # one worker ends; the master replaces it
@@ -104,6 +103,78 @@ def test_hup_and_a_workers_term_under_load(spawn: Callable[..., Service]) -> Non
     assert "FileNotFoundError" not in service.stderr
     assert "Traceback" not in service.stderr
     assert service.stop() == 0
+
+
+async def keep_alive_load(port: int, stop: threading.Event, clients: int = 8) -> Counter[str]:
+    """``clients`` keep-alive connections requesting cache hits until ``stop``; counts
+    answers by status and failures by exception, and how often a connection was closed
+    by an answer saying ``Connection: close``."""
+    import aiohttp
+
+    counts: Counter[str] = Counter()
+    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector) as session:
+
+        async def client() -> None:
+            while not stop.is_set():
+                try:
+                    async with session.get("/120x80") as response:
+                        await response.read()
+                        counts[str(response.status)] += 1
+                        if response.headers.get("Connection", "").lower() == "close":
+                            counts["close"] += 1
+                except aiohttp.ClientError as exc:
+                    counts[type(exc).__name__] += 1
+
+        await asyncio.gather(*(client() for _ in range(clients)))
+    return counts
+
+
+def test_keep_alive_connections_survive_a_reload_and_a_stopping_worker(
+    spawn: Callable[..., Service],
+) -> None:
+    """8 keep-alive clients (as wrk): a HUP closes none of their connections, and a
+    worker that stops loses none of their requests."""
+    service = spawn("--workers", "2")
+    workers = service.wait_children(2)
+    assert service.get("/120x80").status == 200
+    stop = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(asyncio.run, keep_alive_load(service.port, stop))
+        time.sleep(1)
+        service.send(signal.SIGHUP)
+        wait_for(lambda: service.stderr.count("keys reloaded") >= 3, 30, "keys reloaded")
+        time.sleep(1)
+        reloaded = Counter(future.result(0) if future.done() else {})
+        os.kill(workers[0], signal.SIGTERM)
+        wait_for(lambda: workers[0] not in service.children(), 30, "the worker stopped")
+        time.sleep(1)
+        stop.set()
+        counts = future.result(timeout=STOP_SECONDS)
+    assert not reloaded  # still running
+    assert service.children()[0] != workers[0] and workers[1] in service.children()
+    failures = {k: v for k, v in counts.items() if k not in ("200", "close")}
+    assert failures == {}, counts
+    assert counts["200"] > 100
+
+
+def test_the_last_answer_of_a_stopping_process_says_connection_close(
+    spawn: Callable[..., Service],
+) -> None:
+    """A keep-alive request under way at SIGTERM is answered, with ``Connection: close``."""
+    service = spawn("--threads", "1")
+    with socket.create_connection(("127.0.0.1", service.port), timeout=30) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200 ") and b"Connection: close" not in first
+        sock.sendall(b"GET /4000x3999.png HTTP/1.1\r\nHost: t\r\n\r\n")  # a second or so
+        wait_for(lambda: metric(service, "glyphveil_renders_in_flight") == 1, 10, "rendering")
+        service.send(signal.SIGTERM)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ") and b"\r\nConnection: close\r\n" in answer
+    assert service.proc.wait(timeout=STOP_SECONDS) == 0
 
 
 def drain(service: Service, paths: list[str]) -> None:

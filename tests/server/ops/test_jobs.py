@@ -60,3 +60,40 @@ async def test_cached_image_answers_a_hit_without_a_job() -> None:
     assert hits._value.get() == before
     assert cached_image(cache, "key") is image
     assert hits._value.get() == before + 1
+
+
+async def test_placeholders_draw_from_their_own_budget() -> None:
+    from server.errors import Overloaded
+
+    placeholders = Admission(threads=1, limit=1, budget=1_000_000)
+    admission = Admission(threads=1, limit=1, budget=1_000_000, placeholders=placeholders)
+    placeholders.admit(1)  # the placeholders' queue is full
+    token = RenderJob("t", "token", "png", lambda: drawing([]), 12)
+    placeholder = RenderJob("p", "placeholder", "png", lambda: drawing([]), 12)
+    with ThreadPoolExecutor(1) as pool:
+        assert await render_cached(RenderCache(2**20), pool, token, admission)  # not refused
+        with pytest.raises(Overloaded):
+            await render_cached(RenderCache(2**20), pool, placeholder, admission)
+        admission.admit(1)  # and the other way round
+        with pytest.raises(Overloaded):
+            await render_cached(RenderCache(2**20), pool, token, admission)
+
+
+async def test_memory_is_trimmed_once_after_the_last_render() -> None:
+    import asyncio
+
+    from server.ops.jobs import MemoryTrimmer
+
+    trims: list[int] = []
+    trimmer = MemoryTrimmer(delay=0.05)
+    trimmer._malloc_trim = trims.append  # type: ignore[assignment]  # record, do not trim
+    admission = Admission(threads=2, limit=4, budget=1_000_000, when_idle=trimmer.renders_done)
+    jobs = [RenderJob(n, "token", "png", lambda: drawing([]), 12) for n in range(3)]
+    with ThreadPoolExecutor(2) as pool:
+        await asyncio.gather(*(render_cached(RenderCache(2**20), pool, j, admission) for j in jobs))
+        for _ in range(100):
+            if trims:
+                break
+            await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)
+    assert trims == [0]  # once, after the burst, not once per render
