@@ -1,0 +1,823 @@
+"""Protect a finished HTML page without touching its templates.
+
+:class:`Rewriter` takes an HTML document as the site produced it and gives it back with
+every protected value replaced by the helper's markup (:func:`tokens.img_tag`):
+
+- email addresses in text, and ``mailto:`` links: the link loses its ``href`` and keeps
+  its visible text; with ``reveal=True`` the values become revealable images, and a
+  link whose text does not show the address is followed by one;
+- phone numbers in text and ``tel:`` links, found by ``phonenumbers`` (Google's
+  libphonenumber metadata) for the configured ``region``;
+- every element the site marks with ``data-glyphveil`` (``<span data-glyphveil
+  data-glyphveil-font="mono">£1,299</span>``): its whole text becomes one image, with
+  options from its ``data-glyphveil-*`` attributes; ``data-glyphveil="off"`` leaves an
+  element and everything in it alone.
+
+Text where an image cannot go gets the value's generic description instead (``email
+address``): ``<title>``, ``<option>``, SVG and MathML text, and the human-readable
+attributes ``title``, ``alt``, ``aria-label``, ``placeholder`` and ``<meta content>``.
+Nothing is changed inside ``script``, ``style``, ``textarea``, ``template``, comments,
+other attributes, nor (unless ``code=True``) ``pre``, ``code``, ``kbd`` and ``samp``;
+values found there are reported as left (:attr:`Rewritten.left`).
+
+Outside the replacements the document stays byte for byte what it was, so a rewritten
+page differs from the original only where values were, and a page rewritten twice is
+the page rewritten once. Each distinct value with the same options gets one token per
+page.
+
+Why turbohtml's tokenizer: a rewriter must know where each piece of text, tag and
+attribute sits in the source to replace it and copy everything else verbatim, and it
+must split the page the way a browser does (``</div>`` inside a script is script text,
+``&#64;`` in text is an ``@``). turbohtml runs the WHATWG tokenizer in C and gives each
+token its line and column (0.3 ms for an 80 KB page); selectolax (lexbor) and lxml build
+trees that keep no source offsets, html5lib is pure Python (tens of milliseconds a page)
+and the standard library's ``html.parser`` is not a WHATWG tokenizer. The tree is not
+built: like Cloudflare's lol-html, the rewriter keeps only the stack of open elements.
+
+Needs ``turbohtml`` and ``phonenumbers``: ``pip install 'glyphveil[rewrite]'``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal, Unpack, overload
+
+from .alt import EMAIL, PHONE, describe
+from .api import DEFAULT_CLASS, DEFAULT_DENSITIES, OptionValues, check_base_url, check_format
+from .api import img_tag as _img_tag
+from .errors import OptionError
+from .keys import KeyRing
+from .options import OPTION_NAMES, RenderOptions
+from .sizes import check_densities
+
+try:
+    import phonenumbers
+    from turbohtml import TokenType, tokenize
+except ImportError as exc:  # pragma: no cover - exercised by tests/test_packaging.py
+    raise ImportError(
+        "tokens.rewrite needs turbohtml and phonenumbers: pip install 'glyphveil[rewrite]'",
+        name=exc.name,
+    ) from exc
+
+__all__ = ["MARK", "Found", "Rewriter", "Rewritten", "rewrite"]
+
+#: The attribute that marks an element whose text is protected as one value.
+MARK = "data-glyphveil"
+Leniency = Literal["valid", "possible"]
+Kind = Literal["email", "phone", "marked"]
+
+_VOID = frozenset(
+    [
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "param",
+        "keygen",
+    ]
+)
+#: Elements whose content is never rewritten (script and style are raw text already).
+_LEFT_ALONE = frozenset({"script", "style", "textarea", "template", "noscript", "xmp", "iframe"})
+_CODE = frozenset({"pre", "code", "kbd", "samp", "listing", "plaintext"})
+#: Where an ``<img>`` cannot go: the value becomes its generic description.
+_TEXT_ONLY = frozenset({"title", "option", "optgroup", "svg", "math"})
+_HEAD_CONTENT = frozenset(
+    {"meta", "link", "title", "style", "script", "noscript", "base", "template", "head"}
+)
+#: Attributes a person reads: a value in them becomes its generic description.
+_READABLE = frozenset(
+    {"title", "alt", "aria-label", "aria-description", "aria-roledescription", "placeholder"}
+)
+#: Attributes holding URLs and tokens, which are not reported when digits look like a number.
+_NOT_TEXT = frozenset({"src", "srcset", "href", "action", "style", "class", "id", "d", "points"})
+
+#: The local part as people write it (RFC 5322 allows ``/`` too, which URLs are full of).
+_LOCAL = r"[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+=?^_`{|}~-]+)*"
+_DOMAIN = r"(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}"
+_EMAIL = re.compile(rf"(?<![\w.+/-]){_LOCAL}@{_DOMAIN}(?![\w-]|\.[^\W_])")
+#: Not an address: a density suffix (logo@2x.png), file names, ``git@host:repo``.
+_FILE_TLDS = frozenset(
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "webp",
+        "svg",
+        "avif",
+        "ico",
+        "bmp",
+        "tif",
+        "tiff",
+        "css",
+        "js",
+        "mjs",
+        "json",
+        "html",
+        "htm",
+        "xml",
+        "pdf",
+        "txt",
+        "md",
+        "zip",
+        "gz",
+        "tar",
+        "py",
+        "rb",
+        "php",
+        "map",
+        "woff",
+        "woff2",
+        "ttf",
+        "otf",
+        "eot",
+        "mp4",
+        "webm",
+        "mp3",
+        "wav",
+    ]
+)
+_DENSITY_LABEL = re.compile(r"\d+(?:\.\d+)?x$", re.IGNORECASE)
+#: A run that may hold a phone number: seven digits or more with separators, and an extension.
+_PHONE_RUN = re.compile(
+    r"(?<![\w.,/+-])\+?\(?\d(?:[\d\s()./\u2010-\u2015-]|\u00a0|\u202f){5,}\d"
+    r"(?:\s*(?:ext\.?|x|#)\s*\d{1,6})?(?![\w-]|[.,/]\d)",
+    re.IGNORECASE,
+)
+_DIGITS7 = re.compile(r"\d(?:[^\d<>@]{0,3}\d){6}")
+#: The @ sign as text, or as a character reference a browser decodes.
+_AT = re.compile(r"@|&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
+_DIGIT_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
+_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)|\r\n?|\x00")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ATTRIBUTE = re.compile(
+    r"""(?P<name>[^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s>]+)))?"""
+)
+_TAG_NAME = re.compile(r"</?[^\s/>]+")
+_SPACES = re.compile(r"\s+")
+_MARK_SETTINGS = frozenset({"alt", "reveal"})
+
+
+@dataclass(frozen=True)
+class Found:
+    """One value the rewriter replaced or left: its kind, where it was and what it is.
+
+    ``text`` is the plaintext, for the caller's own checks; ``repr`` leaves it out so
+    that logging a report never puts it in a log.
+    """
+
+    kind: Kind
+    line: int
+    where: str
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A rewritten document and what happened to the values in it."""
+
+    document: str
+    replaced: tuple[Found, ...]
+    left: tuple[Found, ...]
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.replaced)
+
+    def summary(self) -> str:
+        """``3 email addresses, 1 phone number`` (and what was left where), no values."""
+        parts = [_count(self.replaced, kind) for kind in ("email", "phone", "marked")]
+        text = ", ".join(part for part in parts if part) or "nothing"
+        if self.left:
+            places = sorted({found.where for found in self.left})
+            text += f"; {len(self.left)} left in {', '.join(places)}"
+        return text
+
+
+def _count(found: tuple[Found, ...], kind: str) -> str:
+    number = sum(1 for item in found if item.kind == kind)
+    noun = {"email": "email address", "phone": "phone number", "marked": "marked element"}[kind]
+    if number == 0:
+        return ""
+    plural = noun + ("es" if noun.endswith("ss") else "s")
+    return f"{number} {noun if number == 1 else plural}"
+
+
+@dataclass
+class _Open:
+    """An element on the stack of open elements, with what it means for its content."""
+
+    name: str
+    category: str = ""  # "", "alone", "code", "text", "off", "marked", "link"
+    content_start: int = 0
+    line: int = 0
+    marked: dict[str, object] | None = None
+    link_value: str | None = None
+    link_kind: Kind | None = None
+    link_used: bool = False
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Edit:
+    start: int
+    end: int
+    text: str
+
+
+class Rewriter:
+    """Rewrites HTML documents for the glyphveil service at ``base_url``.
+
+    ``region`` is the ISO 3166 region for phone numbers written without a country code
+    (``"GB"``: ``020 7946 0958``); without one only numbers starting with ``+`` are
+    found. ``phone_leniency`` ``"valid"`` (the default) takes only numbers
+    libphonenumber's metadata knows as assigned; ``"possible"`` any number of a
+    possible length, which finds fictional numbers too, and more false positives.
+    Numbers written as bare digits (``2025550143``, an order number as often as a
+    phone number) are never taken from text; in a ``tel:`` link they are.
+
+    ``emails`` and ``phones`` turn the two searches off; ``code=True`` rewrites inside
+    ``pre``, ``code``, ``kbd`` and ``samp`` too. ``reveal=True`` mints revealable tokens
+    (see :func:`tokens.reveal_button`). The remaining settings are those of
+    :func:`tokens.img_tag` for every image: ``keyring``, ``densities``, ``css_class``,
+    ``format``, ``ttl`` and the render options; ``email_options`` and
+    ``phone_options`` add options for one kind (``{"font": "mono"}``), and a marked
+    element's own ``data-glyphveil-*`` attributes win over all of them.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        region: str | None = None,
+        phone_leniency: Leniency = "valid",
+        emails: bool = True,
+        phones: bool = True,
+        code: bool = False,
+        reveal: bool = False,
+        keyring: KeyRing | None = None,
+        densities: Iterable[int] = DEFAULT_DENSITIES,
+        css_class: str | None = DEFAULT_CLASS,
+        format: Literal["png", "webp"] = "png",
+        ttl: float | timedelta | None = None,
+        email_options: OptionValues | None = None,
+        phone_options: OptionValues | None = None,
+        **options: Unpack[OptionValues],
+    ) -> None:
+        self.base_url = check_base_url(base_url)
+        check_format(format)
+        self.densities = check_densities(densities)
+        if region is not None and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise OptionError(f"unknown phone region {region!r}: use an ISO 3166 code such as 'GB'")
+        if phone_leniency not in ("valid", "possible"):
+            raise OptionError(
+                f"phone_leniency must be 'valid' or 'possible', not {phone_leniency!r}"
+            )
+        for name, value in (
+            ("emails", emails),
+            ("phones", phones),
+            ("code", code),
+            ("reveal", reveal),
+        ):
+            if type(value) is not bool:
+                raise OptionError(f"{name} must be True or False, not {type(value).__name__}")
+        self.region = region.upper() if region else None
+        self._leniency = (
+            phonenumbers.Leniency.VALID
+            if phone_leniency == "valid"
+            else phonenumbers.Leniency.POSSIBLE
+        )
+        self.emails, self.phones, self.code, self.reveal = emails, phones, code, reveal
+        self._settings: dict[str, object] = {
+            "keyring": keyring,
+            "densities": self.densities,
+            "css_class": css_class,
+            "format": format,
+            "ttl": ttl,
+        }
+        self._options: dict[Kind, dict[str, object]] = {
+            "email": _checked({**options, **(email_options or {})}),
+            "phone": _checked({**options, **(phone_options or {})}),
+            "marked": _checked(dict(options)),
+        }
+
+    @overload
+    def rewrite(self, document: str, *, encoding: None = None) -> str: ...
+    @overload
+    def rewrite(self, document: bytes, *, encoding: str | None = None) -> bytes: ...
+    def rewrite(self, document: str | bytes, *, encoding: str | None = None) -> str | bytes:
+        """``document`` with every protected value replaced; bytes come back as bytes
+        in the same ``encoding`` (from ``<meta charset>`` or UTF-8 when not given)."""
+        if isinstance(document, bytes):
+            charset = encoding or sniff_charset(document)
+            text = document.decode(charset, "surrogateescape")
+            result = self.run(text)
+            if not result.changed:
+                return document
+            return result.document.encode(charset, "surrogateescape")
+        if not isinstance(document, str):
+            raise OptionError(f"document must be str or bytes, not {type(document).__name__}")
+        return self.run(document).document
+
+    def run(self, document: str) -> Rewritten:
+        """Rewrite ``document`` and report what was replaced and what was left."""
+        if not self._may_hold_values(document):
+            return Rewritten(document, (), ())
+        return _Pass(self, document).run()
+
+    def _may_hold_values(self, document: str) -> bool:
+        """Whether a value can be in ``document`` at all: the cheap test that lets a page
+        without any go through untouched without being tokenized."""
+        if MARK in document or "mailto:" in document.lower() or "tel:" in document.lower():
+            return True
+        if self.emails and _AT.search(document):
+            return True
+        if self.phones:
+            return bool(_DIGITS7.search(document) or _DIGIT_REFERENCE.search(document))
+        return False
+
+    # --- what the pass asks -------------------------------------------------------------
+
+    def options_for(self, kind: Kind) -> dict[str, object]:
+        return self._options[kind]
+
+    def markup(self, text: str, options: Mapping[str, object], alt: str | None = None) -> str:
+        settings = {**self._settings, **options}
+        reveal = bool(settings.pop("reveal", self.reveal))
+        return str(_img_tag(text, self.base_url, alt=alt, reveal=reveal, **settings))  # type: ignore[arg-type]
+
+    def emails_in(self, text: str) -> Iterator[tuple[int, int]]:
+        if not self.emails or "@" not in text:
+            return
+        for match in _EMAIL.finditer(text):
+            domain = match.group().rsplit("@", 1)[1]
+            labels = domain.lower().split(".")
+            if labels[-1] in _FILE_TLDS or _DENSITY_LABEL.match(labels[0]):
+                continue
+            after = text[match.end() : match.end() + 2]
+            if after[:1] == ":" and after[1:2] not in ("", " ", "\n", "\t"):
+                continue  # git@github.com:owner/repo
+            if text[max(0, match.start() - 3) : match.start()].endswith("://"):
+                continue  # userinfo of a URL
+            yield match.start(), match.end()
+
+    def phones_in(self, text: str) -> Iterator[tuple[int, int]]:
+        if not self.phones:
+            return
+        for run in _PHONE_RUN.finditer(text):
+            candidate = run.group()
+            if sum(char.isdigit() for char in candidate) < 7:
+                continue
+            region = self.region or "ZZ"
+            for match in phonenumbers.PhoneNumberMatcher(
+                candidate, region, leniency=self._leniency
+            ):
+                raw = match.raw_string
+                if raw.isdigit():
+                    continue  # bare digits: an order number as often as a phone number
+                yield run.start() + match.start, run.start() + match.end
+
+    def link_value(self, href: str) -> tuple[Kind, str] | None:
+        """The address or number a ``mailto:`` or ``tel:`` href points at."""
+        from urllib.parse import unquote
+
+        target = href.strip()
+        scheme, _, rest = target.partition(":")
+        scheme = scheme.lower().strip()
+        value = unquote(rest.split("?", 1)[0]).strip()
+        if scheme == "mailto" and self.emails and "@" in value:
+            return "email", value.split(",")[0].strip()
+        if scheme == "tel" and self.phones and sum(c.isdigit() for c in value) >= 3:
+            return "phone", value
+        return None
+
+
+def _checked(options: dict[str, object]) -> dict[str, object]:
+    unknown = [name for name in options if name not in OPTION_NAMES]
+    if unknown:
+        raise OptionError(f"unknown option {unknown[0]!r}: use {', '.join(OPTION_NAMES)}")
+    RenderOptions.build(**options)  # type: ignore[arg-type]
+    return options
+
+
+def rewrite(document: str, base_url: str, **settings: object) -> str:
+    """``Rewriter(base_url, **settings).rewrite(document)``, for one page; build a
+    :class:`Rewriter` once for many."""
+    return Rewriter(base_url, **settings).rewrite(document)  # type: ignore[arg-type]
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def sniff_charset(document: bytes) -> str:
+    """The charset of an HTML document given as bytes: its byte order mark, else its
+    ``<meta charset>`` in the first 1024 bytes, else UTF-8 (as a browser would)."""
+    import codecs
+
+    if document.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    if document.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    match = _META_CHARSET.search(document[:1024])
+    if match:
+        name = match.group(1).decode("ascii").lower()
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+class _Pass:
+    """One rewrite of one document: walks the tokens, keeps the stack of open
+    elements, collects edits by source offset and applies them."""
+
+    def __init__(self, rewriter: Rewriter, document: str) -> None:
+        self.rw = rewriter
+        self.doc = document
+        self.line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(document)]
+        self.edits: list[_Edit] = []
+        self.replaced: list[Found] = []
+        self.left: list[Found] = []
+        self.stack: list[_Open] = []
+        self.counts: dict[str, int] = {}
+        self.in_head = False
+        self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
+
+    # --- positions ----------------------------------------------------------------------
+
+    def offset(self, line: int, col: int) -> int:
+        return self.line_starts[line - 1] + col
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+    # --- the walk -------------------------------------------------------------------------
+
+    def run(self) -> Rewritten:
+        tokens = list(tokenize(self.doc))
+        starts = [self.offset(t.line, t.col) for t in tokens]
+        starts.append(len(self.doc))
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            kind = token.type
+            if kind == TokenType.TEXT:
+                end = index + 1
+                while end < len(tokens) and tokens[end].type == TokenType.TEXT:
+                    end += 1
+                data = "".join(t.data or "" for t in tokens[index:end])
+                self.text(starts[index], starts[end], data)
+                index = end
+                continue
+            if kind == TokenType.START_TAG:
+                self.start_tag(token.tag or "", token.attrs or [], starts[index], starts[index + 1])
+            elif kind == TokenType.END_TAG:
+                self.end_tag(token.tag or "", starts[index])
+            elif kind == TokenType.COMMENT and token.data:
+                self.comment(token.data, starts[index])
+            index += 1
+        self.end_tag("", len(self.doc), close_all=True)
+        return Rewritten(self.apply(), tuple(self.replaced), tuple(self.left))
+
+    def apply(self) -> str:
+        if not self.edits:
+            return self.doc
+        pieces: list[str] = []
+        position = 0
+        for edit in sorted(self.edits, key=lambda e: (e.start, e.end)):
+            if edit.start < position:
+                continue  # inside an edit already made (a marked element's content)
+            pieces.append(self.doc[position : edit.start])
+            pieces.append(edit.text)
+            position = edit.end
+        pieces.append(self.doc[position:])
+        return "".join(pieces)
+
+    def inside(self, category: str) -> bool:
+        return self.counts.get(category, 0) > 0
+
+    def push(self, element: _Open) -> None:
+        self.stack.append(element)
+        if element.category:
+            self.counts[element.category] = self.counts.get(element.category, 0) + 1
+
+    def pop(self, end: int) -> None:
+        element = self.stack.pop()
+        if element.category:
+            self.counts[element.category] -= 1
+        if element.category == "marked":
+            self.finish_marked(element, end)
+        elif element.category == "link":
+            self.finish_link(element, end)
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def start_tag(self, name: str, attrs: list[tuple[str, str]], start: int, end: int) -> None:
+        if self.in_head and name not in _HEAD_CONTENT:
+            self.in_head = False
+        if name == "head":
+            self.in_head = True
+        if (
+            self.stack
+            and self.stack[-1].name in ("option", "p", "li")
+            and name == self.stack[-1].name
+        ):
+            self.pop(start)  # the end tags HTML lets a page leave out, where they matter here
+        values = dict(attrs)
+        busy = self.inside("off") or self.inside("marked") or self.inside("alone")
+        if not busy:
+            self.check_attributes(name, attrs, start, end)
+        element = _Open(name=name, content_start=end, line=self.line_of(start))
+        mark = values.get(MARK)
+        if mark is not None and mark.strip().lower() == "off":
+            element.category = "off"
+        elif mark is not None and not busy and name not in _VOID:
+            element.category = "marked"
+            element.marked = self.marked_options(attrs, element.line)
+        elif name == "a" and not busy and "href" in values:
+            found = self.rw.link_value(values["href"])
+            if found is not None:
+                element.category = "link"
+                element.link_kind, element.link_value = found
+                self.edit_attribute(start, end, "href", None)
+        elif name in _LEFT_ALONE:
+            element.category = "alone"
+        elif name in _CODE and not self.rw.code:
+            element.category = "code"
+        elif name in _TEXT_ONLY:
+            element.category = "text"
+        self_closing = self.doc[start:end].rstrip(">").endswith("/") and self.inside("text")
+        if name in _VOID or (self_closing and element.category == ""):
+            if element.category == "marked":
+                raise OptionError(f"line {element.line}: {MARK} on <{name}>, which has no text")
+            return
+        self.push(element)
+
+    def end_tag(self, name: str, start: int, *, close_all: bool = False) -> None:
+        if name == "head":
+            self.in_head = False
+        if close_all:
+            while self.stack:
+                self.pop(start)
+            return
+        for depth in range(len(self.stack) - 1, -1, -1):
+            if self.stack[depth].name == name:
+                while len(self.stack) > depth:
+                    self.pop(start)
+                return
+
+    def marked_options(self, attrs: list[tuple[str, str]], line: int) -> dict[str, object]:
+        options: dict[str, object] = dict(self.rw.options_for("marked"))
+        prefix = MARK + "-"
+        for attr, value in attrs:
+            if not attr.startswith(prefix):
+                continue
+            name = attr[len(prefix) :]
+            if name in ("token", "label"):
+                continue  # the reveal wrapper's own attributes
+            if name not in OPTION_NAMES and name not in _MARK_SETTINGS:
+                allowed = ", ".join(prefix + n for n in (*OPTION_NAMES, *sorted(_MARK_SETTINGS)))
+                raise OptionError(f"line {line}: unknown attribute {attr}: use {allowed}")
+            parsed: object = value
+            if name in ("size", "padding"):
+                try:
+                    parsed = int(value)
+                except ValueError:
+                    raise OptionError(f"line {line}: {attr} must be a number of px") from None
+            elif name == "reveal":
+                parsed = value.strip().lower() in ("", "true", "on", "yes", "1")
+            options[name] = parsed
+        try:
+            _checked({k: v for k, v in options.items() if k in OPTION_NAMES})
+        except OptionError as exc:
+            raise OptionError(f"line {line}: {exc}") from None
+        return options
+
+    def finish_marked(self, element: _Open, end: int) -> None:
+        text = _SPACES.sub(" ", "".join(element.texts)).strip()
+        if not text:
+            return  # empty, or rewritten already: only the image is left inside
+        assert element.marked is not None
+        options = dict(element.marked)
+        alt = options.pop("alt", None)
+        try:
+            markup = self.markup(text, options, alt=str(alt) if alt is not None else None)
+        except OptionError as exc:
+            raise OptionError(f"line {element.line}: {exc}") from None
+        self.edits.append(_Edit(element.content_start, end, markup))
+        self.replaced.append(Found("marked", element.line, MARK, text))
+
+    def finish_link(self, element: _Open, end: int) -> None:
+        if element.link_used or not self.rw.reveal or element.link_value is None:
+            return
+        assert element.link_kind is not None
+        markup = self.markup(element.link_value, self.rw.options_for(element.link_kind))
+        close = self.doc.find(">", end)
+        position = len(self.doc) if close < 0 else close + 1
+        self.edits.append(_Edit(position, position, " " + markup))
+        self.replaced.append(Found(element.link_kind, element.line, "link", element.link_value))
+
+    # --- attributes -------------------------------------------------------------------------
+
+    def check_attributes(
+        self, name: str, attrs: list[tuple[str, str]], start: int, end: int
+    ) -> None:
+        for attr, value in attrs:
+            if not value or attr.startswith(MARK):
+                continue
+            if attr in _NOT_TEXT and not (attr == "href" and name != "a" and _is_link(value)):
+                continue
+            spans = list(self.rw.emails_in(value)) + list(self.rw.phones_in(value))
+            if not spans:
+                continue
+            readable = attr in _READABLE or (name == "meta" and attr == "content")
+            line = self.line_of(start)
+            if not readable:
+                for a, b in spans:
+                    self.left.append(
+                        Found(_kind(value[a:b]), line, f"attribute {attr}", value[a:b])
+                    )
+                continue
+            new = _described(value, spans)
+            self.edit_attribute(start, end, attr, new)
+            for a, b in spans:
+                self.replaced.append(
+                    Found(_kind(value[a:b]), line, f"attribute {attr}", value[a:b])
+                )
+
+    def edit_attribute(self, start: int, end: int, attr: str, value: str | None) -> None:
+        """Set (or, with ``None``, remove) ``attr`` in the start tag at ``start:end``."""
+        tag = self.doc[start:end]
+        name_end = _TAG_NAME.match(tag)
+        position = name_end.end() if name_end else 1
+        for match in _ATTRIBUTE.finditer(tag, position):
+            if match.group("name").lower() != attr:
+                continue
+            if value is None:
+                before = start + match.start()
+                while before > start and self.doc[before - 1] in " \t\n\r\f":
+                    before -= 1
+                self.edits.append(_Edit(before, start + match.end(), ""))
+            else:
+                quote = "'" if match.group("sq") is not None else '"'
+                escaped = html.escape(value, quote=True)
+                new = f"{match.group('name')}={quote}{escaped}{quote}"
+                self.edits.append(_Edit(start + match.start(), start + match.end(), new))
+            return
+
+    # --- text ------------------------------------------------------------------------------
+
+    def text(self, start: int, end: int, data: str) -> None:
+        if self.stack:
+            for element in reversed(self.stack):
+                if element.category == "marked":
+                    element.texts.append(data)
+                    return
+        if self.inside("off"):
+            return
+        link = next((e for e in reversed(self.stack) if e.category == "link"), None)
+        spans: list[tuple[int, int, Kind]] = [(a, b, "email") for a, b in self.rw.emails_in(data)]
+        spans += [(a, b, "phone") for a, b in self.rw.phones_in(data)]
+        if link is not None and link.link_value is not None and not spans:
+            whole = _whole_value(data, link.link_value, link.link_kind)
+            if whole is not None:
+                spans = [(whole[0], whole[1], link.link_kind or "email")]
+        if not spans:
+            return
+        spans = _without_overlaps(spans)
+        line = self.line_of(start)
+        if (
+            self.inside("alone")
+            or self.inside("code")
+            or (self.in_head and not self.inside("text"))
+        ):
+            where = self.where()
+            for a, b, kind in spans:
+                self.left.append(Found(kind, line, where, data[a:b]))
+            return
+        raw = self.doc[start:end]
+        to_raw = _source_map(raw, data)
+        if to_raw is None:  # the tokenizer decoded differently: leave it, and say so
+            for a, b, kind in spans:
+                self.left.append(Found(kind, line, "text", data[a:b]))
+            return
+        generic = self.inside("text")
+        for a, b, kind in spans:
+            value = data[a:b]
+            if generic:
+                markup = html.escape(EMAIL if kind == "email" else PHONE)
+            else:
+                markup = self.markup(value, self.rw.options_for(kind))
+            self.edits.append(_Edit(start + to_raw[a], start + to_raw[b], markup))
+            self.replaced.append(Found(kind, line, "text", value))
+            if link is not None:
+                link.link_used = True
+
+    def comment(self, data: str, start: int) -> None:
+        """Comments are left as they are; what they hold is reported."""
+        for a, b in [*self.rw.emails_in(data), *self.rw.phones_in(data)]:
+            self.left.append(Found(_kind(data[a:b]), self.line_of(start), "comment", data[a:b]))
+
+    def where(self) -> str:
+        for element in reversed(self.stack):
+            if element.category in ("alone", "code"):
+                return f"<{element.name}>"
+        return "<head>"
+
+    def markup(self, text: str, options: Mapping[str, object], alt: str | None = None) -> str:
+        key = (
+            text,
+            (*tuple(sorted((k, repr(v)) for k, v in options.items())), ("alt", repr(alt))),
+        )
+        if key not in self.cache:
+            self.cache[key] = self.rw.markup(text, options, alt=alt)
+        return self.cache[key]
+
+
+def _is_link(href: str) -> bool:
+    return href.lstrip()[:7].lower().startswith(("mailto:", "tel:"))
+
+
+def _kind(value: str) -> Kind:
+    return "email" if "@" in value else "phone"
+
+
+def _described(value: str, spans: list[tuple[int, int]]) -> str:
+    pieces, position = [], 0
+    for a, b in sorted(spans):
+        if a < position:
+            continue
+        pieces += [value[position:a], describe(value[a:b])]
+        position = b
+    pieces.append(value[position:])
+    return "".join(pieces)
+
+
+def _without_overlaps(spans: list[tuple[int, int, Kind]]) -> list[tuple[int, int, Kind]]:
+    kept: list[tuple[int, int, Kind]] = []
+    for span in sorted(spans):
+        if kept and span[0] < kept[-1][1]:
+            continue
+        kept.append(span)
+    return kept
+
+
+def _whole_value(data: str, value: str, kind: Kind | None) -> tuple[int, int] | None:
+    """The span of ``data``'s text when it shows the link's own value, as written."""
+    stripped = data.strip()
+    if not stripped:
+        return None
+    start = data.index(stripped)
+    if kind == "email":
+        same = stripped.casefold() == value.casefold()
+    else:
+        shown = "".join(c for c in stripped if c.isdigit())
+        target = "".join(c for c in value if c.isdigit())
+        same = len(shown) >= 5 and (target.endswith(shown) or shown.endswith(target[-7:]))
+        same = same and not any(c.isalpha() for c in stripped)
+    return (start, start + len(stripped)) if same else None
+
+
+def _source_map(raw: str, data: str) -> list[int] | None:
+    """For each index of the decoded ``data`` (and its end), the index in ``raw``: the
+    text as it is in the source, with character references and CR LF pairs."""
+    if raw == data:
+        return list(range(len(raw) + 1))
+    mapping: list[int] = []
+    decoded: list[str] = []
+    position = 0
+    for match in _REFERENCE.finditer(raw):
+        for index in range(position, match.start()):
+            mapping.append(index)
+        decoded.append(raw[position : match.start()])
+        piece = match.group()
+        if piece.startswith("\r"):
+            text = "\n"
+        elif piece == "\x00":
+            text = "\x00"
+        else:
+            text = html.unescape(piece)
+        mapping.extend([match.start()] * len(text))
+        decoded.append(text)
+        position = match.end()
+    mapping.extend(range(position, len(raw)))
+    decoded.append(raw[position:])
+    if "".join(decoded) != data:
+        return None
+    mapping.append(len(raw))
+    return mapping
