@@ -555,6 +555,7 @@ class _Pass:
                 element.category = "link"
                 element.link_kind, element.link_value = found
                 self.edit_attribute(start, end, "href", None)
+                self.replaced.append(Found(found[0], element.line, "link", found[1]))
         elif name in _LEFT_ALONE:
             element.category = "alone"
         elif name in _CODE and not self.rw.code:
@@ -630,7 +631,6 @@ class _Pass:
         close = self.doc.find(">", end)
         position = len(self.doc) if close < 0 else close + 1
         self.edits.append(_Edit(position, position, " " + markup))
-        self.replaced.append(Found(element.link_kind, element.line, "link", element.link_value))
 
     # --- attributes -------------------------------------------------------------------------
 
