@@ -40,8 +40,10 @@ Needs ``turbohtml`` and ``phonenumbers``: ``pip install 'glyphveil[rewrite]'``.
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
+import string
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -95,6 +97,8 @@ _LEFT_ALONE = frozenset({"script", "style", "textarea", "template", "noscript", 
 _CODE = frozenset({"pre", "code", "kbd", "samp", "listing", "plaintext"})
 #: Where an ``<img>`` cannot go: the value becomes its generic description.
 _TEXT_ONLY = frozenset({"title", "option", "optgroup", "svg", "math"})
+#: The elements that change how their content is read: the walk looks at these always.
+_CATEGORY = _LEFT_ALONE | _CODE | _TEXT_ONLY
 _HEAD_CONTENT = frozenset(
     {"meta", "link", "title", "style", "script", "noscript", "base", "template", "head"}
 )
@@ -152,16 +156,45 @@ _FILE_TLDS = frozenset(
     ]
 )
 _DENSITY_LABEL = re.compile(r"\d+(?:\.\d+)?x$", re.IGNORECASE)
-#: A run that may hold a phone number: seven digits or more with separators, and an extension.
+#: A run that may hold a phone number: digits and separators, then an extension. ASCII
+#: digits only (a page's own digits), no-break spaces as text or references allowed.
+_SEPARATOR = r"(?:[0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]|&nbsp;|&#160;|&#[xX]0*[aA]0;)"
 _PHONE_RUN = re.compile(
-    r"(?<![\w.,/+-])\+?\(?\d(?:[\d\s()./\u2010-\u2015-]|\u00a0|\u202f){5,}\d"
-    r"(?:\s*(?:ext\.?|x|#)\s*\d{1,6})?(?![\w-]|[.,/]\d)",
+    rf"\+?\(?[0-9]{_SEPARATOR}{{5,}}[0-9](?:\s*(?:ext\.?|x|#)\s*[0-9]{{1,6}})?",
     re.IGNORECASE,
 )
-_DIGITS7 = re.compile(r"\d(?:[^\d<>@]{0,3}\d){6}")
-#: The @ sign as text, or as a character reference a browser decodes.
-_AT = re.compile(r"@|&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
+#: Shapes of digits that are not phone numbers, whatever libphonenumber makes of them:
+#: dates, year ranges, IPv4 addresses, ISBNs, version numbers.
+_NOT_PHONE = re.compile(
+    r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}\s*[-\u2013]\s*\d{4}"
+    r"|\d{1,3}(?:\.\d{1,3}){3}|97[89][- ]\d{1,5}[- ]\d+[- ]\d+[- ]\d|\d+(?:\.\d+){3,}"
+)
+#: Digits as character references: a page that hides numbers this way is read whole.
 _DIGIT_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
+#: What marks a value in markup: found with ``str.find``, many times faster than a regex.
+_MARKS = ("data-glyphveil", "mailto:", "tel:", "MAILTO:", "TEL:", "Mailto:", "Tel:")
+_AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
+#: The first look for phone numbers, on a page without character references: digits
+#: and separators only (fast), the ``+`` or ``(`` before them added after.
+_DIGIT_RUN = re.compile(r"[0-9][0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]{5,}[0-9]")
+_AFTER_AT = re.compile(_DOMAIN + r"(?![\w-]|\.[^\W_])")
+_LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+=?^_`{|}~-")
+
+
+def _all(text: str, needle: str) -> Iterator[int]:
+    at = text.find(needle)
+    while at >= 0:
+        yield at
+        at = text.find(needle, at + 1)
+
+
+def _plausible_domain(domain: str) -> bool:
+    """Not a file name (``logo@2x.png``, ``app.min.js``) nor a density suffix."""
+    labels = domain.lower().split(".")
+    return labels[-1] not in _FILE_TLDS and not _DENSITY_LABEL.match(labels[0])
+
+
+_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
 _REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)|\r\n?|\x00")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _ATTRIBUTE = re.compile(
@@ -296,11 +329,7 @@ class Rewriter:
             if type(value) is not bool:
                 raise OptionError(f"{name} must be True or False, not {type(value).__name__}")
         self.region = region.upper() if region else None
-        self._leniency = (
-            phonenumbers.Leniency.VALID
-            if phone_leniency == "valid"
-            else phonenumbers.Leniency.POSSIBLE
-        )
+        self._valid_only = phone_leniency == "valid"
         self.emails, self.phones, self.code, self.reveal = emails, phones, code, reveal
         self._settings: dict[str, object] = {
             "keyring": keyring,
@@ -335,20 +364,44 @@ class Rewriter:
 
     def run(self, document: str) -> Rewritten:
         """Rewrite ``document`` and report what was replaced and what was left."""
-        if not self._may_hold_values(document):
+        if not isinstance(document, str):
+            raise OptionError(f"document must be str, not {type(document).__name__}")
+        read_all = self.phones and _DIGIT_REFERENCE.search(document) is not None
+        places = self.places(document)
+        if not places and not read_all:
             return Rewritten(document, (), ())
-        return _Pass(self, document).run()
+        return _Pass(self, document).run(places, read_all=read_all)
 
-    def _may_hold_values(self, document: str) -> bool:
-        """Whether a value can be in ``document`` at all: the cheap test that lets a page
-        without any go through untouched without being tokenized."""
-        if MARK in document or "mailto:" in document.lower() or "tel:" in document.lower():
-            return True
-        if self.emails and _AT.search(document):
-            return True
+    def places(self, document: str) -> list[int]:
+        """Where a value may be, in source offsets, sorted: found by regular expressions
+        over the raw page, so that a page without any goes through without being
+        tokenized, and a page with some is read closely only there."""
+        places = [at for needle in _MARKS for at in _all(document, needle)]
+        if self.emails:
+            after_at = _AFTER_AT.match
+            for at in _all(document, "@"):
+                if at == 0 or document[at - 1] not in _LOCAL_CHARS:
+                    continue  # a decorator, a handle
+                domain = after_at(document, at + 1)
+                if domain is not None and _plausible_domain(domain.group()):
+                    places.append(at)
+            if "&#" in document or "&commat" in document:
+                places += [m.start() for m in _AT_REFERENCE.finditer(document)]
         if self.phones:
-            return bool(_DIGITS7.search(document) or _DIGIT_REFERENCE.search(document))
-        return False
+            region, valid_only = self.region, self._valid_only
+            with_references = "&nbsp;" in document or "&#" in document
+            scan = _PHONE_RUN if with_references else _DIGIT_RUN
+            for match in scan.finditer(document):
+                start = match.start()
+                while start and document[start - 1] in "+(":
+                    start -= 1
+                run = document[start : match.end()]
+                if with_references:
+                    run = html.unescape(run)
+                if _phone_spans(run, region, valid_only):
+                    places.append(start)
+        places.sort()
+        return places
 
     # --- what the pass asks -------------------------------------------------------------
 
@@ -364,9 +417,7 @@ class Rewriter:
         if not self.emails or "@" not in text:
             return
         for match in _EMAIL.finditer(text):
-            domain = match.group().rsplit("@", 1)[1]
-            labels = domain.lower().split(".")
-            if labels[-1] in _FILE_TLDS or _DENSITY_LABEL.match(labels[0]):
+            if not _plausible_domain(match.group().rsplit("@", 1)[1]):
                 continue
             after = text[match.end() : match.end() + 2]
             if after[:1] == ":" and after[1:2] not in ("", " ", "\n", "\t"):
@@ -379,17 +430,8 @@ class Rewriter:
         if not self.phones:
             return
         for run in _PHONE_RUN.finditer(text):
-            candidate = run.group()
-            if sum(char.isdigit() for char in candidate) < 7:
-                continue
-            region = self.region or "ZZ"
-            for match in phonenumbers.PhoneNumberMatcher(
-                candidate, region, leniency=self._leniency
-            ):
-                raw = match.raw_string
-                if raw.isdigit():
-                    continue  # bare digits: an order number as often as a phone number
-                yield run.start() + match.start, run.start() + match.end
+            for a, b in _phone_spans(run.group(), self.region, self._valid_only):
+                yield run.start() + a, run.start() + b
 
     def link_value(self, href: str) -> tuple[Kind, str] | None:
         """The address or number a ``mailto:`` or ``tel:`` href points at."""
@@ -412,6 +454,55 @@ def _checked(options: dict[str, object]) -> dict[str, object]:
         raise OptionError(f"unknown option {unknown[0]!r}: use {', '.join(OPTION_NAMES)}")
     RenderOptions.build(**options)  # type: ignore[arg-type]
     return options
+
+
+@functools.lru_cache(maxsize=8192)
+def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[int, int], ...]:
+    """The phone numbers in a run of digits and separators, as spans of ``run``.
+
+    ``phonenumbers.parse`` and ``is_valid_number`` (or ``is_possible_number``) decide;
+    runs shaped like dates, IP addresses, ISBNs or versions, bare digits and numbers
+    without a country code when there is no region are refused before. A run that is
+    not one number is tried again split at ``/`` and ``,`` (``020 7946 0958 / 0959``).
+    Cached: a site repeats its numbers and its dates on every page.
+    """
+    digits = sum(char.isdigit() for char in run)
+    if digits < 7:
+        return ()
+    if digits > 17 or _NOT_PHONE.fullmatch(run.strip()):
+        parts = list(re.finditer(r"[^/,]+", run))
+        if len(parts) < 2:
+            return ()
+        return tuple(
+            (part.start() + a, part.start() + b)
+            for part in parts
+            for a, b in _phone_spans(part.group(), region, valid_only)
+        )
+    stripped = run.strip(" ()/.-\u00a0\u202f\u2009")
+    start = run.index(stripped[:1]) if stripped else 0
+    if run[start - 1 : start] == "(":
+        start -= 1
+    candidate = run[start:].rstrip(" /.-\u00a0\u202f\u2009")
+    if not candidate.startswith("+") and (region is None or candidate.isdigit()):
+        return ()
+    try:
+        number = phonenumbers.parse(candidate, region or "ZZ")
+    except phonenumbers.NumberParseException:
+        return ()
+    if valid_only:
+        ok = phonenumbers.is_valid_number(number)
+    else:
+        ok = phonenumbers.is_possible_number(number)
+    if ok:
+        return ((start, start + len(candidate)),)
+    parts = list(re.finditer(r"[^/,]+", run))
+    if len(parts) < 2:
+        return ()
+    return tuple(
+        (part.start() + a, part.start() + b)
+        for part in parts
+        for a, b in _phone_spans(part.group(), region, valid_only)
+    )
 
 
 def rewrite(document: str, base_url: str, **settings: object) -> str:
@@ -455,6 +546,7 @@ class _Pass:
         self.left: list[Found] = []
         self.stack: list[_Open] = []
         self.counts: dict[str, int] = {}
+        self.open_names: dict[str, int] = {}
         self.in_head = False
         self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 
@@ -468,27 +560,48 @@ class _Pass:
 
     # --- the walk -------------------------------------------------------------------------
 
-    def run(self) -> Rewritten:
+    def run(self, places: list[int], *, read_all: bool = False) -> Rewritten:
+        """Walk the tokens; read closely only those holding one of ``places`` (or every
+        text with ``read_all``), and the elements that change how their content is read."""
         tokens = list(tokenize(self.doc))
-        starts = [self.offset(t.line, t.col) for t in tokens]
+        line_starts = self.line_starts
+        starts = [line_starts[t.line - 1] + t.col for t in tokens]
         starts.append(len(self.doc))
+        places.append(len(self.doc) + 1)
+        place = 0
+        count = len(tokens)
+        counts = self.counts
         index = 0
-        while index < len(tokens):
+        while index < count:
             token = tokens[index]
             kind = token.type
-            if kind == TokenType.TEXT:
+            if kind is TokenType.TEXT:
                 end = index + 1
-                while end < len(tokens) and tokens[end].type == TokenType.TEXT:
+                while end < count and tokens[end].type is TokenType.TEXT:
                     end += 1
-                data = "".join(t.data or "" for t in tokens[index:end])
-                self.text(starts[index], starts[end], data)
+                hot = places[place] < starts[end]
+                while places[place] < starts[end]:
+                    place += 1
+                if hot or read_all or counts.get("marked") or counts.get("link"):
+                    data = "".join(t.data or "" for t in tokens[index:end])
+                    self.text(starts[index], starts[end], data)
                 index = end
                 continue
-            if kind == TokenType.START_TAG:
-                self.start_tag(token.tag or "", token.attrs or [], starts[index], starts[index + 1])
-            elif kind == TokenType.END_TAG:
-                self.end_tag(token.tag or "", starts[index])
-            elif kind == TokenType.COMMENT and token.data:
+            hot = places[place] < starts[index + 1]
+            while places[place] < starts[index + 1]:
+                place += 1
+            if kind is TokenType.START_TAG:
+                name = token.tag or ""
+                if hot or name in _CATEGORY or name == "head" or counts.get("nested"):
+                    attrs = (token.attrs or []) if hot else []
+                    self.start_tag(name, attrs, starts[index], starts[index + 1])
+                elif self.in_head and name not in _HEAD_CONTENT:
+                    self.in_head = False
+            elif kind is TokenType.END_TAG:
+                name = token.tag or ""
+                if name == "head" or self.open_names.get(name):
+                    self.end_tag(name, starts[index])
+            elif kind is TokenType.COMMENT and hot and token.data:
                 self.comment(token.data, starts[index])
             index += 1
         self.end_tag("", len(self.doc), close_all=True)
@@ -513,13 +626,19 @@ class _Pass:
 
     def push(self, element: _Open) -> None:
         self.stack.append(element)
+        self.open_names[element.name] = self.open_names.get(element.name, 0) + 1
         if element.category:
             self.counts[element.category] = self.counts.get(element.category, 0) + 1
+        if element.category in ("marked", "off"):
+            self.counts["nested"] = self.counts.get("nested", 0) + 1
 
     def pop(self, end: int) -> None:
         element = self.stack.pop()
+        self.open_names[element.name] -= 1
         if element.category:
             self.counts[element.category] -= 1
+        if element.category in ("marked", "off"):
+            self.counts["nested"] -= 1
         if element.category == "marked":
             self.finish_marked(element, end)
         elif element.category == "link":
@@ -567,7 +686,8 @@ class _Pass:
             if element.category == "marked":
                 raise OptionError(f"line {element.line}: {MARK} on <{name}>, which has no text")
             return
-        self.push(element)
+        if element.category or busy:  # inside a marked element, every element, for nesting
+            self.push(element)
 
     def end_tag(self, name: str, start: int, *, close_all: bool = False) -> None:
         if name == "head":
