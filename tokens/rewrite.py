@@ -280,8 +280,9 @@ class Rewriter:
     found. ``phone_leniency`` ``"valid"`` (the default) takes only numbers
     libphonenumber's metadata knows as assigned; ``"possible"`` any number of a
     possible length, which finds fictional numbers too, and more false positives.
-    Numbers written as bare digits (``2025550143``, an order number as often as a
-    phone number) are never taken from text; in a ``tel:`` link they are.
+    Numbers written as bare digits are taken only when they start with the region's
+    trunk prefix (``02081234567`` in GB): ``2025550143`` is an order number as often
+    as a phone number.
 
     ``emails`` and ``phones`` turn the two searches off; ``code=True`` rewrites inside
     ``pre``, ``code``, ``kbd`` and ``samp`` too. ``reveal=True`` mints revealable tokens
@@ -469,7 +470,7 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
     digits = sum(char.isdigit() for char in run)
     if digits < 7:
         return ()
-    if digits > 17 or _NOT_PHONE.fullmatch(run.strip()):
+    if digits > 17 or _NOT_PHONE.fullmatch(run.strip()) or not _brackets_fit(run):
         parts = list(re.finditer(r"[^/,]+", run))
         if len(parts) < 2:
             return ()
@@ -483,8 +484,12 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
     if run[start - 1 : start] == "(":
         start -= 1
     candidate = run[start:].rstrip(" /.-\u00a0\u202f\u2009")
-    if not candidate.startswith("+") and (region is None or candidate.isdigit()):
-        return ()
+    if not candidate.startswith("+") and (
+        region is None
+        or (candidate.isdigit() and not _national_prefix(candidate, region))
+        or not _dialable(candidate, region)
+    ):
+        return ()  # bare digits are an order number as often as a phone number
     try:
         number = phonenumbers.parse(candidate, region or "ZZ")
     except phonenumbers.NumberParseException:
@@ -503,6 +508,36 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
         for part in parts
         for a, b in _phone_spans(part.group(), region, valid_only)
     )
+
+
+def _brackets_fit(run: str) -> bool:
+    """At most one pair of parentheses, and balanced (``(020) 7946 0958``)."""
+    opened, closed = run.count("("), run.count(")")
+    if opened == closed == 0:
+        return True
+    return opened == closed == 1 and run.index("(") < run.index(")")
+
+
+def _dialable(candidate: str, region: str) -> bool:
+    """A number written in national format starts with the region's trunk prefix
+    (``020 7946 0958``, not ``20 7946 0958``) where the region has one; NANP regions
+    (``+1``), where it is left out, and international dialling (``00 …``) excepted."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or not metadata.national_prefix or metadata.country_code == 1:
+        return True
+    digits = candidate.lstrip("(")
+    idd = metadata.international_prefix or ""
+    return digits.startswith(metadata.national_prefix) or bool(
+        idd and re.match(idd, "".join(c for c in digits if c.isdigit()))
+    )
+
+
+def _national_prefix(digits: str, region: str) -> bool:
+    """Whether bare ``digits`` start with the region's trunk prefix (``0`` in GB): a
+    number written for dialling (``02081234567``), not an order number."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    prefix = metadata.national_prefix if metadata is not None else None
+    return bool(prefix) and digits.startswith(prefix) and len(digits) >= 10
 
 
 def rewrite(document: str, base_url: str, **settings: object) -> str:

@@ -71,6 +71,8 @@ IMAGES_JS = """
 }))
 """
 OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
+#: Lazy images load only near the viewport: ask for all of them now.
+EAGER_JS = "() => document.querySelectorAll('img.glyphveil').forEach(i => { i.loading = 'eager'; })"
 ALL_LOADED_JS = """
 () => Array.from(document.querySelectorAll('img.glyphveil'))
   .every(i => i.complete && i.naturalWidth > 0)
