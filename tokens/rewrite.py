@@ -537,7 +537,7 @@ def _national_prefix(digits: str, region: str) -> bool:
     number written for dialling (``02081234567``), not an order number."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     prefix = metadata.national_prefix if metadata is not None else None
-    return bool(prefix) and digits.startswith(prefix) and len(digits) >= 10
+    return prefix is not None and prefix != "" and digits.startswith(prefix) and len(digits) >= 10
 
 
 def rewrite(document: str, base_url: str, **settings: object) -> str:
