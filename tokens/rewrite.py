@@ -100,6 +100,9 @@ _CODE = frozenset({"pre", "code", "kbd", "samp", "listing", "plaintext"})
 _TEXT_ONLY = frozenset({"title", "option", "optgroup", "svg", "math"})
 #: The elements that change how their content is read: the walk looks at these always.
 _CATEGORY = _LEFT_ALONE | _CODE | _TEXT_ONLY
+_WATCHED = _CATEGORY | {"head", "body"}
+#: How many runs of digits a rewriter remembers before it starts again.
+_VERDICTS = 16384
 _HEAD_CONTENT = frozenset(
     {"meta", "link", "title", "style", "script", "noscript", "base", "template", "head"}
 )
@@ -164,6 +167,9 @@ _PHONE_RUN = re.compile(
     rf"\+?\(?[0-9]{_SEPARATOR}{{5,}}[0-9](?:\s*(?:ext\.?|x|#)\s*[0-9]{{1,6}})?",
     re.IGNORECASE,
 )
+_EXTENSION = re.compile(r"\s*(?:ext\.?|x|#)\s*[0-9]{1,6}(?![0-9])", re.IGNORECASE)
+#: An international number: a literal ``+`` first, so the search is fast.
+_PLUS_RUN = re.compile(r"\+\(?[0-9][0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]{5,}[0-9]")
 #: Shapes of digits that are not phone numbers, whatever libphonenumber makes of them:
 #: dates, year ranges, IPv4 addresses, ISBNs, version numbers.
 _NOT_PHONE = re.compile(
@@ -172,14 +178,23 @@ _NOT_PHONE = re.compile(
 )
 #: Digits as character references: a page that hides numbers this way is read whole.
 _DIGIT_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
-#: What marks a value in markup: found with ``str.find``, many times faster than a regex.
-_MARKS = ("data-glyphveil", "mailto:", "tel:", "MAILTO:", "TEL:", "Mailto:", "Tel:")
 _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
 #: The first look for phone numbers, on a page without character references: digits
 #: and separators only (fast), the ``+`` or ``(`` before them added after.
 _DIGIT_RUN = re.compile(r"[0-9][0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]{5,}[0-9]")
 _AFTER_AT = re.compile(_DOMAIN + r"(?![\w-]|\.[^\W_])")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+=?^_`{|}~-")
+
+
+def _mark_places(document: str) -> list[int]:
+    """Where ``data-glyphveil``, ``mailto:`` and ``tel:`` (in any case) are: found with
+    ``str.find``, many times faster than a regular expression that ignores case."""
+    places = list(_all(document, MARK))
+    for needle, first in (("ailto:", "m"), ("AILTO:", "m"), ("el:", "t"), ("EL:", "t")):
+        places += [
+            at - 1 for at in _all(document, needle) if document[at - 1 : at].lower() == first
+        ]
+    return places
 
 
 def _all(text: str, needle: str) -> Iterator[int]:
@@ -332,6 +347,8 @@ class Rewriter:
                 raise OptionError(f"{name} must be True or False, not {type(value).__name__}")
         self.region = region.upper() if region else None
         self._valid_only = phone_leniency == "valid"
+        #: Whether each run of digits seen holds a phone number: a site repeats them.
+        self._verdicts: dict[str, bool] = {}
         self.emails, self.phones, self.code, self.reveal = emails, phones, code, reveal
         self._settings: dict[str, object] = {
             "keyring": keyring,
@@ -378,7 +395,7 @@ class Rewriter:
         """Where a value may be, in source offsets, sorted: found by regular expressions
         over the raw page, so that a page without any goes through without being
         tokenized, and a page with some is read closely only there."""
-        places = [at for needle in _MARKS for at in _all(document, needle)]
+        places = _mark_places(document)
         if self.emails:
             after_at = _AFTER_AT.match
             for at in _all(document, "@"):
@@ -390,19 +407,35 @@ class Rewriter:
             if "&#" in document or "&commat" in document:
                 places += [m.start() for m in _AT_REFERENCE.finditer(document)]
         if self.phones:
-            region, valid_only = self.region, self._valid_only
-            with_references = "&nbsp;" in document or "&#" in document
-            scan = _PHONE_RUN if with_references else _DIGIT_RUN
-            for match in scan.finditer(document):
-                start = match.start()
-                while start and document[start - 1] in "+(":
-                    start -= 1
-                run = document[start : match.end()]
-                if with_references:
-                    run = html.unescape(run)
-                if _phone_spans(run, region, valid_only):
-                    places.append(start)
+            places += self.phone_places(document)
         places.sort()
+        return places
+
+    def phone_places(self, document: str) -> list[int]:
+        """Where runs of digits hold a phone number. The runs are listed by ``findall``
+        and judged from a cache first: a page of dates and numbers costs little more
+        than the regular expression. ``+`` numbers are looked for on their own."""
+        with_references = "&nbsp;" in document or "&#" in document
+        scan = _PHONE_RUN if with_references else _DIGIT_RUN
+        verdicts = self._verdicts
+        if len(verdicts) > _VERDICTS:
+            verdicts.clear()
+        found: set[str] = set()
+        runs = scan.findall(document)
+        if "+" in document:
+            runs += _PLUS_RUN.findall(document)
+        for run in runs:
+            verdict = verdicts.get(run)
+            if verdict is None:
+                text = html.unescape(run) if with_references else run
+                verdict = verdicts[run] = bool(_phone_spans(text, self.region, self._valid_only))
+            if verdict:
+                found.add(run)
+        if not found:
+            return []
+        places = [m.start() for m in scan.finditer(document) if m.group() in found]
+        if "+" in document:
+            places += [m.start() for m in _PLUS_RUN.finditer(document) if m.group() in found]
         return places
 
     # --- what the pass asks -------------------------------------------------------------
@@ -416,9 +449,18 @@ class Rewriter:
         return str(_img_tag(text, self.base_url, alt=alt, reveal=reveal, **settings))  # type: ignore[arg-type]
 
     def emails_in(self, text: str) -> Iterator[tuple[int, int]]:
+        """The addresses in decoded ``text``, as spans. The regular expression runs only
+        around each ``@`` (a local part is at most 64 characters), never over prose."""
         if not self.emails or "@" not in text:
             return
-        for match in _EMAIL.finditer(text):
+        done = 0
+        for at in _all(text, "@"):
+            if at < done:
+                continue
+            match = _EMAIL.search(text, max(done, at - 64), at + 256)
+            if match is None or match.start() > at:
+                continue
+            done = match.end()
             if not _plausible_domain(match.group().rsplit("@", 1)[1]):
                 continue
             after = text[match.end() : match.end() + 2]
@@ -429,11 +471,19 @@ class Rewriter:
             yield match.start(), match.end()
 
     def phones_in(self, text: str) -> Iterator[tuple[int, int]]:
+        """The phone numbers in decoded ``text``, as spans: runs of digits found by the
+        fast expression, widened to a ``+`` or ``(`` before and an extension after."""
         if not self.phones:
             return
-        for run in _PHONE_RUN.finditer(text):
-            for a, b in _phone_spans(run.group(), self.region, self._valid_only):
-                yield run.start() + a, run.start() + b
+        for run in _DIGIT_RUN.finditer(text):
+            start, end = run.start(), run.end()
+            while start and text[start - 1] in "+(":
+                start -= 1
+            extension = _EXTENSION.match(text, end)
+            if extension is not None:
+                end = extension.end()
+            for a, b in _phone_spans(text[start:end], self.region, self._valid_only):
+                yield start + a, start + b
 
     def link_value(self, href: str) -> tuple[Kind, str] | None:
         """The address or number a ``mailto:`` or ``tel:`` href points at."""
@@ -471,6 +521,11 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
     digits = sum(char.isdigit() for char in run)
     if digits < 7:
         return ()
+    closing = run.find(")")
+    if closing >= 0 and run.count(")") == run.count("(") + 1 and "(" not in run[:closing]:
+        # "020) 7946 0958": the run began just after the "(" of "(020) 7946 0958"
+        spans = _phone_spans("(" + run, region, valid_only)
+        return tuple((max(0, a - 1), b - 1) for a, b in spans)
     if digits > 17 or _NOT_PHONE.fullmatch(run.strip()) or not _brackets_fit(run):
         parts = list(re.finditer(r"[^/,]+", run))
         if len(parts) < 2:
@@ -597,51 +652,73 @@ class _Pass:
     # --- the walk -------------------------------------------------------------------------
 
     def run(self, places: list[int], *, read_all: bool = False) -> Rewritten:
-        """Walk the tokens; read closely only those holding one of ``places`` (or every
-        text with ``read_all``), and the elements that change how their content is read."""
+        """Walk the tokens that matter: those holding one of ``places`` (every text with
+        ``read_all``), the elements that change how their content is read, and all of
+        them inside a link or a marked element. The rest are never looked at one by one."""
         tokens = list(tokenize(self.doc))
+        count = len(tokens)
         line_starts = self.line_starts
         starts = [line_starts[t.line - 1] + t.col for t in tokens]
         starts.append(len(self.doc))
-        places.append(len(self.doc) + 1)
-        place = 0
-        count = len(tokens)
+        kinds = [t.type for t in tokens]
+        names = [t.tag for t in tokens]
+        hot = {bisect.bisect_right(starts, place) - 1 for place in places}
+        events = hot | {i for i, name in enumerate(names) if name in _WATCHED}
+        if read_all:
+            events |= {i for i, kind in enumerate(kinds) if kind is TokenType.TEXT}
+        events |= self.head_end(kinds, names)
+        order = sorted(i for i in events if 0 <= i < count)
         counts = self.counts
-        index = 0
+        event = 0
+        last = -1
+        index = order[0] if order else count
         while index < count:
-            token = tokens[index]
-            kind = token.type
+            kind = kinds[index]
             if kind is TokenType.TEXT:
+                first = index
+                while first > last + 1 and kinds[first - 1] is TokenType.TEXT:
+                    first -= 1
                 end = index + 1
-                while end < count and tokens[end].type is TokenType.TEXT:
+                while end < count and kinds[end] is TokenType.TEXT:
                     end += 1
-                hot = places[place] < starts[end]
-                while places[place] < starts[end]:
-                    place += 1
-                if hot or read_all or counts.get("marked") or counts.get("link"):
-                    data = "".join(t.data or "" for t in tokens[index:end])
-                    self.text(starts[index], starts[end], data)
-                index = end
+                heated = any(i in hot for i in range(first, end))
+                if heated or read_all or counts.get("marked") or counts.get("link"):
+                    data = "".join(tokens[i].data or "" for i in range(first, end))
+                    self.text(starts[first], starts[end], data)
+                last = end - 1
+            else:
+                token = tokens[index]
+                if kind is TokenType.START_TAG:
+                    attrs = (token.attrs or []) if index in hot else []
+                    self.start_tag(names[index] or "", attrs, starts[index], starts[index + 1])
+                elif kind is TokenType.END_TAG:
+                    name = names[index] or ""
+                    if name == "head" or self.open_names.get(name):
+                        self.end_tag(name, starts[index])
+                elif kind is TokenType.COMMENT and index in hot and token.data:
+                    self.comment(token.data, starts[index])
+                last = index
+            if counts.get("nested") or counts.get("link"):
+                index = last + 1  # inside a link or a marked element: every token
                 continue
-            hot = places[place] < starts[index + 1]
-            while places[place] < starts[index + 1]:
-                place += 1
-            if kind is TokenType.START_TAG:
-                name = token.tag or ""
-                if hot or name in _CATEGORY or name == "head" or counts.get("nested"):
-                    attrs = (token.attrs or []) if hot else []
-                    self.start_tag(name, attrs, starts[index], starts[index + 1])
-                elif self.in_head and name not in _HEAD_CONTENT:
-                    self.in_head = False
-            elif kind is TokenType.END_TAG:
-                name = token.tag or ""
-                if name == "head" or self.open_names.get(name):
-                    self.end_tag(name, starts[index])
-            elif kind is TokenType.COMMENT and hot and token.data:
-                self.comment(token.data, starts[index])
-            index += 1
+            while event < len(order) and order[event] <= last:
+                event += 1
+            index = order[event] if event < len(order) else count
         self.end_tag("", len(self.doc), close_all=True)
         return Rewritten(self.apply(), tuple(self.replaced), tuple(self.left))
+
+    def head_end(self, kinds: list[TokenType], names: list[str | None]) -> set[int]:
+        """The token that ends ``<head>`` without a ``</head>``: the first start tag of
+        an element that does not belong there."""
+        for index, name in enumerate(names):
+            if name == "head" and kinds[index] is TokenType.START_TAG:
+                for later in range(index + 1, len(names)):
+                    if kinds[later] is TokenType.START_TAG and names[later] not in _HEAD_CONTENT:
+                        return {later}
+                    if kinds[later] is TokenType.END_TAG and names[later] == "head":
+                        return set()
+                return set()
+        return set()
 
     def apply(self) -> str:
         if not self.edits:

@@ -52,6 +52,7 @@ LOOKALIKES = [
     re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b"),  # IPv4 addresses
     re.compile(r"[\w.-]+@\d(?:\.\d)?x\.\w+"),  # logo@2x.png
     re.compile(r"(?<![\w.])@[A-Za-z_][\w.]*"),  # decorators and handles
+    re.compile(r"[\w.+-]+@[\w.-]+:[\w/~][\w/.~-]*"),  # git@github.com:owner/repo
 ]
 FILE_NAME = re.compile(r"@\d(?:\.\d)?x\.|\.(?:png|jpe?g|gif|webp|svg|css|js)$", re.IGNORECASE)
 CONFIG = """site_name: glyphveil
@@ -68,7 +69,10 @@ def text_of(page: str) -> str:
 
 
 def oracle_emails(page: str) -> set[str]:
-    return {e for e in Harvest.of(page).emails if not FILE_NAME.search(e)}
+    """A harvester's finds, less file names and ``git@github.com:owner/repo``."""
+    text = html.unescape(page)
+    ssh = {m.group(1) for m in re.finditer(r"([\w.+-]+@[\w.-]+):[\w/~]", text)}
+    return {e for e in Harvest.of(page).emails if not FILE_NAME.search(e) and e not in ssh}
 
 
 def oracle_phones(page: str) -> set[str]:
