@@ -19,13 +19,16 @@ share the rules in this module:
 - ``Content-Length`` is set to the new length and a changed body gets a new ``ETag``
   (a digest of the body, weak if the old one was); ``Content-MD5`` is dropped.
 
-Log lines go to the ``glyphveil.rewrite`` logger and never hold a value of the page.
+Log lines go to the ``glyphveil.rewrite`` logger and never hold a value of the page:
+the path they name has any segment with an ``@`` or a run of digits masked
+(:func:`log_path`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +42,7 @@ __all__ = [
     "OPT_OUT_HEADER",
     "Rewritten",
     "is_html",
+    "log_path",
     "logger",
     "opted_out",
     "rewrite_body",
@@ -69,6 +73,16 @@ def _media_type(content_type: str | None) -> tuple[str, str | None]:
     message["content-type"] = content_type
     charset = message.get_param("charset")
     return message.get_content_type(), charset if isinstance(charset, str) else None
+
+
+_PATH_VALUE = re.compile(r"[^/]*@[^/]*|[^/]*[0-9][0-9 ().%+-]{5,}[0-9][^/]*")
+
+
+def log_path(path: str) -> str:
+    """``path`` for a log line: segments that could hold an address or a number
+    (``/users/jane@example.com``, ``/call/+442079460958``) become ``…``; at most 200
+    characters."""
+    return _PATH_VALUE.sub("…", path[:200])
 
 
 def is_html(status: int, content_type: str | None) -> bool:

@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..rewrite import Rewriter
-from . import DEFAULT_MAX_BYTES, OPT_OUT_HEADER, is_html, logger, opted_out, rewrite_body
+from . import (
+    DEFAULT_MAX_BYTES,
+    OPT_OUT_HEADER,
+    is_html,
+    log_path,
+    logger,
+    opted_out,
+    rewrite_body,
+)
 
 __all__ = ["rewrite_middleware"]
 
@@ -33,14 +41,14 @@ def rewrite_middleware(rewriter: Rewriter, *, max_bytes: int = DEFAULT_MAX_BYTES
         if skip or not is_html(response.status, _content_type(response)):
             return response
         if not isinstance(response, web.Response) or response.prepared:
-            logger.info("not rewritten: streamed response %s", request.path)
+            logger.info("not rewritten: streamed response %s", log_path(request.path))
             return response
         body = response.body
         if not isinstance(body, bytes | bytearray):
-            logger.info("not rewritten: the body is not bytes %s", request.path)
+            logger.info("not rewritten: the body is not bytes %s", log_path(request.path))
             return response
         if len(body) > max_bytes:
-            logger.info("not rewritten: larger than %d bytes %s", max_bytes, request.path)
+            logger.info("not rewritten: larger than %d bytes %s", max_bytes, log_path(request.path))
             return response
         done = rewrite_body(
             rewriter,
@@ -48,7 +56,7 @@ def rewrite_middleware(rewriter: Rewriter, *, max_bytes: int = DEFAULT_MAX_BYTES
             content_type=response.headers.get("Content-Type"),
             content_encoding=response.headers.get("Content-Encoding"),
             etag=response.headers.get("ETag"),
-            where=request.path,
+            where=log_path(request.path),
         )
         if done is not None:
             response.body = done.body  # sets Content-Length too

@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ..rewrite import Rewriter
-from . import DEFAULT_MAX_BYTES, OPT_OUT_HEADER, is_html, logger, opted_out, rewrite_body
+from . import (
+    DEFAULT_MAX_BYTES,
+    OPT_OUT_HEADER,
+    is_html,
+    log_path,
+    logger,
+    opted_out,
+    rewrite_body,
+)
 
 __all__ = ["RewriteMiddleware"]
 
@@ -48,7 +56,7 @@ class _Answer:
 
     def __init__(self, middleware: RewriteMiddleware, scope: Scope, send: Send) -> None:
         self.middleware = middleware
-        self.where = str(scope.get("path", ""))
+        self.where = log_path(str(scope.get("path", "")))
         self.send = send
         self.start: Message | None = None
         self.parts: list[bytes] = []

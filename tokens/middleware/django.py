@@ -25,7 +25,15 @@ from ..errors import TokenError
 from ..keys import KeyRing, default_keyring
 from ..options import OPTION_NAMES
 from ..rewrite import Rewriter
-from . import DEFAULT_MAX_BYTES, OPT_OUT_HEADER, is_html, logger, opted_out, rewrite_body
+from . import (
+    DEFAULT_MAX_BYTES,
+    OPT_OUT_HEADER,
+    is_html,
+    log_path,
+    logger,
+    opted_out,
+    rewrite_body,
+)
 
 __all__ = ["RewriteMiddleware", "rewriter_from_settings"]
 
@@ -84,11 +92,13 @@ class RewriteMiddleware:
         if skip or not is_html(response.status_code, response.get("Content-Type")):
             return response
         if getattr(response, "streaming", False):
-            logger.info("not rewritten: streamed response %s", request.path)
+            logger.info("not rewritten: streamed response %s", log_path(request.path))
             return response
         body: Any = response.content
         if len(body) > self.max_bytes:
-            logger.info("not rewritten: larger than %d bytes %s", self.max_bytes, request.path)
+            logger.info(
+                "not rewritten: larger than %d bytes %s", self.max_bytes, log_path(request.path)
+            )
             return response
         done = rewrite_body(
             self.rewriter,
@@ -96,7 +106,7 @@ class RewriteMiddleware:
             content_type=response.get("Content-Type"),
             content_encoding=response.get("Content-Encoding"),
             etag=response.get("ETag"),
-            where=request.path,
+            where=log_path(request.path),
         )
         if done is not None:
             response.content = done.body

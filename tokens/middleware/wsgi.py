@@ -12,7 +12,15 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from ..rewrite import Rewriter
-from . import DEFAULT_MAX_BYTES, OPT_OUT_HEADER, is_html, logger, opted_out, rewrite_body
+from . import (
+    DEFAULT_MAX_BYTES,
+    OPT_OUT_HEADER,
+    is_html,
+    log_path,
+    logger,
+    opted_out,
+    rewrite_body,
+)
 
 __all__ = ["RewriteMiddleware"]
 
@@ -51,7 +59,7 @@ class RewriteMiddleware:
         body = self.app(environ, hold)
         status, headers = held["status"], held["headers"]
         values = {name.lower(): value for name, value in headers}
-        where = environ.get("PATH_INFO", "")
+        where = log_path(str(environ.get("PATH_INFO", "")))
         code = int(status.split(" ", 1)[0])
         skip = opted_out(values.get(OPT_OUT_HEADER.lower()))
         if skip or not is_html(code, values.get("content-type")):

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 import tokens
-from tokens.middleware import is_html, new_etag, opted_out, rewrite_body
+from tokens.middleware import is_html, log_path, new_etag, opted_out, rewrite_body
 from tokens.rewrite import Rewriter
 
 from .conftest import PAGE, VALUES, shown
@@ -86,3 +86,21 @@ def test_a_broken_body_is_passed_through(
     assert rewrite_body(rewriter, b"<p>a</p>", content_type="text/html; charset=nope") is None
     assert "does not decompress" in caplog.text and "unknown charset nope" in caplog.text
     assert "example" not in caplog.text
+
+
+def test_br_without_brotli_is_passed_through_with_one_log_line(
+    rewriter: Rewriter, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "brotli", None)  # as if it were not installed
+    with caplog.at_level(logging.INFO, logger="glyphveil.rewrite"):
+        done = rewrite_body(rewriter, b"...", content_type="text/html", content_encoding="br")
+    assert done is None
+    assert [r.getMessage() for r in caplog.records] == ["not rewritten: Content-Encoding br "]
+
+
+def test_paths_in_log_lines_hold_no_value() -> None:
+    assert log_path("/users/jane@example.com/edit") == "/users/…/edit"
+    assert log_path("/call/+44%2020%207946%200958") == "/call/…"
+    assert log_path("/blog/2024/hello") == "/blog/2024/hello"
