@@ -103,6 +103,8 @@ _CATEGORY = _LEFT_ALONE | _CODE | _TEXT_ONLY
 _WATCHED = _CATEGORY | {"head", "body"}
 #: How many runs of digits a rewriter remembers before it starts again.
 _VERDICTS = 16384
+#: Up to this many distinct phone numbers a page, they are found again with str.find.
+_FEW_RUNS = 8
 _HEAD_CONTENT = frozenset(
     {"meta", "link", "title", "style", "script", "noscript", "base", "template", "head"}
 )
@@ -433,6 +435,8 @@ class Rewriter:
                 found.add(run)
         if not found:
             return []
+        if len(found) <= _FEW_RUNS:  # a str.find each costs less than a second scan
+            return [at for run in found for at in _all(document, run)]
         places = [m.start() for m in scan.finditer(document) if m.group() in found]
         if "+" in document:
             places += [m.start() for m in _PLUS_RUN.finditer(document) if m.group() in found]
@@ -860,7 +864,8 @@ class _Pass:
         if element.link_used or not self.rw.reveal or element.link_value is None:
             return
         assert element.link_kind is not None
-        markup = self.markup(element.link_value, self.rw.options_for(element.link_kind))
+        kind = element.link_kind
+        markup = self.markup(element.link_value, self.rw.options_for(kind), kind=kind)
         close = self.doc.find(">", end)
         position = len(self.doc) if close < 0 else close + 1
         self.edits.append(_Edit(position, position, " " + markup))
@@ -955,7 +960,7 @@ class _Pass:
             if generic:
                 markup = html.escape(EMAIL if kind == "email" else PHONE)
             else:
-                markup = self.markup(value, self.rw.options_for(kind))
+                markup = self.markup(value, self.rw.options_for(kind), kind=kind)
             self.edits.append(_Edit(start + to_raw[a], start + to_raw[b], markup))
             self.replaced.append(Found(kind, line, "text", value))
             if link is not None:
@@ -972,14 +977,23 @@ class _Pass:
                 return f"<{element.name}>"
         return "<head>"
 
-    def markup(self, text: str, options: Mapping[str, object], alt: str | None = None) -> str:
-        key = (
-            text,
-            (*tuple(sorted((k, repr(v)) for k, v in options.items())), ("alt", repr(alt))),
+    def markup(
+        self,
+        text: str,
+        options: Mapping[str, object],
+        alt: str | None = None,
+        kind: Kind | None = None,
+    ) -> str:
+        """The helper's markup for ``text``, once per distinct value and options a page.
+        An email or phone number takes its kind's options: the kind is the key."""
+        settings: tuple[tuple[str, str], ...] = (
+            (("kind", kind),) if kind else tuple(sorted((k, repr(v)) for k, v in options.items()))
         )
-        if key not in self.cache:
-            self.cache[key] = self.rw.markup(text, options, alt=alt)
-        return self.cache[key]
+        key = (text, (*settings, ("alt", repr(alt))))
+        markup = self.cache.get(key)
+        if markup is None:
+            markup = self.cache[key] = self.rw.markup(text, options, alt=alt)
+        return markup
 
 
 def _is_link(href: str) -> bool:
