@@ -401,8 +401,12 @@ class Rewriter:
         if self.emails:
             after_at = _AFTER_AT.match
             for at in _all(document, "@"):
-                if at == 0 or document[at - 1] not in _LOCAL_CHARS:
-                    continue  # a decorator, a handle
+                before = document[at - 1] if at else " "
+                if before not in _LOCAL_CHARS and before != ";":
+                    continue  # a decorator, a handle (";" ends a character reference)
+                if document[at + 1 : at + 2] == "&":
+                    places.append(at)  # the domain written with references: decoded later
+                    continue
                 domain = after_at(document, at + 1)
                 if domain is not None and _plausible_domain(domain.group()):
                     places.append(at)

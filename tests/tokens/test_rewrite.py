@@ -63,6 +63,24 @@ def test_everything_outside_the_replacements_is_byte_identical(
     assert outside_images(result) == original
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "jane&#64;example.com",
+        "jan&#101;@example.com",
+        "jane@&#101;xample.com",
+        "&#106;&#97;&#110;&#101;&#64;&#101;&#120;&#97;&#109;&#112;&#108;&#101;&#46;&#99;&#111;&#109;",
+        "jane&commat;example&period;com",
+    ],
+)
+def test_addresses_written_with_character_references_are_found(
+    rewriter: Rewriter, keyring: tokens.KeyRing, written: str
+) -> None:
+    result = rewriter.rewrite(f"<p>Mail {written} today</p>")
+    assert texts_of(result, keyring) == ["jane@example.com"]
+    assert result.startswith("<p>Mail <img ") and result.endswith("> today</p>")
+
+
 def test_a_page_without_values_comes_back_as_the_same_object(rewriter: Rewriter) -> None:
     page = "<p>Version 3.11.7 of 2024-01-05, order 100234567 from 192.168.1.20.</p>" * 50
     assert rewriter.rewrite(page) is page
