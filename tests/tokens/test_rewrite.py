@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tokens
 from tokens.rewrite import Rewriter, rewrite, sniff_charset
@@ -340,3 +342,42 @@ def test_import_tokens_needs_neither_turbohtml_nor_phonenumbers(tmp_path: Path) 
     assert "tokens.rewrite needs turbohtml and phonenumbers: pip install 'glyphveil[rewrite]'" in (
         result.stderr
     )
+
+
+FRAGMENTS = [
+    "<p>",
+    "</p>",
+    "<b class='x'>",
+    "</b>",
+    '<div data-x="1 2">',
+    "</div>",
+    "text &amp; more &copy 2024",
+    "\r\n",
+    "\n",
+    "<!-- note -->",
+    "<script>if (a<b) { x = '</p>'; }</script>",
+    "<pre>@web.middleware\n</pre>",
+    "version 1.2.3 of 2024-01-05",
+    "logo@2x.png",
+    "<br/>",
+    "caf\u00e9 \u00a0",
+]
+VALUES = {
+    " jane.doe@example.com ": "jane.doe@example.com",
+    " +44 20 7946 0958 ": "+44 20 7946 0958",
+}
+
+
+@given(st.lists(st.sampled_from([*FRAGMENTS, *VALUES]), max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_byte_identical_outside_the_values_and_idempotent(
+    shared_keyring: tokens.KeyRing, parts: list[str]
+) -> None:
+    rewriter = Rewriter(BASE, keyring=shared_keyring)
+    page = "".join(parts)
+    result = rewriter.rewrite(page)
+    expected = [VALUES[part] for part in parts if part in VALUES]
+    assert texts_of(result, shared_keyring) == expected
+    without = "".join(part.replace(VALUES[part], "") if part in VALUES else part for part in parts)
+    assert outside_images(result) == without
+    assert rewriter.rewrite(result) == result
