@@ -387,16 +387,19 @@ class Rewriter:
         """Rewrite ``document`` and report what was replaced and what was left."""
         if not isinstance(document, str):
             raise OptionError(f"document must be str, not {type(document).__name__}")
-        read_all = self.phones and _DIGIT_REFERENCE.search(document) is not None
-        places = self.places(document)
+        references = "&#" in document
+        read_all = self.phones and references and _DIGIT_REFERENCE.search(document) is not None
+        places = self.places(document, references=references)
         if not places and not read_all:
             return Rewritten(document, (), ())
         return _Pass(self, document).run(places, read_all=read_all)
 
-    def places(self, document: str) -> list[int]:
+    def places(self, document: str, *, references: bool | None = None) -> list[int]:
         """Where a value may be, in source offsets, sorted: found by regular expressions
         over the raw page, so that a page without any goes through without being
         tokenized, and a page with some is read closely only there."""
+        if references is None:
+            references = "&#" in document
         places = _mark_places(document)
         if self.emails:
             after_at = _AFTER_AT.match
@@ -410,18 +413,20 @@ class Rewriter:
                 domain = after_at(document, at + 1)
                 if domain is not None and _plausible_domain(domain.group()):
                     places.append(at)
-            if "&#" in document or "&commat" in document:
+            if references or "&commat" in document:
                 places += [m.start() for m in _AT_REFERENCE.finditer(document)]
         if self.phones:
-            places += self.phone_places(document)
+            places += self.phone_places(document, references=references)
         places.sort()
         return places
 
-    def phone_places(self, document: str) -> list[int]:
+    def phone_places(self, document: str, *, references: bool | None = None) -> list[int]:
         """Where runs of digits hold a phone number. The runs are listed by ``findall``
         and judged from a cache first: a page of dates and numbers costs little more
         than the regular expression. ``+`` numbers are looked for on their own."""
-        with_references = "&nbsp;" in document or "&#" in document
+        if references is None:
+            references = "&#" in document
+        with_references = references or "&nbsp;" in document
         scan = _PHONE_RUN if with_references else _DIGIT_RUN
         verdicts = self._verdicts
         if len(verdicts) > _VERDICTS:
