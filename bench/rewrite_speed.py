@@ -240,7 +240,8 @@ def main() -> None:
     )
     load = os.getloadavg()[0]
     print(
-        f"Python {platform.python_version()}, {versions}; {args.runs} runs each; load {load:.1f}\n"
+        f"Python {platform.python_version()}, {versions}; {args.runs} runs each; "
+        f"load average {load:.1f}\n"
     )
     print(f"| {'what (CPU time)':<36} | median ms | p90 ms | target ms |")
     print(f"|{'-' * 38}|----------:|-------:|----------:|")
