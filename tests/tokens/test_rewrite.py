@@ -381,3 +381,18 @@ def test_byte_identical_outside_the_values_and_idempotent(
     without = "".join(part.replace(VALUES[part], "") if part in VALUES else part for part in parts)
     assert outside_images(result) == without
     assert rewriter.rewrite(result) == result
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from("<>/=\"' &#;@.-+():0123456789aeilmoprtx\r\n\x00é"),
+        max_size=300,
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_any_text_rewrites_without_error_and_twice_is_once(
+    shared_keyring: tokens.KeyRing, page: str
+) -> None:
+    rewriter = Rewriter(BASE, region="GB", keyring=shared_keyring)
+    once = rewriter.rewrite(page)
+    assert rewriter.rewrite(once) == once
