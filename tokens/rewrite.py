@@ -184,6 +184,16 @@ _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"[0-9][0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]{5,}[0-9]")
 _AFTER_AT = re.compile(_DOMAIN + r"(?![\w-]|\.[^\W_])")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+=?^_`{|}~-")
+#: What the tokenizer decodes in text: character references, CR LF, NUL.
+_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)|\r\n?|\x00")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_ATTRIBUTE = re.compile(
+    r"""(?P<name>[^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s>]+)))?"""
+)
+_TAG_NAME = re.compile(r"</?[^\s/>]+")
+_SPACES = re.compile(r"\s+")
+#: What a marker may set besides the render options.
+_MARK_SETTINGS = frozenset({"alt", "reveal"})
 
 
 def _mark_places(document: str) -> list[int]:
@@ -208,17 +218,6 @@ def _plausible_domain(domain: str) -> bool:
     """Not a file name (``logo@2x.png``, ``app.min.js``) nor a density suffix."""
     labels = domain.lower().split(".")
     return labels[-1] not in _FILE_TLDS and not _DENSITY_LABEL.match(labels[0])
-
-
-_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
-_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)|\r\n?|\x00")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_ATTRIBUTE = re.compile(
-    r"""(?P<name>[^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s>]+)))?"""
-)
-_TAG_NAME = re.compile(r"</?[^\s/>]+")
-_SPACES = re.compile(r"\s+")
-_MARK_SETTINGS = frozenset({"alt", "reveal"})
 
 
 @dataclass(frozen=True)
