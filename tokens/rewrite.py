@@ -191,6 +191,8 @@ _ATTRIBUTE = re.compile(
     r"""(?P<name>[^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^\s>]+)))?"""
 )
 _TAG_NAME = re.compile(r"</?[^\s/>]+")
+#: A void element of the helper's markup, to close for XHTML: ``<img …>`` → ``<img … />``.
+_VOID_TAG = re.compile(r"<(img|source)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)\s*/?>")
 _SPACES = re.compile(r"\s+")
 #: What a marker may set besides the render options.
 _MARK_SETTINGS = frozenset({"alt", "reveal"})
@@ -363,24 +365,30 @@ class Rewriter:
         }
 
     @overload
-    def rewrite(self, document: str, *, encoding: None = None) -> str: ...
+    def rewrite(self, document: str, *, encoding: None = None, xhtml: bool = False) -> str: ...
     @overload
-    def rewrite(self, document: bytes, *, encoding: str | None = None) -> bytes: ...
-    def rewrite(self, document: str | bytes, *, encoding: str | None = None) -> str | bytes:
+    def rewrite(
+        self, document: bytes, *, encoding: str | None = None, xhtml: bool = False
+    ) -> bytes: ...
+    def rewrite(
+        self, document: str | bytes, *, encoding: str | None = None, xhtml: bool = False
+    ) -> str | bytes:
         """``document`` with every protected value replaced; bytes come back as bytes
-        in the same ``encoding`` (from ``<meta charset>`` or UTF-8 when not given)."""
+        in the same ``encoding`` (from ``<meta charset>`` or UTF-8 when not given).
+        ``xhtml=True`` (an ``application/xhtml+xml`` page) closes the inserted void
+        elements (``<img … />``), as XML wants."""
         if isinstance(document, bytes):
             charset = encoding or sniff_charset(document)
             text = document.decode(charset, "surrogateescape")
-            result = self.run(text)
+            result = self.run(text, xhtml=xhtml)
             if not result.changed:
                 return document
             return result.document.encode(charset, "surrogateescape")
         if not isinstance(document, str):
             raise OptionError(f"document must be str or bytes, not {type(document).__name__}")
-        return self.run(document).document
+        return self.run(document, xhtml=xhtml).document
 
-    def run(self, document: str) -> Rewritten:
+    def run(self, document: str, *, xhtml: bool = False) -> Rewritten:
         """Rewrite ``document`` and report what was replaced and what was left."""
         if not isinstance(document, str):
             raise OptionError(f"document must be str, not {type(document).__name__}")
@@ -389,7 +397,7 @@ class Rewriter:
         places = self.places(document, references=references)
         if not places and not read_all:
             return Rewritten(document, (), ())
-        return _Pass(self, document).run(places, read_all=read_all)
+        return _Pass(self, document, xhtml=xhtml).run(places, read_all=read_all)
 
     def places(self, document: str, *, references: bool | None = None) -> list[int]:
         """Where a value may be, in source offsets, sorted: found by regular expressions
@@ -631,8 +639,9 @@ class _Pass:
     """One rewrite of one document: walks the tokens, keeps the stack of open
     elements, collects edits by source offset and applies them."""
 
-    def __init__(self, rewriter: Rewriter, document: str) -> None:
+    def __init__(self, rewriter: Rewriter, document: str, *, xhtml: bool = False) -> None:
         self.rw = rewriter
+        self.xhtml = xhtml
         self.doc = document
         self.line_starts = _line_starts(document)
         self.edits: list[_Edit] = []
@@ -991,7 +1000,10 @@ class _Pass:
         key = (text, (*settings, ("alt", repr(alt))))
         markup = self.cache.get(key)
         if markup is None:
-            markup = self.cache[key] = self.rw.markup(text, options, alt=alt)
+            markup = self.rw.markup(text, options, alt=alt)
+            if self.xhtml:
+                markup = _VOID_TAG.sub(r"<\1\2 />", markup)
+            self.cache[key] = markup
         return markup
 
 

@@ -5,8 +5,9 @@ One module per framework, each importing only its own: :mod:`tokens.middleware.w
 ASGI app), :mod:`tokens.middleware.aiohttp` and :mod:`tokens.middleware.django`. They
 share the rules in this module:
 
-- only ``text/html`` and ``application/xhtml+xml`` answers are rewritten, and not
-  ``206 Partial Content``, ``204`` or ``304``;
+- only ``text/html`` and ``application/xhtml+xml`` answers are rewritten (XHTML with
+  its inserted void elements closed), and not ``206 Partial Content``, ``204`` or
+  ``304``;
 - an answer carrying the header ``X-Glyphveil: off`` is left alone (the header is taken
   out before it leaves), the opt-out per response;
 - ``gzip`` and ``deflate`` answers are decompressed, rewritten and compressed again;
@@ -156,9 +157,11 @@ def rewrite_body(
         except (zlib.error, OSError, ValueError):
             logger.warning("not rewritten: the %s body does not decompress %s", encoding, where)
             return None
-    charset = _media_type(content_type)[1]
+    media_type, charset = _media_type(content_type)
     try:
-        result = rewriter.rewrite(body, encoding=charset)
+        result = rewriter.rewrite(
+            body, encoding=charset, xhtml=media_type == "application/xhtml+xml"
+        )
     except LookupError:
         logger.warning("not rewritten: unknown charset %s %s", str(charset)[:32], where)
         return None

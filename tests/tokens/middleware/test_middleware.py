@@ -104,3 +104,19 @@ def test_paths_in_log_lines_hold_no_value() -> None:
     assert log_path("/users/jane@example.com/edit") == "/users/…/edit"
     assert log_path("/call/+44%2020%207946%200958") == "/call/…"
     assert log_path("/blog/2024/hello") == "/blog/2024/hello"
+
+
+def test_xhtml_answers_get_closed_void_elements(
+    rewriter: Rewriter, keyring: tokens.KeyRing
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    page = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+        b"<head><title>Contact</title></head><body><p>jane.doe@example.com</p></body></html>"
+    )
+    done = rewrite_body(rewriter, page, content_type="application/xhtml+xml; charset=utf-8")
+    assert done is not None
+    ET.fromstring(done.body)  # noqa: S314 - well-formed XML, our own test page
+    assert shown(done.body.decode(), keyring) == ["jane.doe@example.com"]
+    assert b'decoding="async" />' in done.body
