@@ -57,11 +57,13 @@ class Harvest:
         return found
 
 
-#: In the page: every element but images, with its box, in document order.
+#: In the page: every element but images, by tag, id and classes, in document order;
+#: the classes a theme's script toggles as the page scrolls (``active``, ``show``) left out.
 OUTLINE_JS = """
 () => Array.from(document.querySelectorAll('body *'))
   .filter(e => e.tagName !== 'IMG' && !e.classList.contains('glyphveil-reveal'))
-  .map(e => [e.tagName, e.id, e.className.baseVal ?? e.className])
+  .map(e => [e.tagName, e.id, Array.from(e.classList)
+    .filter(c => !['active', 'show', 'collapsing'].includes(c)).join(' ')])
 """
 IMAGES_JS = """
 () => Array.from(document.querySelectorAll('img.glyphveil')).map(img => ({
