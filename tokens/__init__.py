@@ -7,7 +7,9 @@ Mint a token while rendering a template and put the image in the page::
 
 Depends on ``cryptography`` only. Template helpers live in modules of their own, which
 import their engine: :mod:`tokens.jinja` (Jinja2) and the Django app
-``tokens.django`` (Django).
+``tokens.django`` (Django). Pages protected without template edits:
+:mod:`tokens.rewrite` and the middlewares in :mod:`tokens.middleware`
+(``glyphveil[rewrite]``), imported from there so that this package needs neither.
 """
 
 from .api import OptionValues, decode, encode, image_size, image_url, img_tag, text_box

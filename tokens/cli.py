@@ -1,4 +1,4 @@
-"""The ``glyphveil`` command: ``keygen | encode TEXT | decode TOKEN | serve [flags]``.
+"""The ``glyphveil`` command: ``keygen | encode TEXT | decode TOKEN | protect DIR | serve``.
 
 ``python -m tokens`` runs the same commands but ``serve``. The helper never imports the
 service: ``serve`` runs the command that the ``glyphveil-server`` distribution registers
@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import TextIO, cast
 
 from .api import decode, encode, image_url
@@ -59,7 +60,58 @@ def _parser(prog: str, *, serve: bool) -> argparse.ArgumentParser:
     enc.add_argument("--url", metavar="BASE", help="print BASE/t/<token>.png instead")
     dec = commands.add_parser("decode", help="print a token's payload as JSON")
     dec.add_argument("token", metavar="TOKEN")
+    _add_protect(commands)
     return parser
+
+
+def _add_protect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``protect DIR --url BASE``: the static-site rewriter (:mod:`tokens.static_site`)."""
+    protect = commands.add_parser(
+        "protect", help="replace emails, phone numbers and marked text in a folder of HTML files"
+    )
+    protect.add_argument("folder", metavar="DIR", type=Path)
+    protect.add_argument("--url", required=True, metavar="BASE", help="where the service answers")
+    protect.add_argument("--out", type=Path, metavar="OUT", help="write here instead of in place")
+    protect.add_argument("--region", metavar="CC", help="for numbers without +: GB, US, DE, ...")
+    protect.add_argument("--phone-leniency", choices=["valid", "possible"], default="valid")
+    protect.add_argument("--code", action="store_true", help="rewrite inside pre and code too")
+    protect.add_argument("--reveal", action="store_true", help="mint revealable tokens")
+    protect.add_argument("--noise", choices=[str(n) for n in Noise], default="medium")
+    protect.add_argument("--font", choices=FONTS, default="sans")
+
+
+def _protect(args: argparse.Namespace) -> int:
+    """Run ``protect``: one line per HTML file that changed or failed, then the totals."""
+    try:
+        from .rewrite import Rewriter
+        from .static_site import protect_tree
+    except ImportError as exc:
+        print(f"glyphveil protect: {exc}", file=sys.stderr)
+        return 2
+    if not args.folder.is_dir():
+        print(f"glyphveil protect: {args.folder} is not a folder", file=sys.stderr)
+        return 2
+    rewriter = Rewriter(
+        args.url,
+        region=args.region,
+        phone_leniency=args.phone_leniency,
+        code=args.code,
+        reveal=args.reveal,
+        noise=args.noise,
+        font=args.font,
+    )
+    files = changed = failed = 0
+    for done in protect_tree(args.folder, rewriter, args.out):
+        files += 1
+        if done.error is not None:
+            failed += 1
+            print(f"{done.path}: error: {done.error} (left as it was)")
+        elif done.result is not None and (done.result.changed or done.result.left):
+            changed += done.result.changed
+            print(f"{done.path}: {done.result.summary()}")
+    print(f"{files} HTML files: {changed} rewritten, {files - changed - failed} unchanged", end="")
+    print(f", {failed} failed" if failed else "")
+    return 1 if failed else 0
 
 
 def _utf8(stream: TextIO) -> bool:
@@ -92,6 +144,8 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "glyphveil") -> int:
     parser = _parser(prog, serve=with_serve)
     args = parser.parse_args(arguments)
     try:
+        if args.command == "protect":
+            return _protect(args)
         if args.command == "keygen":
             print(generate_key())
         elif args.command == "encode":
