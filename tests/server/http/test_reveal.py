@@ -16,7 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 import tokens
 from server import Config, create_app
-from server.http.reveal import SCRIPT, SCRIPT_PATH, link_for
+from server.http.reveal import SCRIPT, SCRIPT_PATH, OriginLog, link_for
+from server.ops.rate_limit import MemoryRevealStore
 from server.state import REVEAL
 from tests.browser import launch_chromium
 from tests.fetching import fetch
@@ -26,11 +27,17 @@ from tokens.pow import issue, solve, verify
 Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
 EMAIL = "jane.doe@example.com"
+NOT_FOUND = b"404: Not Found"
 
 
 @pytest.fixture
 def reveal_config(config: Config) -> Config:
-    return config.with_values(reveal=True, reveal_difficulty=6, reveal_client_rate=1000)
+    return config.with_values(
+        reveal=True,
+        reveal_difficulty=6,
+        reveal_client_rate=1000,
+        reveal_origins=frozenset({"https://www.example.com"}),
+    )
 
 
 @pytest.fixture
@@ -70,7 +77,7 @@ async def test_reveal_round_trip(reveal_client: Client, revealable: str) -> None
     )
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in response.headers  # no page asked
     answer = json.loads(body)
     assert answer["difficulty"] == 6 and len(answer["challenge"]) == 48
     nonce = solve(answer["challenge"])
@@ -84,9 +91,10 @@ async def test_reveal_round_trip(reveal_client: Client, revealable: str) -> None
     assert json.loads(body) == {"text": EMAIL, "href": "mailto:" + EMAIL}
     assert EMAIL not in "".join(f"{k}: {v}" for k, v in response.headers.items())
 
-    # The challenge is spent: the same proof of work does not reveal twice.
+    # The challenge is spent: the same proof of work does not reveal twice, and the
+    # refusal is the 404 of a bad token.
     response, body = await fetch(reveal_client, "/reveal", "POST", data=data)
-    assert (response.status, body) == (403, b"challenge failed\n")
+    assert (response.status, body) == (404, NOT_FOUND)
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -137,7 +145,7 @@ async def test_bad_work_and_foreign_challenges_are_refused(
     ]:
         data = {"token": token, "challenge": chal, "nonce": str(n)}
         response, body = await fetch(reveal_client, "/reveal", "POST", data=data)
-        assert (response.status, body) == (403, b"challenge failed\n")
+        assert (response.status, body) == (404, NOT_FOUND)  # no oracle: the one 404
     # The real one still works: failures spend nothing.
     data = {"token": revealable, "challenge": challenge, "nonce": str(nonce)}
     response, _ = await fetch(reveal_client, "/reveal", "POST", data=data)
@@ -178,22 +186,29 @@ async def test_client_rate_limit_answers_429(
     assert body == b"too many requests; retry after 30 s\n"
 
 
-async def test_value_rate_limit_answers_429(
+async def test_value_limit_counts_solved_reveals_not_challenges(
     aiohttp_client: ClientFactory, reveal_config: Config, keyring: tokens.KeyRing
 ) -> None:
     client = await aiohttp_client(create_app(reveal_config.with_values(reveal_token_rate=1)))
     first = tokens.encode(EMAIL, keyring=keyring, revealable=True)
     same_value = tokens.encode(EMAIL, keyring=keyring, revealable=True, ttl=3600)
-    await get_challenge(client, first)
-    response, _ = await fetch(client, "/reveal/challenge", "POST", data={"token": same_value})
-    assert response.status == 429  # another token of the same value and style
-    assert response.headers["Retry-After"] == "60"
+    # Asking for challenges without doing the work locks nothing.
+    for _ in range(5):
+        await get_challenge(client, first)
+    status, _, _ = await reveal(client, same_value)
+    assert status == 200
+    # One solved reveal a minute for this value: the next solved one waits.
+    status, body, headers = await reveal(client, first)
+    assert (status, headers["Retry-After"]) == (429, "60"), body
     other = tokens.encode("other@example.com", keyring=keyring, revealable=True)
-    await get_challenge(client, other)
+    status, _, _ = await reveal(client, other)
+    assert status == 200
 
 
 async def test_full_replay_memory_answers_429(reveal_client: Client, revealable: str) -> None:
-    reveal_client.app[REVEAL].spent.capacity = 1
+    store = reveal_client.app[REVEAL]
+    assert isinstance(store, MemoryRevealStore)
+    store.spent.capacity = 1
     status, _, _ = await reveal(reveal_client, revealable)
     assert status == 200
     status, _, headers = await reveal(reveal_client, revealable)
@@ -201,16 +216,23 @@ async def test_full_replay_memory_answers_429(reveal_client: Client, revealable:
 
 
 async def test_allowed_origins(
-    aiohttp_client: ClientFactory, reveal_config: Config, revealable: str
+    aiohttp_client: ClientFactory,
+    reveal_config: Config,
+    revealable: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    config = reveal_config.with_values(reveal_origins=frozenset({"https://www.example.com"}))
-    client = await aiohttp_client(create_app(config))
+    caplog.set_level(logging.INFO, logger="glyphveil.reveal")
+    client = await aiohttp_client(create_app(reveal_config))
     data = {"token": revealable}
-    response, _ = await fetch(
-        client, "/reveal/challenge", "POST", data=data, headers={"Origin": "https://evil.test"}
-    )
-    assert response.status == 404
-    assert "Access-Control-Allow-Origin" not in response.headers
+    for _ in range(3):
+        response, body = await fetch(
+            client, "/reveal/challenge", "POST", data=data, headers={"Origin": "https://evil.test"}
+        )
+        assert (response.status, body) == (404, NOT_FOUND)
+        assert "Access-Control-Allow-Origin" not in response.headers
+    refusals = [r for r in caplog.records if "evil.test" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].levelno == logging.INFO  # once a minute
+    assert "GLYPHVEIL_REVEAL_ORIGINS" in refusals[0].getMessage()
     response, _ = await fetch(
         client,
         "/reveal/challenge",
@@ -224,6 +246,33 @@ async def test_allowed_origins(
     response, _ = await fetch(client, "/reveal/challenge", "POST", data=data)  # not a browser
     assert response.status == 200
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_same_origin(
+    aiohttp_client: ClientFactory, reveal_config: Config, revealable: str
+) -> None:
+    config = reveal_config.with_values(reveal_origins=frozenset({"same-origin"}))
+    client = await aiohttp_client(create_app(config))
+    own = f"http://{client.host}:{client.port}"
+    for origin, status in [(own, 200), ("http://127.0.0.2:1", 404), ("null", 404)]:
+        response, _ = await fetch(
+            client,
+            "/reveal/challenge",
+            "POST",
+            data={"token": revealable},
+            headers={"Origin": origin},
+        )
+        assert response.status == status, origin
+
+
+def test_origin_log_is_bounded_and_once_a_minute() -> None:
+    origins = OriginLog(max_origins=3)
+    assert origins.refused("https://a.test", now=0)
+    assert not origins.refused("https://a.test", now=59)
+    assert origins.refused("https://a.test", now=61)
+    for name in "bcdef":
+        assert origins.refused(f"https://{name}.test", now=62)
+    assert origins.refused("https://a.test", now=63)  # forgotten: the memory holds 3
 
 
 async def test_the_text_is_never_logged_nor_counted(
@@ -313,24 +362,33 @@ async def test_reveal_in_chromium_under_a_strict_csp(
 ) -> None:
     from playwright.async_api import async_playwright
 
-    service_config = config.with_values(reveal=True, reveal_difficulty=10, reveal_client_rate=3)
-    service_server = await aiohttp_server(create_app(service_config))
-    service = f"http://127.0.0.1:{service_server.port}"
-    html, minted = site_page(service, keyring)
-    csp = (
-        f"default-src 'none'; img-src {service}; script-src {service}; connect-src {service};"
-        " style-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
+    pages: dict[str, str] = {}
 
     async def page_view(request: web.Request) -> web.Response:
         return web.Response(
-            text=html, content_type="text/html", headers={"Content-Security-Policy": csp}
+            text=pages["/"], content_type="text/html", headers={"Content-Security-Policy": csp}
         )
 
     site = web.Application()
     site.router.add_get("/", page_view)
     site_server = await aiohttp_server(site)
     site_url = f"http://127.0.0.1:{site_server.port}/"
+
+    service_config = config.with_values(
+        reveal=True,
+        reveal_difficulty=10,
+        reveal_client_rate=3,
+        reveal_origins=frozenset({site_url.rstrip("/")}),
+    )
+    service_server = await aiohttp_server(create_app(service_config))
+    service = f"http://127.0.0.1:{service_server.port}"
+    html, minted = site_page(service, keyring)
+    pages["/"] = html
+    csp = (
+        f"default-src 'none'; img-src {service}; script-src {service}; connect-src {service};"
+        " style-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
     assert site_url.rsplit(":", 1)[0] + ":" + str(service_server.port) == service  # two origins
 
     async with async_playwright() as pw:
