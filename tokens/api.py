@@ -157,6 +157,7 @@ def img_tag(
     ttl: float | timedelta | None = None,
     keyring: KeyRing | None = None,
     reveal: bool = False,
+    label: str | None = None,
     **options: Unpack[OptionValues],
 ) -> SafeHTML:
     """``<img>`` markup for ``text``, as :class:`SafeHTML`: a ``str`` that Jinja2, Django
@@ -174,8 +175,10 @@ def img_tag(
     ``css_class``; it cannot set ``src``, ``srcset``, ``alt``, ``width`` or ``height``.
 
     ``reveal=True`` mints the token revealable and wraps the image for the service's
-    ``/reveal.js`` (:func:`tokens.reveal_button`, labelled "Show" and the alt text), so
-    a visitor can ask for the text itself; the service must run with reveal on.
+    ``/reveal.js`` (:func:`tokens.reveal_button`), so a visitor can ask for the text
+    itself; the service must run with reveal on. ``label`` names the button ("Show Jane
+    Doe's email address"; by default "Show" and the alt text): make it distinct where a
+    page has several.
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
@@ -216,8 +219,10 @@ def img_tag(
     attributes.update(extra)
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
     markup = f"<img {rendered}>"
+    if label is not None and not reveal:
+        raise OptionError("label names the reveal button: give it with reveal=True")
     if reveal:
-        markup = reveal_button(markup, token, label=f"Show {alt}")
+        markup = reveal_button(markup, token, label=f"Show {alt}" if label is None else label)
     return SafeHTML(markup)
 
 

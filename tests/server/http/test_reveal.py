@@ -425,11 +425,23 @@ async def test_reveal_in_chromium_under_a_strict_csp(
                 "img", "els => els.every(e => e.complete && e.naturalWidth > 0)"
             )
 
-            # Keyboard: Tab to the first button, Enter; the link replaces it, focused.
+            # Before any click, each button shows a visible "show" hint beside the image.
+            hints = page.locator("button.glyphveil-reveal-button .glyphveil-reveal-hint")
+            assert await hints.count() == len(VALUES)
+            assert await hints.first.is_visible()
+            assert await hints.first.text_content() == "show"
+            look = "b => [getComputedStyle(b).borderStyle, getComputedStyle(b).cursor]"
+            first_button = page.locator("button.glyphveil-reveal-button").first
+            assert await first_button.evaluate(look) == ["solid", "pointer"]
+
+            # Keyboard: Tab to the first button (a focus ring), Enter; the link replaces
+            # it, focused.
             await page.keyboard.press("Tab")
             assert await page.evaluate("document.activeElement.getAttribute('aria-label')") == (
                 "Show email address"
             )
+            ring = "() => getComputedStyle(document.activeElement).outlineStyle"
+            assert await page.evaluate(ring) == "solid"
             await page.keyboard.press("Enter")
             email = page.get_by_role("link", name="jane.doe@example.com")
             await email.wait_for()
@@ -489,3 +501,48 @@ async def test_reveal_in_chromium_under_a_strict_csp(
     assert {fields["token"] for fields in sent} == {minted[t] for t in list(VALUES)[:3]}
     # The only console error is the browser's own note of the 429.
     assert all("429" in p for p in problems), problems
+
+
+async def test_a_page_on_an_unlisted_origin_gets_nothing_and_is_told_where_to_look(
+    aiohttp_server: Callable[..., Awaitable[TestServer]],
+    config: Config,
+    keyring: tokens.KeyRing,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from playwright.async_api import async_playwright
+
+    caplog.set_level(logging.INFO, logger="glyphveil.reveal")
+    service_config = config.with_values(
+        reveal=True, reveal_difficulty=4, reveal_origins=frozenset({"https://www.example.com"})
+    )
+    service_server = await aiohttp_server(create_app(service_config))
+    service = f"http://127.0.0.1:{service_server.port}"
+    html, _ = site_page(service, keyring)
+
+    async def page_view(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/", page_view)
+    site_server = await aiohttp_server(site)
+    site_origin = f"http://127.0.0.1:{site_server.port}"
+
+    async with async_playwright() as pw:
+        browser = await launch_chromium(pw)
+        try:
+            page = await browser.new_page()
+            warnings: list[str] = []
+            page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+            await page.goto(site_origin + "/", wait_until="load")
+            await page.get_by_role("button", name="Show email address").click()
+            status = page.locator(".glyphveil-status")
+            await status.wait_for()
+            assert "see the browser console" in (await status.text_content() or "")
+            assert "jane.doe@example.com" not in await page.evaluate(
+                "document.documentElement.outerHTML"
+            )
+        finally:
+            await browser.close()
+    assert any("GLYPHVEIL_REVEAL_ORIGINS" in w and site_origin in w for w in warnings), warnings
+    logged = [r for r in caplog.records if site_origin in r.getMessage()]
+    assert len(logged) == 1 and logged[0].levelno == logging.INFO

@@ -81,6 +81,14 @@ def test_protect_reveal_wraps_a_revealable_token(site: KeyRing) -> None:
     assert tokens.decode(token[1], keyring=site).revealable
 
 
+def test_protect_reveal_label(site: KeyRing) -> None:
+    page = render(
+        '{% protect user.email reveal=True label="Show Jane Doe\'s email address" %}',
+        user={"email": EMAIL},
+    )
+    assert 'data-glyphveil-label="Show Jane Doe&#x27;s email address"' in page
+
+
 def test_protect_as_variable(site: KeyRing) -> None:
     page = render("{% protect e as image %}[{{ image }}]", e=EMAIL)
     assert page.startswith("[<img ") and page.endswith(">]")

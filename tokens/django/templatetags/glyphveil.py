@@ -41,7 +41,7 @@ __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "protect", "protect_url", "register"]
 register = template.Library()
 
 #: What a tag (or ``DEFAULTS``) may set besides the render options, for ``<img>`` and URLs.
-TAG_SETTINGS = ("alt", "attrs", "css_class", "densities", "format", "ttl", "reveal")
+TAG_SETTINGS = ("alt", "attrs", "css_class", "densities", "format", "ttl", "reveal", "label")
 URL_SETTINGS = ("density", "format", "ttl")
 _SETTING_KEYS = frozenset({"BASE_URL", "DEFAULTS", "KEYS"})
 
