@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Awaitable, Callable
 from html import escape as html_escape
 from pathlib import Path
@@ -21,6 +25,9 @@ from server.ops.rate_limit import MemoryRevealStore
 from server.state import REVEAL
 from tests.browser import launch_chromium
 from tests.fetching import fetch
+from tests.processes import KEY as PROCESS_KEY
+from tests.processes import Load, Response, Service, run_cli, wait_for
+from tests.redis_server import RedisServer
 from tokens import reveal_button
 from tokens.pow import issue, solve, verify
 
@@ -546,3 +553,119 @@ async def test_a_page_on_an_unlisted_origin_gets_nothing_and_is_told_where_to_lo
     assert any("GLYPHVEIL_REVEAL_ORIGINS" in w and site_origin in w for w in warnings), warnings
     logged = [r for r in caplog.records if site_origin in r.getMessage()]
     assert len(logged) == 1 and logged[0].levelno == logging.INFO
+
+
+# --- real processes: gunicorn workers, two instances, one Redis ---------------------------------
+
+
+def post(service: Service, path: str, fields: dict[str, str]) -> Response:
+    """One form POST to a running service; HTTP errors are answers."""
+    request = urllib.request.Request(
+        service.url(path), data=urllib.parse.urlencode(fields).encode(), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return Response(answer.status, dict(answer.headers), answer.read())
+    except urllib.error.HTTPError as exc:
+        return Response(exc.code, dict(exc.headers), exc.read())
+
+
+def solved(service: Service, token: str) -> dict[str, str]:
+    answer = post(service, "/reveal/challenge", {"token": token})
+    assert answer.status == 200, answer
+    challenge = json.loads(answer.body)["challenge"]
+    return {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}
+
+
+REVEAL_FLAGS = ("--reveal", "on", "--reveal-origins", "same-origin", "--reveal-difficulty", "4")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--reveal", "on"), "GLYPHVEIL_REVEAL=on needs GLYPHVEIL_REVEAL_ORIGINS"),
+        ((*REVEAL_FLAGS, "--workers", "2"), "with 2 workers needs GLYPHVEIL_REDIS_URL"),
+    ],
+)
+def test_a_reveal_that_would_not_hold_refuses_to_start(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run_cli(tmp_path, *args, GLYPHVEIL_KEYS=PROCESS_KEY)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_a_solved_challenge_reveals_once_across_workers_instances_and_reloads(
+    spawn: Callable[..., Service], redis_server: RedisServer
+) -> None:
+    flags = (*REVEAL_FLAGS, "--workers", "2", "--reveal-client-rate", "1000")
+    first = spawn(*flags, GLYPHVEIL_REDIS_URL=redis_server.url)
+    second = spawn(*flags, GLYPHVEIL_REDIS_URL=redis_server.url)
+    keyring = tokens.KeyRing([PROCESS_KEY])
+    token = tokens.encode(EMAIL, keyring=keyring, revealable=True)
+    fields = solved(first, token)
+    answer = post(second, "/reveal", fields)  # solved on one instance, spent on the other
+    assert answer.status == 200 and json.loads(answer.body)["text"] == EMAIL
+    # Every later use is refused, whichever worker of whichever instance answers.
+    for service in (first, second) * 6:
+        assert post(service, "/reveal", fields).status == 404
+    old = first.wait_children(2)
+    first.send(signal.SIGHUP)  # new workers, empty memories: Redis still remembers
+    wait_for(lambda: not set(old) & set(first.children()), 30, "the workers replaced")
+    wait_for(lambda: len(first.children()) == 2, 30, "two new workers")
+    for _ in range(6):
+        assert post(first, "/reveal", fields).status == 404
+    assert post(first, "/reveal", solved(first, token)).status == 200  # a new one works
+
+
+def test_client_limits_are_shared_by_two_instances(
+    spawn: Callable[..., Service], redis_server: RedisServer
+) -> None:
+    flags = (*REVEAL_FLAGS, "--workers", "2", "--reveal-client-rate", "4")
+    services = [spawn(*flags, GLYPHVEIL_REDIS_URL=redis_server.url) for _ in range(2)]
+    token = tokens.encode(EMAIL, keyring=tokens.KeyRing([PROCESS_KEY]), revealable=True)
+    statuses = [
+        post(services[i % 2], "/reveal/challenge", {"token": token}).status for i in range(6)
+    ]
+    assert statuses == [200, 200, 200, 200, 429, 429]  # 4 a minute for the client, not 8
+
+
+def test_redis_stopped_under_load_fails_no_image_and_reveal_recovers(
+    spawn: Callable[..., Service], redis_server: RedisServer
+) -> None:
+    service = spawn(
+        *REVEAL_FLAGS,
+        "--workers",
+        "2",
+        "--reveal-client-rate",
+        "100000",
+        GLYPHVEIL_REDIS_URL=redis_server.url,
+    )
+    keyring = tokens.KeyRing([PROCESS_KEY])
+    images = [f"/t/{tokens.encode(f'user{i}@example.com', keyring=keyring)}.png" for i in range(40)]
+    token = tokens.encode(EMAIL, keyring=keyring, revealable=True)
+    with Load(service.url(""), lambda: images, clients=4) as load:
+        load.wait_for(50)
+        assert post(service, "/reveal", solved(service, token)).status == 200
+        redis_server.stop()
+        down = post(service, "/reveal/challenge", {"token": token})
+        assert down.status == 503 and int(down.headers["Retry-After"]) > 0
+        assert b"retry after" in down.body
+        assert post(service, "/reveal", solved_offline(token)).status == 503
+        load.wait_for(100)  # images go on meanwhile
+        redis_server.start()
+        wait_for(
+            lambda: post(service, "/reveal/challenge", {"token": token}).status == 200,
+            30,
+            "reveal back once Redis is",
+        )
+        assert post(service, "/reveal", solved(service, token)).status == 200
+        load.wait_for(50)
+    assert load.failures == [] and set(load.statuses) == {"200"}, load.statuses
+
+
+def solved_offline(token: str) -> dict[str, str]:
+    """A well-formed, solved challenge made here: the route must reach the store to judge it."""
+    challenge = issue(token, "127.0.0.1", tokens.KeyRing([PROCESS_KEY]).current, difficulty=4)
+    return {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}
