@@ -254,10 +254,10 @@ async def _fields(request: web.Request, headers: dict[str, str], *names: str) ->
             parsed = json.loads(text)
             if not isinstance(parsed, dict):
                 raise ValueError
-            form = {
-                k: str(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                for k, v in parsed.items()
-            }
+            form = dict(parsed)
+            nonce = form.get("nonce")
+            if isinstance(nonce, int) and not isinstance(nonce, bool):
+                form["nonce"] = str(nonce)  # JSON may send the nonce as a number
         else:
             form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
     except ValueError:  # UnicodeDecodeError and json.JSONDecodeError too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -9,15 +10,17 @@ import signal
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import parse_qsl
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+import server.http.reveal
 import tokens
 from server import Config, create_app
 from server.http.reveal import SCRIPT, SCRIPT_PATH, OriginLog, link_for
@@ -35,6 +38,7 @@ Client = TestClient[web.Request, web.Application]
 ClientFactory = Callable[..., Awaitable[Client]]
 EMAIL = "jane.doe@example.com"
 NOT_FOUND = b"404: Not Found"
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -669,3 +673,105 @@ def solved_offline(token: str) -> dict[str, str]:
     """A well-formed, solved challenge made here: the route must reach the store to judge it."""
     challenge = issue(token, "127.0.0.1", tokens.KeyRing([PROCESS_KEY]).current, difficulty=4)
     return {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+
+async def test_json_bodies_work_too(reveal_client: Client, revealable: str) -> None:
+    response, body = await fetch(
+        reveal_client, "/reveal/challenge", "POST", json={"token": revealable}
+    )
+    assert response.status == 200, body
+    challenge = json.loads(body)["challenge"]
+    fields = {"token": revealable, "challenge": challenge, "nonce": solve(challenge)}  # a number
+    response, body = await fetch(reveal_client, "/reveal", "POST", json=fields)
+    assert response.status == 200 and json.loads(body)["text"] == EMAIL
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "message"),
+    [
+        ({"data": b"token=x", "headers": {"Content-Type": "text/plain"}}, 415, "urlencoded"),
+        ({"data": aiohttp.FormData({"token": "x"}, default_to_multipart=True)}, 415, "json"),
+        ({"data": {"token": "x" * 3000}}, 413, "over 2048 bytes"),
+        ({"data": b"token=%zz&&", "headers": {"Content-Type": FORM}}, 400, "not a valid form"),
+        ({"data": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, 400, "JSON"),
+        ({"data": b"\xff\xfe", "headers": {"Content-Type": "application/json"}}, 400, "JSON"),
+        ({"json": {"token": 7}}, 400, "'token'"),
+    ],
+)
+async def test_bodies_other_than_small_forms_and_json_are_refused(
+    reveal_client: Client, kwargs: dict[str, object], status: int, message: str
+) -> None:
+    for path in ("/reveal/challenge", "/reveal"):
+        response, body = await fetch(reveal_client, path, "POST", **kwargs)
+        assert response.status == status, (path, body)
+        assert message in body.decode()
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_chunked_body_over_the_limit_is_refused(reveal_client: Client) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"token="
+        for _ in range(10):
+            yield b"x" * 300
+
+    response, body = await fetch(
+        reveal_client, "/reveal", "POST", data=chunks(), headers={"Content-Type": FORM}
+    )
+    assert (response.status, body) == (413, b"the request body is over 2048 bytes\n")
+
+
+async def test_a_trickled_body_gets_408_and_the_connection_closes(
+    reveal_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server.http.reveal, "BODY_SECONDS", 0.3)
+    reader, writer = await asyncio.open_connection(reveal_client.host, reveal_client.port)
+    writer.write(
+        b"POST /reveal/challenge HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\ntoken="
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), timeout=30)  # until the server closes
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert answer.endswith(b"the request body took over 0.3 s\n")
+    assert b"Connection: close" in answer
+
+
+@pytest.mark.parametrize(
+    ("settings", "same", "other"),
+    [
+        ({}, ["2001:db8:5:6::1", "2001:db8:5:6:ffff::9"], "2001:db8:5:7::1"),
+        ({"client_ipv6_prefix": 48}, ["2001:db8:5:6::1", "2001:db8:5:99::1"], "2001:db8:6::1"),
+        ({}, ["198.51.100.7", "::ffff:198.51.100.7"], "198.51.100.8"),
+        ({"client_ipv4_prefix": 24}, ["198.51.100.7", "198.51.100.200"], "198.51.101.7"),
+    ],
+)
+async def test_limits_count_client_networks_behind_a_trusted_proxy(
+    aiohttp_client: ClientFactory,
+    reveal_config: Config,
+    revealable: str,
+    settings: dict[str, int],
+    same: list[str],
+    other: str,
+) -> None:
+    config = reveal_config.with_values(
+        reveal_client_rate=2, trusted_proxies=frozenset({"127.0.0.1"}), **settings
+    )
+    client = await aiohttp_client(create_app(config))
+
+    async def ask(address: str) -> int:
+        response, _ = await fetch(
+            client,
+            "/reveal/challenge",
+            "POST",
+            data={"token": revealable},
+            headers={"X-Real-IP": address},
+        )
+        return response.status
+
+    assert [await ask(address) for address in same] == [200, 200]
+    assert await ask(same[0]) == 429  # one client: its addresses share 2 a minute
+    assert await ask(other) == 200
