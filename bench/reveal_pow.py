@@ -1,7 +1,7 @@
 """What reveal costs a visitor and a harvester: hash rates, a visitor's click-to-text time in
 Chromium, and a native harvester through nginx, two instances and Redis.
 
-    .venv/bin/python bench/reveal_pow.py [--difficulty 20] [--window 180] [--visits 10]
+    .venv/bin/python bench/reveal_pow.py [--difficulty 20] [--window 180] [--visits 20]
                                           [--outage 10] [--skip-harvest]
 
 Side by side in one run:
@@ -546,6 +546,12 @@ async def outage(stack: Stack, keyring: tokens.KeyRing, token: str, seconds: flo
 # --- main ----------------------------------------------------------------------------------------
 
 
+def redis_version() -> str:
+    import redis
+
+    return str(redis.__version__)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -555,7 +561,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--difficulty", type=int, default=Config.reveal_difficulty)
     parser.add_argument("--window", type=float, default=180.0, help="seconds per harvest")
-    parser.add_argument("--visits", type=int, default=10, help="values a visitor reveals")
+    parser.add_argument("--visits", type=int, default=20, help="values a visitor reveals")
     parser.add_argument("--rate-seconds", type=float, default=4.0)
     parser.add_argument("--outage", type=float, default=10.0, help="seconds Redis is stopped")
     parser.add_argument("--skip-harvest", action="store_true", help="rates and visitor only")
@@ -665,8 +671,16 @@ async def main() -> None:
         stack.stop()
 
     load = os.getloadavg()[0]
-    versions = (
-        f"Python {platform.python_version()}, Node {node_version}, aiohttp {aiohttp.__version__}"
+    versions = ", ".join(
+        [
+            f"Python {platform.python_version()}",
+            f"Node {node_version}",
+            await run_text(CHROMIUM, "--version"),
+            await run_text("openssl", "version"),
+            f"aiohttp {aiohttp.__version__}",
+            f"redis-py {redis_version()}",
+            (await run_text("redis-server", "--version")).split(" sha=")[0],
+        ]
     )
     print()
     print(
