@@ -260,7 +260,7 @@ async def _fields(request: web.Request, headers: dict[str, str], *names: str) ->
                 form["nonce"] = str(nonce)  # JSON may send the nonce as a number
         else:
             form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
-    except ValueError:  # UnicodeDecodeError and json.JSONDecodeError too
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError, deep nesting
         raise RequestError("the request body is not a valid form or JSON object") from None
     values = []
     for name in names:

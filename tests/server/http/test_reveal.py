@@ -698,6 +698,7 @@ async def test_json_bodies_work_too(reveal_client: Client, revealable: str) -> N
         ({"data": b"token=%zz&&", "headers": {"Content-Type": FORM}}, 400, "not a valid form"),
         ({"data": b"[1, 2]", "headers": {"Content-Type": "application/json"}}, 400, "JSON"),
         ({"data": b"\xff\xfe", "headers": {"Content-Type": "application/json"}}, 400, "JSON"),
+        ({"data": b"[" * 2000, "headers": {"Content-Type": "application/json"}}, 400, "JSON"),
         ({"json": {"token": 7}}, 400, "'token'"),
     ],
 )
