@@ -382,6 +382,12 @@ class Harvest:
     seconds: float
     collected: list[tuple[float, int]] = field(default_factory=list)  # (at, difficulty)
     refused: collections.Counter[int] = field(default_factory=collections.Counter)
+    hashes: int = 0  # nonces the solver tried
+    solving: float = 0.0  # seconds the solver took
+
+    @property
+    def hash_rate(self) -> float:
+        return self.hashes / self.solving if self.solving else 0.0
 
     @property
     def per_minute(self) -> float:
@@ -429,9 +435,12 @@ async def harvest(
                         continue
                     challenge = (await got.json())["challenge"]
                 raw = base64.urlsafe_b64decode(challenge + "==")
+                began = time.perf_counter()
                 process.stdin.write(raw.hex().encode() + b"\n")
                 await process.stdin.drain()
                 nonce = (await process.stdout.readline()).decode().strip()
+                result.solving += time.perf_counter() - began
+                result.hashes += int(nonce) + 1
                 fields = {"token": token, "challenge": challenge, "nonce": nonce}
                 async with session.post(base + "/reveal", data=fields) as got:
                     if got.status == 200:
@@ -545,8 +554,8 @@ async def outage(stack: Stack, keyring: tokens.KeyRing, token: str, seconds: flo
     down_at = time.monotonic() - start
     stack.stop_redis()
     await asyncio.sleep(seconds)
-    up_at = time.monotonic() - start
     stack.start_redis()
+    up_at = time.monotonic() - start  # answering again
     await asyncio.sleep(5)
     stopping.set()
     await asyncio.gather(*tasks)
@@ -741,33 +750,37 @@ async def main() -> None:
         print()
         print(
             "Harvester: native solver, one core, through nginx, two instances and Redis. The "
-            "model extrapolates with the measured native rate and the service's rules."
+            "model extrapolates with the service's rules and the higher of the native rate "
+            "above and the solver's own rate during that harvest."
         )
         print()
         print(
-            "| harvester | measured s | values | values/min | last bits | 429s | model for "
-            "the window | 200 values (model) | 1,000 values (model) |"
+            "| harvester | measured s | values | values/min | last bits | 429s | solver "
+            "hashes/s | model for the window | 200 values (model) | 1,000 values (model) |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for result in harvests:
-            model = model_harvest(limits, result.groups, native, [200, 1000])
-            predicted = model_count(limits, result.groups, native, result.seconds)
+            rate = max(native, result.hash_rate)
+            model = model_harvest(limits, result.groups, rate, [200, 1000])
+            predicted = model_count(limits, result.groups, rate, result.seconds)
             last = result.collected[-1][1] if result.collected else args.difficulty
             print(
                 f"| {result.label} | {result.seconds:.0f} | {len(result.collected)} "
-                f"| {result.per_minute:.1f} | {last} | {result.refused[429]} | {predicted} "
+                f"| {result.per_minute:.1f} | {last} | {result.refused[429]} "
+                f"| {result.hash_rate / 1e6:.2f} M | {predicted} "
                 f"| {model[200] / 60:.1f} min | {model[1000] / 60:.1f} min |"
             )
         for cores in (8, 64):
             model = model_harvest(limits, 1, cores * native, [200, 1000])
             print(
-                f"| one /64, {cores} cores at the native rate (model only) | - | - | - | - | - | - "
+                f"| one /64, {cores} cores at the native rate (model only) "
+                "| - | - | - | - | - | - | - "
                 f"| {model[200] / 60:.1f} min | {model[1000] / 60:.1f} min |"
             )
         bound = model_harvest(limits, 1, math.inf, [200, 1000])
         print(
             f"| limits alone, unbounded hashing, one group | - | - | {limits.client_rate} | - "
-            f"| - | - | {bound[200] / 60:.1f} min | {bound[1000] / 60:.1f} min |"
+            f"| - | - | - | {bound[200] / 60:.1f} min | {bound[1000] / 60:.1f} min |"
         )
         if len(harvests) == 2 and harvests[0].collected:
             ratio = len(harvests[1].collected) / len(harvests[0].collected)

@@ -12,8 +12,8 @@ never a text. The count keys are built inside the scripts, so the store needs a 
 Redis (or Sentinel), not a Cluster.
 
 When Redis does not answer (stopped, restarting, unreachable) every call raises
-:class:`~server.ops.rate_limit.StoreUnavailable` within :data:`TIMEOUT` seconds; the
-connection pool reconnects by itself on a later call once Redis is back.
+:class:`~server.ops.rate_limit.StoreUnavailable` within twice :data:`TIMEOUT` seconds (one
+immediate retry); the connection pool reconnects by itself once Redis is back.
 """
 
 from __future__ import annotations
@@ -117,7 +117,9 @@ class RedisRevealStore(RevealStore):
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),  # the visitor's script retries; the store never waits
+            # One retry, at once: after Redis restarts, a pooled connection fails once
+            # before it reconnects. No more: while Redis is down, reveal answers 503 fast.
+            retry=Retry(NoBackoff(), 1),
             health_check_interval=30,
         )
         self._admit = self.client.register_script(ADMIT)

@@ -93,3 +93,15 @@ async def test_unreachable_redis_raises_then_recovers(redis_server: RedisServer)
         assert await store.spend(challenge(b"z" * 16), b"v" * 16, "g") == 0
     finally:
         await store.close()
+
+
+async def test_a_restart_between_two_calls_costs_no_failure(redis_server: RedisServer) -> None:
+    store = RedisRevealStore(LIMITS, redis_server.url)
+    try:
+        assert await store.admit("challenge", "g") == 0  # a pooled connection now
+        redis_server.stop()
+        redis_server.start()  # the pooled connection is dead; Redis answers again
+        assert await store.admit("challenge", "g") == 0
+        assert await store.recent("g") == (0.0, 0.0)
+    finally:
+        await store.close()
