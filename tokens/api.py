@@ -206,6 +206,10 @@ def img_tag(
         )
     if type(reveal) is not bool:
         raise OptionError(f"reveal must be True or False, not {type(reveal).__name__}")
+    if label is not None and not reveal:
+        raise OptionError("label names the reveal button: give it with reveal=True")
+    if isinstance(label, str) and leaks(text, label):
+        raise OptionError("label must not contain the protected text; describe it instead")
     token = encode(text, ttl=ttl, keyring=keyring, revealable=reveal, **options)
     src = _url(base, token, 1, format)
     attributes = {"src": src}
@@ -219,8 +223,6 @@ def img_tag(
     attributes.update(extra)
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
     markup = f"<img {rendered}>"
-    if label is not None and not reveal:
-        raise OptionError("label names the reveal button: give it with reveal=True")
     if reveal:
         markup = reveal_button(markup, token, label=f"Show {alt}" if label is None else label)
     return SafeHTML(markup)

@@ -69,3 +69,7 @@ def test_img_tag_label(keyring: tokens.KeyRing) -> None:
     assert 'data-glyphveil-label="Show email address"' in default
     with pytest.raises(OptionError, match="reveal=True"):
         tokens.img_tag("jane@example.com", base, keyring=keyring, label="Show it")
+    with pytest.raises(OptionError, match="must not contain the protected text"):
+        tokens.img_tag(
+            "jane@example.com", base, keyring=keyring, reveal=True, label="Show jane@example.com"
+        )
