@@ -135,6 +135,7 @@
   var LOOK =
     ":where(.glyphveil-reveal-button){display:inline-flex;align-items:center;gap:.35em;" +
     "padding:2px 6px;border:1px solid #767b85;border-radius:4px;background:#f4f5f7;" +
+    "vertical-align:middle;" +
     "color:#1d2433;font:inherit;line-height:1;cursor:pointer}" +
     ":where(.glyphveil-reveal-button):hover{background:#e6e8ec;border-color:#4a505c}" +
     ":where(.glyphveil-reveal-button):focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}" +
