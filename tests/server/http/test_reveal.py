@@ -23,6 +23,7 @@ from aiohttp.test_utils import TestClient, TestServer
 import server.http.reveal
 import tokens
 from server import Config, create_app
+from server.errors import ConfigError
 from server.http.reveal import SCRIPT, SCRIPT_PATH, OriginLog, link_for
 from server.ops.rate_limit import MemoryRevealStore
 from server.state import REVEAL
@@ -776,3 +777,12 @@ async def test_limits_count_client_networks_behind_a_trusted_proxy(
     assert [await ask(address) for address in same] == [200, 200]
     assert await ask(same[0]) == 429  # one client: its addresses share 2 a minute
     assert await ask(other) == 200
+
+
+def test_an_embedded_app_refuses_reveal_without_origins(config: Config) -> None:
+    with pytest.raises(ConfigError, match="GLYPHVEIL_REVEAL_ORIGINS"):
+        create_app(config.with_values(reveal=True))
+    with pytest.raises(ConfigError, match="GLYPHVEIL_REDIS_URL"):
+        create_app(
+            config.with_values(reveal=True, reveal_origins=frozenset({"same-origin"}), workers=2)
+        )
