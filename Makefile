@@ -89,7 +89,8 @@ bench-ocr: $(OCR_STAMP)
 		$(OCR_VENV)/bin/python bench/ocr.py $(OCR_ARGS); \
 	fi
 
-# What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
+# Reveal: hash rates, a visitor in Chromium, a native harvester through nginx, two instances
+# and Redis (about 9 minutes; needs chromium, node, nginx, redis-server, cc and libssl-dev).
 bench-reveal: $(STAMP)
 	$(PY) bench/reveal_pow.py
 

@@ -104,6 +104,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "python -m server") -
     overrides = {k: v for k, v in vars(args).items() if v is not None}
     try:
         config = Config.from_env(overrides=overrides)
+        config.check_reveal()  # reveal that would not hold refuses to start
         keyring = KeyRing.from_env()  # after the settings: a bad flag touches no key
     except (ConfigError, TokenError) as exc:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")

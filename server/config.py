@@ -14,7 +14,7 @@ from tokens.options import DENSITIES, MAX_WIDTH
 
 from .errors import ConfigError
 
-__all__ = ["ACCESS_LOGS", "EVENT_LOOPS", "SETTINGS", "Config", "PlaceholderLimits"]
+__all__ = ["ACCESS_LOGS", "EVENT_LOOPS", "SAME_ORIGIN", "SETTINGS", "Config", "PlaceholderLimits"]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 #: In ``trusted_proxies``: whoever connects over the unix socket (``GLYPHVEIL_SOCKET``).
@@ -76,14 +76,33 @@ def _log_level(text: str) -> str:
     return value
 
 
-def _origins(text: str) -> frozenset[str] | None:
-    """``*`` (None: any page), or the exact origins allowed to call the reveal routes."""
-    if text.strip() == "*":
-        return None
+#: The ``GLYPHVEIL_REVEAL_ORIGINS`` word for pages served from the service's own host.
+SAME_ORIGIN = "same-origin"
+
+
+def _origins(text: str) -> frozenset[str]:
+    """The exact origins whose pages may call the reveal routes, ``same-origin`` among them
+    for pages on the service's own host. ``*`` is refused: it lets any website reveal the
+    values through its visitors' browsers."""
     origins = frozenset(part.strip().rstrip("/") for part in text.split(",") if part.strip())
-    if not origins or not all(re.fullmatch(r"https?://[^/\s?#,*]+", o) for o in origins):
-        raise ValueError("must be * or comma-separated origins like https://www.example.com")
+    if "*" in origins:
+        raise ValueError(
+            "* would let any website reveal your values through its visitors' browsers: "
+            "name your site's origins (https://www.example.com) or same-origin"
+        )
+    valid = all(o == SAME_ORIGIN or re.fullmatch(r"https?://[^/\s?#,*]+", o) for o in origins)
+    if not origins or not valid:
+        raise ValueError(
+            "must be comma-separated origins like https://www.example.com, or same-origin"
+        )
     return origins
+
+
+def _redis_url(text: str) -> str:
+    url = text.strip()
+    if not re.fullmatch(r"(rediss?|unix)://\S+", url):
+        raise ValueError("must be a redis://, rediss:// or unix:// URL")
+    return url
 
 
 def _addresses(text: str) -> frozenset[str]:
@@ -217,19 +236,44 @@ SETTINGS: tuple[Setting, ...] = (
         "reveal_client_rate",
         "GLYPHVEIL_REVEAL_CLIENT_RATE",
         _int(1, 100_000),
-        "reveal challenges a minute per client address (10)",
+        "reveal challenges, and reveals, a minute per client group (10)",
     ),
     Setting(
         "reveal_token_rate",
         "GLYPHVEIL_REVEAL_TOKEN_RATE",
         _int(1, 100_000),
-        "reveal challenges a minute per value (30)",
+        "solved reveals a minute per value (30)",
+    ),
+    Setting(
+        "reveal_site_rate",
+        "GLYPHVEIL_REVEAL_SITE_RATE",
+        _int(1, 1_000_000),
+        "reveals a minute the whole site normally sees; above it the work grows (60)",
     ),
     Setting(
         "reveal_origins",
         "GLYPHVEIL_REVEAL_ORIGINS",
         _origins,
-        "pages that may call the reveal routes: * or comma-separated origins (*)",
+        "pages that may call the reveal routes: comma-separated origins or same-origin"
+        " (required with reveal on)",
+    ),
+    Setting(
+        "redis_url",
+        "GLYPHVEIL_REDIS_URL",
+        _redis_url,
+        "Redis for reveal's limits, shared by every worker and instance (none: in memory)",
+    ),
+    Setting(
+        "client_ipv6_prefix",
+        "GLYPHVEIL_CLIENT_IPV6_PREFIX",
+        _int(48, 64),
+        "IPv6 clients are grouped by this prefix for the limits, 48 to 64 (64)",
+    ),
+    Setting(
+        "client_ipv4_prefix",
+        "GLYPHVEIL_CLIENT_IPV4_PREFIX",
+        _int(24, 32),
+        "IPv4 clients are grouped by this prefix for the limits, 24 to 32 (32)",
     ),
     Setting(
         "trusted_proxies",
@@ -287,8 +331,14 @@ class Config:
     reveal_difficulty: int = 20
     reveal_client_rate: int = 10
     reveal_token_rate: int = 30
-    #: None allows any page; otherwise the origins whose pages may call the reveal routes.
+    reveal_site_rate: int = 60
+    #: The origins whose pages may call the reveal routes (``same-origin`` among them for
+    #: the service's own host); None until set, and reveal refuses to start without it.
     reveal_origins: frozenset[str] | None = None
+    #: Where reveal's limits and spent challenges live; None: in this process's memory.
+    redis_url: str | None = None
+    client_ipv6_prefix: int = 64
+    client_ipv4_prefix: int = 32
     #: Proxies (nginx) whose ``X-Real-IP`` header is taken as the client's address.
     trusted_proxies: frozenset[str] = frozenset()
 
@@ -325,6 +375,23 @@ class Config:
             except ValueError as exc:
                 raise ConfigError(f"{source}={text[:40]!r}: {exc}") from None
         return cls(**values)
+
+    def check_reveal(self) -> None:
+        """Refuse a reveal set-up that would not hold: no origin list (any website could
+        reveal the values through its visitors' browsers), or several workers that would
+        each keep their own limits and spent challenges. One line, naming the setting."""
+        if not self.reveal:
+            return
+        if self.reveal_origins is None:
+            raise ConfigError(
+                "GLYPHVEIL_REVEAL=on needs GLYPHVEIL_REVEAL_ORIGINS: the origins of the pages"
+                " that show the values (https://www.example.com), or same-origin"
+            )
+        if self.workers > 1 and self.redis_url is None:
+            raise ConfigError(
+                f"GLYPHVEIL_REVEAL=on with {self.workers} workers needs GLYPHVEIL_REDIS_URL:"
+                " each worker would keep its own limits and spent challenges"
+            )
 
     def with_values(self, **values: Any) -> Config:
         """A copy with some settings changed (for tests and embedding)."""

@@ -10,7 +10,7 @@ from aiohttp import web
 from .config import Config
 from .ops.admission import Admission
 from .ops.cache import RenderCache
-from .ops.rate_limit import RevealGuards
+from .ops.rate_limit import RevealStore
 from .ops.verified import VerifiedTokens
 
 if TYPE_CHECKING:
@@ -35,4 +35,5 @@ POOL = web.AppKey("pool", ThreadPoolExecutor)
 #: The live keys: read ``app[KEYS].current`` at each request, never keep it.
 KEYS: web.AppKey[KeyStore] = web.AppKey("keys")
 VERIFIED = web.AppKey("verified", VerifiedTokens)
-REVEAL = web.AppKey("reveal", RevealGuards)
+#: Reveal's limits and spent challenges: in memory, or shared through Redis.
+REVEAL: web.AppKey[RevealStore] = web.AppKey("reveal")

@@ -15,6 +15,7 @@ import tokens
 import tokens.keys
 from server import Config, create_app
 from tests.processes import Service, spawner
+from tests.redis_server import RedisServer
 
 ClientFactory = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
 
@@ -138,3 +139,16 @@ def scrape() -> Callable[[TestClient[web.Request, web.Application]], Awaitable[M
         return MetricSamples(await response.text())
 
     return read
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real ``redis-server`` on a free port (``tests.redis_server``); always stopped."""
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = RedisServer(directory)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -189,6 +189,7 @@ def img_tag(
     narrow: int | None = NARROW,
     dark: bool | Mapping[str, str | RGB] | None = None,
     compact: bool = False,
+    label: str | None = None,
     **options: Unpack[OptionValues],
 ) -> SafeHTML:
     """``<img>`` markup for ``text``, in a ``<picture>`` when other screens get other
@@ -229,8 +230,10 @@ def img_tag(
     dropped before minting; :func:`encode` keeps the text exactly as given.
 
     ``reveal=True`` mints the token revealable and wraps the image for the service's
-    ``/reveal.js`` (:func:`tokens.reveal_button`, labelled "Show" and the alt text), so
-    a visitor can ask for the text itself; the service must run with reveal on.
+    ``/reveal.js`` (:func:`tokens.reveal_button`), so a visitor can ask for the text
+    itself; the service must run with reveal on. ``label`` names the button ("Show Jane
+    Doe's email address"; by default "Show" and the alt text): make it distinct where a
+    page has several.
     """
     if not isinstance(text, str):
         raise OptionError(f"text must be str, not {type(text).__name__}")
@@ -258,6 +261,10 @@ def img_tag(
         classes.append(extra.pop("class"))
     if type(reveal) is not bool:
         raise OptionError(f"reveal must be True or False, not {type(reveal).__name__}")
+    if label is not None and not reveal:
+        raise OptionError("label names the reveal button: give it with reveal=True")
+    if isinstance(label, str) and leaks(text, label):
+        raise OptionError("label must not contain the protected text; describe it instead")
     sources = _sources(text, built, narrow=None if compact else _narrow(narrow), dark=dark)
     ring = _keyring(keyring)
     now = time.time() if ttl is not None else None  # one expiry for every image
@@ -286,7 +293,8 @@ def img_tag(
             )
         markup = f"<picture>{''.join(tags)}{img}</picture>"
     if reveal:  # the wrapper takes an <img>; the <picture> goes where the <img> went
-        markup = reveal_button(img, token, label=f"Show {alt}").replace(img, markup, 1)
+        button = f"Show {alt}" if label is None else label
+        markup = reveal_button(img, token, label=button).replace(img, markup, 1)
     return SafeHTML(markup)
 
 

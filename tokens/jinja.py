@@ -51,7 +51,7 @@ __all__ = ["TAG_SETTINGS", "URL_SETTINGS", "install", "template_text"]
 
 #: What a template call may set besides the render options, for ``<img>`` and for a URL.
 TAG_SETTINGS = frozenset(
-    {"alt", "attrs", "css_class", "densities", "format", "ttl", "keyring", "reveal"}
+    {"alt", "attrs", "css_class", "densities", "format", "ttl", "keyring", "reveal", "label"}
 ) | frozenset(PICTURE_SETTINGS)
 URL_SETTINGS = frozenset({"density", "format", "ttl", "keyring"})
 

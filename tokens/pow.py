@@ -189,6 +189,10 @@ class SpentChallenges:
     def __len__(self) -> int:
         return len(self._tags)
 
+    def __contains__(self, challenge: object) -> bool:
+        """Whether ``challenge`` (a :class:`Challenge`) was spent and is remembered."""
+        return isinstance(challenge, Challenge) and challenge.tag in self._tags
+
     def spend(self, challenge: Challenge, *, now: float | None = None) -> None:
         """Remember ``challenge`` as spent; :class:`InvalidChallenge` if it already was."""
         current = time.time() if now is None else now

@@ -1,24 +1,42 @@
 """The reveal routes: a revealable token's text for a visitor who solves a proof of work.
 
 ``POST /reveal/challenge`` (``token``) answers a challenge bound to the token and the
-client's address; ``POST /reveal`` (``token``, ``challenge``, ``nonce``) answers the text,
+client's group; ``POST /reveal`` (``token``, ``challenge``, ``nonce``) answers the text,
 once per challenge. ``GET /reveal.js`` is the page script that does both. Off unless
 ``GLYPHVEIL_REVEAL=on``; see ``docs/tokens.md`` §9 and §10.
 
 This is the one place the service sends plaintext: only for tokens minted revealable,
-in a JSON body with ``Cache-Control: no-store``, never in a header or a log line. Every
-token that may not be revealed (bad, expired, not revealable, or a page origin that is
-not allowed) gets the same 404 as a bad token on ``/t/``. The rate limits key on the
-client's address: the TCP peer, or ``X-Real-IP`` when the peer is one of
-``GLYPHVEIL_TRUSTED_PROXIES``.
+in a JSON body with ``Cache-Control: no-store``, never in a header or a log line.
+
+* **Origins**: only pages of ``GLYPHVEIL_REVEAL_ORIGINS`` (or the service's own host, with
+  ``same-origin``) get an answer they can read; any other page origin gets the 404 and a
+  log line (INFO, at most once a minute per origin).
+* **Bodies**: ``application/x-www-form-urlencoded`` or ``application/json``, at most
+  :data:`MAX_BODY` bytes, read whole within :data:`BODY_SECONDS` (else 415, 413, 408).
+* **One 404**: every failure of the token, the challenge or the work, a replayed
+  challenge and a refused origin get the same 404 as a bad token on ``/t/``.
+* **Limits** (:mod:`server.ops.rate_limit`): per client group
+  (:func:`server.ops.client_group.client_group`, taken from the TCP peer or, behind a
+  proxy of ``GLYPHVEIL_TRUSTED_PROXIES``, its ``X-Real-IP``), challenges and reveals a
+  minute (429 with ``Retry-After``); per value, solved reveals a minute; and a difficulty
+  that grows with the group's and the site's recent reveals.
+* **Store**: in memory for one process, or Redis (``GLYPHVEIL_REDIS_URL``) for every
+  worker and instance; while Redis does not answer, reveal answers 503 with
+  ``Retry-After`` and images are untouched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import logging
 import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from aiohttp import web
 
@@ -26,12 +44,21 @@ from tokens import ExpiredToken, InvalidToken, KeyRing, Payload, decode
 from tokens.errors import ChallengeLimit, InvalidChallenge
 from tokens.pow import MAX_NONCE, issue, verify
 
+from ..config import SAME_ORIGIN, Config
 from ..errors import RequestError
-from ..ops.rate_limit import RevealGuards
+from ..ops.client_group import client_group
+from ..ops.rate_limit import (
+    REPLAYED,
+    MemoryRevealStore,
+    RevealLimits,
+    StoreUnavailable,
+)
 from ..state import CONFIG, KEYS, REVEAL
 from .responses import FOREVER, etag_matches
 
 __all__ = [
+    "BODY_SECONDS",
+    "MAX_BODY",
     "SCRIPT_PATH",
     "challenge_view",
     "link_for",
@@ -39,6 +66,8 @@ __all__ = [
     "script_view",
     "setup_reveal",
 ]
+
+log = logging.getLogger("glyphveil.reveal")
 
 #: The page script, read once: served as ``/reveal.js`` and ``/reveal.<version>.js``.
 SCRIPT = (Path(__file__).resolve().parent / "static" / "reveal.js").read_bytes()
@@ -50,10 +79,52 @@ _SCRIPT_ETAG = f'"{SCRIPT_VERSION}"'
 #: How long browsers keep ``/reveal.js`` before asking again (a day).
 SCRIPT_MAX_AGE = 86_400
 
+#: The largest request body the reveal routes read, in bytes.
+MAX_BODY = 2048
+#: Seconds to receive a whole request body; slower gets 408 and the connection closed.
+BODY_SECONDS = 5.0
+#: Seconds a client waits before asking again while the store does not answer.
+STORE_RETRY_AFTER = 2
+#: Seconds between two log lines about the same refused page origin.
+ORIGIN_LOG_SECONDS = 60.0
+_BODY_TYPES = ("application/x-www-form-urlencoded", "application/json")
+
 _EMAIL = re.compile(r"[^\s@<>\"'()\[\],;:\\]+@[^\s@<>\"'()\[\],;:\\]+\.[^\s@<>\"'()\[\],;:\\.]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().\-/]{3,}[0-9]")
 _DIGITS = re.compile(r"\d")
 _MAX_FIELD = 512
+
+
+class OriginLog:
+    """Logs a refused page origin at most once every ``seconds`` per origin, remembering
+    at most ``max_origins`` of them (a flood of made-up origins cannot grow it)."""
+
+    def __init__(self, seconds: float = ORIGIN_LOG_SECONDS, max_origins: int = 1024) -> None:
+        self.seconds = seconds
+        self.max_origins = max_origins
+        self._last: OrderedDict[str, float] = OrderedDict()
+
+    def refused(self, origin: str, *, now: float | None = None) -> bool:
+        """Log the refusal of ``origin`` unless it was logged within ``seconds``; True if
+        this call logged."""
+        current = time.monotonic() if now is None else now
+        origin = origin[:200]
+        last = self._last.pop(origin, None)
+        if last is not None and current - last < self.seconds:
+            self._last[origin] = last
+            return False
+        self._last[origin] = current
+        while len(self._last) > self.max_origins:
+            self._last.popitem(last=False)
+        log.info(
+            "reveal refused for a page on %r: not in GLYPHVEIL_REVEAL_ORIGINS "
+            "(logged at most once a minute per origin)",
+            origin,
+        )
+        return True
+
+
+ORIGIN_LOG = web.AppKey("reveal_origin_log", OriginLog)
 
 
 def _keyring(app: web.Application) -> KeyRing:
@@ -61,10 +132,39 @@ def _keyring(app: web.Application) -> KeyRing:
     return app[KEYS].current
 
 
-def setup_reveal(app: web.Application) -> None:
-    """Add the reveal routes and their state to ``app``."""
+def reveal_limits(config: Config) -> RevealLimits:
+    """The limits that ``config`` sets."""
+    return RevealLimits(
+        client_rate=config.reveal_client_rate,
+        value_rate=config.reveal_token_rate,
+        site_rate=config.reveal_site_rate,
+        base_difficulty=config.reveal_difficulty,
+    )
+
+
+async def _reveal_store(app: web.Application) -> AsyncIterator[None]:
+    """The store of the limits and spent challenges, for the application's lifetime: in
+    Redis when ``GLYPHVEIL_REDIS_URL`` is set, else in this process's memory."""
     config = app[CONFIG]
-    app[REVEAL] = RevealGuards.build(config.reveal_client_rate, config.reveal_token_rate)
+    limits = reveal_limits(config)
+    if config.redis_url is None:
+        app[REVEAL] = MemoryRevealStore(limits)
+    else:
+        from ..ops.redis_store import RedisRevealStore
+
+        app[REVEAL] = RedisRevealStore(limits, config.redis_url)
+    try:
+        yield
+    finally:
+        await app[REVEAL].close()
+
+
+def setup_reveal(app: web.Application) -> None:
+    """Add the reveal routes and their state to ``app``; :class:`~server.errors.ConfigError`
+    for a set-up that would not hold (:meth:`Config.check_reveal`)."""
+    app[CONFIG].check_reveal()
+    app[ORIGIN_LOG] = OriginLog()
+    app.cleanup_ctx.append(_reveal_store)
     app.router.add_post("/reveal/challenge", challenge_view, name="reveal_challenge")
     app.router.add_post("/reveal", reveal_view, name="reveal")
     app.router.add_get("/reveal.js", script_view, name="reveal_script")
@@ -82,31 +182,91 @@ def link_for(text: str) -> str | None:
     return None
 
 
+def _origin_allowed(request: web.Request, origin: str, allowed: frozenset[str]) -> bool:
+    if origin in allowed:
+        return True
+    # same-origin: the page's host and port are the Host the service was asked by.
+    return SAME_ORIGIN in allowed and urlsplit(origin).netloc.lower() == request.host.lower()
+
+
 def _cors(request: web.Request) -> dict[str, str]:
     """CORS headers for the page's script; a page origin not allowed gets the 404."""
-    allowed = request.app[CONFIG].reveal_origins
-    headers = {"Access-Control-Expose-Headers": "Retry-After", "Cache-Control": "no-store"}
-    if allowed is None:
-        headers["Access-Control-Allow-Origin"] = "*"
-        return headers
-    headers["Vary"] = "Origin"
+    allowed = request.app[CONFIG].reveal_origins or frozenset()
+    headers = {
+        "Access-Control-Expose-Headers": "Retry-After",
+        "Cache-Control": "no-store",
+        "Vary": "Origin",
+    }
     origin = request.headers.get("Origin")
     if origin is None:
         return headers  # not a browser page: the origin list cannot apply
-    if origin not in allowed:
+    if not _origin_allowed(request, origin, allowed):
+        request.app[ORIGIN_LOG].refused(origin)
         raise web.HTTPNotFound(headers=headers)
     headers["Access-Control-Allow-Origin"] = origin
     return headers
 
 
-async def _fields(request: web.Request, *names: str) -> list[str]:
-    """The named fields of a form-encoded body, or a 400 naming the first bad one."""
-    form = await request.post()
+class _BodyRefused(Exception):
+    """A body that took too long or is too large: answered, then the connection closed,
+    so that the rest of it is never read (aiohttp would linger reading it)."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+async def _body(request: web.Request, headers: dict[str, str]) -> bytes:
+    """The whole request body: at most :data:`MAX_BODY` bytes, within :data:`BODY_SECONDS`."""
+    if request.content_type not in _BODY_TYPES:
+        raise web.HTTPUnsupportedMediaType(
+            text="send application/x-www-form-urlencoded or application/json\n", headers=headers
+        )
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise _too_large(headers)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_SECONDS):
+            while chunk := await request.content.read(MAX_BODY + 1 - size):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise _too_large(headers)
+    except TimeoutError:
+        text = f"the request body took over {BODY_SECONDS:g} s\n"
+        raise _BodyRefused(web.Response(status=408, text=text, headers=headers)) from None
+    return b"".join(chunks)
+
+
+def _too_large(headers: dict[str, str]) -> _BodyRefused:
+    text = f"the request body is over {MAX_BODY} bytes\n"
+    return _BodyRefused(web.Response(status=413, text=text, headers=headers))
+
+
+async def _fields(request: web.Request, headers: dict[str, str], *names: str) -> list[str]:
+    """The named fields of a form-encoded or JSON body, or a 400 naming the first bad one."""
+    body = await _body(request, headers)
+    try:
+        text = body.decode("utf-8")
+        if request.content_type == "application/json":
+            parsed = json.loads(text)
+            if not isinstance(parsed, dict):
+                raise ValueError
+            form = dict(parsed)
+            nonce = form.get("nonce")
+            if isinstance(nonce, int) and not isinstance(nonce, bool):
+                form["nonce"] = str(nonce)  # JSON may send the nonce as a number
+        else:
+            form = dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text)))
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError, deep nesting
+        raise RequestError("the request body is not a valid form or JSON object") from None
     values = []
     for name in names:
         value = form.get(name)
         if not isinstance(value, str) or not value or len(value) > _MAX_FIELD:
-            raise RequestError(f"expected a form field {name!r} of 1 to {_MAX_FIELD} characters")
+            raise RequestError(f"expected a field {name!r} of 1 to {_MAX_FIELD} characters")
         values.append(value)
     return values
 
@@ -130,46 +290,89 @@ def _too_many(wait: int, headers: dict[str, str]) -> web.Response:
     )
 
 
-def _client(request: web.Request) -> str:
-    return request.remote or ""
+def _group(request: web.Request) -> str:
+    """The client's group: its address, or its network for IPv6 (and IPv4 if set so)."""
+    config = request.app[CONFIG]
+    return client_group(
+        request.remote or "",
+        ipv6_prefix=config.client_ipv6_prefix,
+        ipv4_prefix=config.client_ipv4_prefix,
+    )
 
 
-async def challenge_view(request: web.Request) -> web.Response:
+Handler = Callable[[web.Request, dict[str, str]], Awaitable[web.Response]]
+
+
+def _store_guarded(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Check the page's origin, then run ``handler``; answer 503 with ``Retry-After``
+    while the shared store does not answer, and close the connection after a 408 or 413."""
+
+    async def view(request: web.Request) -> web.Response:
+        headers = _cors(request)
+        try:
+            return await handler(request, headers)
+        except _BodyRefused as refused:
+            response = refused.response
+            response.force_close()
+            await response.prepare(request)
+            await response.write_eof()
+            request.protocol.force_close()  # sent; never read the rest of the body
+            return response
+        except StoreUnavailable:
+            return web.Response(
+                status=503,
+                text=f"reveal is unavailable for a moment; retry after {STORE_RETRY_AFTER} s\n",
+                headers={**headers, "Retry-After": str(STORE_RETRY_AFTER)},
+            )
+
+    view.__doc__ = handler.__doc__
+    return view
+
+
+async def _challenge(request: web.Request, headers: dict[str, str]) -> web.Response:
     """``POST /reveal/challenge``: a proof-of-work challenge for a revealable token."""
-    headers = _cors(request)
-    guards = request.app[REVEAL]
-    client = _client(request)
-    wait = guards.clients.take(client)  # before anything else: probing counts too
+    store = request.app[REVEAL]
+    group = _group(request)
+    wait = await store.admit("challenge", group)  # before anything else: probing counts too
     if wait:
         return _too_many(wait, headers)
-    (token,) = await _fields(request, "token")
+    (token,) = await _fields(request, headers, "token")
     keyring = _keyring(request.app)
-    payload = _revealable(token, keyring, headers)
-    wait = guards.values.take(payload.seed)
-    if wait:
-        return _too_many(wait, headers)
-    difficulty = request.app[CONFIG].reveal_difficulty
-    challenge = issue(token, client, keyring.current, difficulty=difficulty)
+    _revealable(token, keyring, headers)
+    difficulty = await store.next_difficulty(group)
+    challenge = issue(token, group, keyring.current, difficulty=difficulty)
     return web.json_response({"challenge": challenge, "difficulty": difficulty}, headers=headers)
 
 
-async def reveal_view(request: web.Request) -> web.Response:
+async def _reveal(request: web.Request, headers: dict[str, str]) -> web.Response:
     """``POST /reveal``: the text of a revealable token, for a solved challenge."""
-    headers = _cors(request)
-    token, challenge, nonce_text = await _fields(request, "token", "challenge", "nonce")
+    store = request.app[REVEAL]
+    group = _group(request)
+    wait = await store.admit("reveal", group)
+    if wait:
+        return _too_many(wait, headers)
+    token, challenge, nonce_text = await _fields(request, headers, "token", "challenge", "nonce")
     if not (nonce_text.isascii() and nonce_text.isdigit() and int(nonce_text) <= MAX_NONCE):
         raise RequestError("nonce must be a whole number from 0 to 2**64 - 1")
     keyring = _keyring(request.app)
     payload = _revealable(token, keyring, headers)
     try:
-        solved = verify(challenge, int(nonce_text), token, _client(request), keyring)
-        request.app[REVEAL].spent.spend(solved)
-    except InvalidChallenge as exc:
-        return web.Response(status=403, text=f"{exc}\n", headers=headers)
+        solved = verify(challenge, int(nonce_text), token, group, keyring)
+        outcome = await store.spend(solved, payload.seed, group)
+    except InvalidChallenge:
+        raise web.HTTPNotFound(headers=headers) from None
     except ChallengeLimit as exc:
         return _too_many(exc.retry_after, headers)
+    if outcome == REPLAYED:
+        raise web.HTTPNotFound(headers=headers)
+    if outcome:
+        return _too_many(outcome, headers)
     body = {"text": payload.text, "href": link_for(payload.text)}
     return web.json_response(body, headers=headers)  # Cache-Control: no-store from _cors
+
+
+challenge_view = _store_guarded(_challenge)
+reveal_view = _store_guarded(_reveal)
 
 
 async def script_view(request: web.Request) -> web.Response:

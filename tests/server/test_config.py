@@ -43,10 +43,14 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "reveal_difficulty": ("12", 12),
     "reveal_client_rate": ("3", 3),
     "reveal_token_rate": ("100", 100),
+    "reveal_site_rate": ("500", 500),
     "reveal_origins": (
         "https://www.example.com, http://127.0.0.1:8000/",
         frozenset({"https://www.example.com", "http://127.0.0.1:8000"}),
     ),
+    "redis_url": (" redis://127.0.0.1:6379/2 ", "redis://127.0.0.1:6379/2"),
+    "client_ipv6_prefix": ("56", 56),
+    "client_ipv4_prefix": ("24", 24),
     "trusted_proxies": ("127.0.0.1, ::1, unix", frozenset({"127.0.0.1", "::1", "unix"})),
 }
 #: Another valid text for every setting, for flags that must win over the environment.
@@ -79,7 +83,11 @@ OTHER_SAMPLES: dict[str, tuple[str, Any]] = {
     "reveal_difficulty": ("32", 32),
     "reveal_client_rate": ("1", 1),
     "reveal_token_rate": ("1", 1),
-    "reveal_origins": ("*", None),
+    "reveal_site_rate": ("1", 1),
+    "reveal_origins": ("same-origin", frozenset({"same-origin"})),
+    "redis_url": ("unix:///run/redis/redis.sock", "unix:///run/redis/redis.sock"),
+    "client_ipv6_prefix": ("48", 48),
+    "client_ipv4_prefix": ("32", 32),
     "trusted_proxies": ("10.0.0.7", frozenset({"10.0.0.7"})),
 }
 BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -116,6 +124,8 @@ def test_defaults() -> None:
     assert config.reveal is False
     assert (config.reveal_difficulty, config.reveal_client_rate) == (20, 10)
     assert (config.reveal_token_rate, config.reveal_origins) == (30, None)
+    assert (config.reveal_site_rate, config.redis_url) == (60, None)
+    assert (config.client_ipv6_prefix, config.client_ipv4_prefix) == (64, 32)
     assert config.placeholder_limits == PlaceholderLimits(max_side=4000, max_pixels=16_000_000)
     assert Config.from_env(env(), {}) == config
 
@@ -226,6 +236,15 @@ BAD_VALUES = [
     ("reveal_origins", "www.example.com"),
     ("reveal_origins", "https://example.com/path"),
     ("reveal_origins", "https://*.example.com"),
+    ("reveal_origins", "*"),
+    ("reveal_origins", "https://www.example.com, *"),
+    ("reveal_site_rate", "0"),
+    ("redis_url", "localhost:6379"),
+    ("redis_url", "http://127.0.0.1:6379"),
+    ("client_ipv6_prefix", "47"),
+    ("client_ipv6_prefix", "65"),
+    ("client_ipv4_prefix", "16"),
+    ("client_ipv4_prefix", "33"),
     ("trusted_proxies", "nginx.local"),
     ("trusted_proxies", "10.0.0.0/8"),
 ]
@@ -298,3 +317,25 @@ def test_config_is_frozen_and_holds_no_keys() -> None:
         config.port = 1  # type: ignore[misc]
     assert KEY not in repr(config)
     assert "keyring" not in {f.name for f in fields(config)}
+
+
+def test_reveal_needs_its_origins() -> None:
+    config = Config.from_env(env(GLYPHVEIL_REVEAL="on"))
+    with pytest.raises(ConfigError, match="GLYPHVEIL_REVEAL_ORIGINS") as caught:
+        config.check_reveal()
+    assert "\n" not in str(caught.value)
+    Config.from_env(
+        env(GLYPHVEIL_REVEAL="on", GLYPHVEIL_REVEAL_ORIGINS="same-origin")
+    ).check_reveal()
+    Config.from_env(env()).check_reveal()  # reveal off: nothing to check
+
+
+def test_reveal_on_several_workers_needs_redis() -> None:
+    variables = env(
+        GLYPHVEIL_REVEAL="on", GLYPHVEIL_REVEAL_ORIGINS="https://a.test", GLYPHVEIL_WORKERS="3"
+    )
+    with pytest.raises(ConfigError, match="3 workers needs GLYPHVEIL_REDIS_URL") as caught:
+        Config.from_env(variables).check_reveal()
+    assert "\n" not in str(caught.value)
+    Config.from_env({**variables, "GLYPHVEIL_REDIS_URL": "redis://127.0.0.1/0"}).check_reveal()
+    Config.from_env({**variables, "GLYPHVEIL_REVEAL": "off"}).check_reveal()

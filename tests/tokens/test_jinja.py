@@ -75,6 +75,17 @@ def test_global_with_reveal(env: jinja2.Environment, keyring: KeyRing) -> None:
     assert tokens.decode(token[1], keyring=keyring).revealable
 
 
+def test_reveal_labels_name_the_person(env: jinja2.Environment) -> None:
+    page = render(
+        env,
+        "{% for p in team %}{{ protect(p.email, reveal=True,"
+        " label='Show ' ~ p.name ~ '\\'s email address') }}{% endfor %}",
+        team=[{"name": "Jane Doe", "email": EMAIL}, {"name": "Joe Bloggs", "email": "j@b.test"}],
+    )
+    labels = re.findall(r'data-glyphveil-label="([^"]+)"', page)
+    assert labels == ["Show Jane Doe&#x27;s email address", "Show Joe Bloggs&#x27;s email address"]
+
+
 def test_protect_url(env: jinja2.Environment, keyring: KeyRing) -> None:
     page = render(env, '<a href="{{ email | protect_url(density=2) }}">x</a>', email=EMAIL)
     url = re.fullmatch(r'<a href="([^"]+)">x</a>', page)

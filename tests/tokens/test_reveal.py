@@ -57,3 +57,19 @@ def test_wraps_the_image(keyring: tokens.KeyRing) -> None:
 def test_rejects_bad_input(img: object, token: str, label: str, message: str) -> None:
     with pytest.raises(OptionError, match=message):
         reveal_button(img, token, label=label)  # type: ignore[arg-type]
+
+
+def test_img_tag_label(keyring: tokens.KeyRing) -> None:
+    base = "https://img.example.com"
+    page = tokens.img_tag(
+        "jane@example.com", base, keyring=keyring, reveal=True, label="Show Jane's email address"
+    )
+    assert 'data-glyphveil-label="Show Jane&#x27;s email address"' in page
+    default = tokens.img_tag("jane@example.com", base, keyring=keyring, reveal=True)
+    assert 'data-glyphveil-label="Show email address"' in default
+    with pytest.raises(OptionError, match="reveal=True"):
+        tokens.img_tag("jane@example.com", base, keyring=keyring, label="Show it")
+    with pytest.raises(OptionError, match="must not contain the protected text"):
+        tokens.img_tag(
+            "jane@example.com", base, keyring=keyring, reveal=True, label="Show jane@example.com"
+        )

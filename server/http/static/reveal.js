@@ -7,9 +7,16 @@
  *
  * Markup (from tokens.reveal_button):
  *   <span class="glyphveil-reveal" data-glyphveil-token="…" data-glyphveil-label="Show email address"><img …></span>
- * The script puts a <button> around the image; activating it (click, Enter, Space) asks
- * the service for a challenge, finds a nonce whose SHA-256 starts with the asked number
- * of zero bits, checks the winning hash with WebCrypto, and trades it for the text.
+ * The script puts a <button class="glyphveil-reveal-button"> around the image, with a
+ * small visible "show" hint (<span class="glyphveil-reveal-hint">) and a focus ring;
+ * its default look is a low-specificity style (:where()) that any rule of the site's
+ * own CSS overrides. Activating it (click, Enter, Space) asks the service for a
+ * challenge, finds a nonce whose SHA-256 starts with the asked number of zero bits,
+ * checks the winning hash with WebCrypto, and trades it for the text.
+ *
+ * When the service's answer cannot be read (its GLYPHVEIL_REVEAL_ORIGINS does not list
+ * this page's origin, or it is unreachable), the page says to look in the console, and
+ * the console says why.
  *
  * The search hashes with the small SHA-256 below rather than crypto.subtle.digest: one
  * asynchronous WebCrypto call per nonce is about twenty times slower in Chromium, which
@@ -123,6 +130,26 @@
     if (leadingZeroBits(digest) < bits) throw new Error("proof of work failed its check");
   }
 
+  /* The default look: :where() gives it no specificity, so the site's CSS wins. A
+   * constructed style sheet, which a strict CSP (style-src 'none') still allows. */
+  var LOOK =
+    ":where(.glyphveil-reveal-button){display:inline-flex;align-items:center;gap:.35em;" +
+    "padding:2px 6px;border:1px solid #767b85;border-radius:4px;background:#f4f5f7;" +
+    "vertical-align:middle;" +
+    "color:#1d2433;font:inherit;line-height:1;cursor:pointer}" +
+    ":where(.glyphveil-reveal-button):hover{background:#e6e8ec;border-color:#4a505c}" +
+    ":where(.glyphveil-reveal-button):focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}" +
+    ":where(.glyphveil-reveal-button[aria-busy=true]){cursor:progress}" +
+    ":where(.glyphveil-reveal-hint){font-size:.75em;font-family:system-ui,sans-serif;" +
+    "text-transform:lowercase;color:#1d2433}";
+  function addLook() {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(LOOK);
+      document.adoptedStyleSheets = [sheet].concat(document.adoptedStyleSheets);
+    } catch (error) { /* an older browser: the button keeps the browser's own look */ }
+  }
+
   function post(path, fields) {
     return fetch(service + path, {
       method: "POST",
@@ -139,18 +166,35 @@
     this.retryAfter = retryAfter;
   }
 
+  function Unreadable() {}
+
+  /* A request whose answer the page cannot read: CORS refused it (the service does not
+   * list this page's origin) or the service did not answer. Say so in the console. */
+  async function send(path, fields) {
+    try {
+      return await post(path, fields);
+    } catch (error) {
+      console.warn(
+        "glyphveil reveal: no readable answer from " + service + path + ". If the service " +
+        "is up, its GLYPHVEIL_REVEAL_ORIGINS must list this page's origin, " +
+        location.origin + " (or same-origin when the page is on the service's own host)."
+      );
+      throw new Unreadable();
+    }
+  }
+
   async function ask(token) {
     for (var attempt = 0; attempt < 2; attempt++) {
-      var response = await post("/reveal/challenge", { token: token });
+      var response = await send("/reveal/challenge", { token: token });
       if (!response.ok) throw new Refused(response.status, response.headers.get("Retry-After"));
       var challenge = (await response.json()).challenge;
       var nonce = await solve(challenge);
-      response = await post("/reveal", { token: token, challenge: challenge, nonce: nonce });
+      response = await send("/reveal", { token: token, challenge: challenge, nonce: nonce });
       if (response.ok) return response.json();
-      // 403: the challenge expired while the work ran (a slow device); try once more.
-      if (response.status !== 403) throw new Refused(response.status, response.headers.get("Retry-After"));
+      // 404: the challenge expired while the work ran (a slow device); try once more.
+      if (response.status !== 404) throw new Refused(response.status, response.headers.get("Retry-After"));
     }
-    throw new Refused(403, null);
+    throw new Refused(404, null);
   }
 
   function say(container, message) {
@@ -188,9 +232,19 @@
       container.setAttribute("data-glyphveil-state", "revealed");
       if (hadFocus) shown.focus();
     } catch (error) {
-      var wait = error instanceof Refused && error.status === 429 ? Number(error.retryAfter) || 60 : 0;
+      var limited = error instanceof Refused && (error.status === 429 || error.status === 503);
+      var wait = limited ? Number(error.retryAfter) || 60 : 0;
       container.setAttribute("data-glyphveil-state", wait ? "limited" : "failed");
-      say(container, wait ? "Too many requests: try again in " + wait + " s." : "Could not reveal the text.");
+      if (error instanceof Unreadable) {
+        say(container, "Could not reveal the text (site owner: see the browser console).");
+      } else if (error instanceof Refused && error.status === 503) {
+        say(container, "The service is busy: try again in " + wait + " s.");
+      } else if (wait) {
+        say(container, "Too many requests: try again in " + wait + " s.");
+      } else {
+        if (!(error instanceof Refused)) console.warn("glyphveil reveal:", error);
+        say(container, "Could not reveal the text.");
+      }
       button.removeAttribute("aria-busy");
       button.removeAttribute("aria-disabled");
       button.setAttribute("aria-label", label);
@@ -207,11 +261,17 @@
     button.className = "glyphveil-reveal-button";
     button.setAttribute("aria-label", label);
     while (container.firstChild) button.appendChild(container.firstChild);
+    var hint = document.createElement("span");
+    hint.className = "glyphveil-reveal-hint";
+    hint.setAttribute("aria-hidden", "true"); // the label names the button
+    hint.textContent = "show";
+    button.appendChild(hint);
     container.appendChild(button);
     button.addEventListener("click", function () { reveal(container, button, label); });
   }
 
   function start() {
+    addLook();
     var found = document.querySelectorAll(".glyphveil-reveal[data-glyphveil-token]");
     for (var i = 0; i < found.length; i++) upgrade(found[i]);
   }

@@ -81,6 +81,17 @@ def test_protect_reveal_wraps_a_revealable_token(site: KeyRing) -> None:
     assert tokens.decode(token[1], keyring=site).revealable
 
 
+def test_protect_reveal_label(site: KeyRing) -> None:
+    # As the README shows it: the person's name in the label, so a team page's differ.
+    page = render(
+        '{% for p in team %}{% protect p.email reveal=True label="Show "|add:p.name|add:'
+        '"\'s email address" %}{% endfor %}',
+        team=[{"name": "Jane Doe", "email": EMAIL}, {"name": "Joe Bloggs", "email": "j@b.test"}],
+    )
+    labels = re.findall(r'data-glyphveil-label="([^"]+)"', page)
+    assert labels == ["Show Jane Doe&#x27;s email address", "Show Joe Bloggs&#x27;s email address"]
+
+
 def test_protect_as_variable(site: KeyRing) -> None:
     page = render("{% protect e as image %}[{{ image }}]", e=EMAIL)
     assert page.startswith("[<picture><source ") and page.endswith("></picture>]")

@@ -50,6 +50,7 @@ TAG_SETTINGS: tuple[str, ...] = (
     "format",
     "ttl",
     "reveal",
+    "label",
 )
 TAG_SETTINGS += PICTURE_SETTINGS  # narrow, dark, compact: the <picture> of img_tag
 URL_SETTINGS = ("density", "format", "ttl")
