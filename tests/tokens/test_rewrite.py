@@ -17,7 +17,8 @@ from tokens.rewrite import Rewriter, rewrite, sniff_charset
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://img.example.com"
-IMG = re.compile(r"<img [^>]*>")
+#: The helper's markup for one value: an ``<img>``, or a ``<picture>`` holding one.
+IMG = re.compile(r"<picture>.*?</picture>|<img [^>]*>", re.DOTALL)
 
 
 @pytest.fixture
@@ -237,6 +238,22 @@ def test_rewriting_twice_changes_nothing_more(keyring: tokens.KeyRing) -> None:
         once = rewriter.rewrite(page)
         assert once != page
         assert rewriter.rewrite(once) == once
+
+
+def test_the_helpers_own_picture_markup_is_left_as_it_is(keyring: tokens.KeyRing) -> None:
+    """A page whose templates already call the helper (narrow and dark sources, compact,
+    reveal) goes through unchanged: its markup holds no value to find."""
+    rewriter = Rewriter(BASE, region="GB", keyring=keyring)
+    value = "jane.doe.longer.name@example-company.co.uk"
+    pieces = [
+        tokens.img_tag(value, BASE, keyring=keyring, dark=True),
+        tokens.img_tag("+44 20 7946 0958", BASE, keyring=keyring, compact=True),
+        tokens.img_tag(value, BASE, keyring=keyring, reveal=True),
+    ]
+    assert "<picture><source" in pieces[0]
+    page = "<p>" + " and ".join(pieces) + "</p>"
+    assert rewriter.run(page).replaced == ()
+    assert rewriter.rewrite(page) == page
 
 
 def test_one_token_per_distinct_value_per_page(rewriter: Rewriter, keyring: tokens.KeyRing) -> None:
