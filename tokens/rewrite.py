@@ -34,7 +34,8 @@ trees that keep no source offsets, html5lib is pure Python (tens of milliseconds
 and the standard library's ``html.parser`` is not a WHATWG tokenizer. The tree is not
 built: like Cloudflare's lol-html, the rewriter keeps only the stack of open elements.
 
-Needs ``turbohtml`` and ``phonenumbers``: ``pip install 'glyphveil[rewrite]'``.
+Needs ``turbohtml`` and ``phonenumbers``, the ``rewrite`` extra of the helper's wheel
+(``pip install 'turbohtml>=1.15' 'phonenumbers>=8.13'`` installs them alone).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ try:
     from turbohtml import TokenType, tokenize
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_packaging.py
     raise ImportError(
-        "tokens.rewrite needs turbohtml and phonenumbers: pip install 'glyphveil[rewrite]'",
+        "tokens.rewrite needs turbohtml and phonenumbers: "
+        "pip install 'turbohtml>=1.15' 'phonenumbers>=8.13'",
         name=exc.name,
     ) from exc
 
