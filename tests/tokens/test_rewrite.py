@@ -45,8 +45,62 @@ def test_an_email_in_text_becomes_the_helpers_image(
 ) -> None:
     page = "<p>Write to jane.doe@example.com today.</p>"
     result = rewriter.rewrite(page)
-    expected = tokens.img_tag("jane.doe@example.com", BASE, keyring=keyring)
+    # Inside a sentence: the helper's compact image, as a template would ask for there.
+    expected = tokens.img_tag("jane.doe@example.com", BASE, keyring=keyring, compact=True)
     assert result == f"<p>Write to {expected} today.</p>"
+
+
+@pytest.mark.parametrize(
+    ("page", "compact"),
+    [
+        ("<dd>jane.doe@example.com</dd>", False),
+        ("<td>\n  jane.doe@example.com\n</td>", False),
+        ("<li><a href='mailto:jane.doe@example.com'>jane.doe@example.com</a></li>", False),
+        ("<p>Write to <a href='mailto:jane.doe@example.com'>jane.doe@example.com</a>.</p>", True),
+        ("<p>Mail <b><i>jane.doe@example.com</i></b></p>", True),
+        ("<p>Mail:</p><p>jane.doe@example.com</p>", False),
+        ("<p>jane.doe@example.com<br>+44 20 7946 0958</p>", False),
+        ("<p>jane.doe@example.com &amp; +44 20 7946 0958</p>", False),
+        ("<p>jane.doe@example.com or +44 20 7946 0958</p>", True),
+    ],
+)
+def test_a_value_inside_running_text_is_drawn_compact(
+    keyring: tokens.KeyRing, page: str, compact: bool
+) -> None:
+    classes = re.findall(
+        r'<img [^>]*class="([^"]*)"', Rewriter(BASE, keyring=keyring, region="GB").rewrite(page)
+    )
+    assert classes and all(("glyphveil-compact" in c) == compact for c in classes)
+
+
+COMPACT = 'class="glyphveil glyphveil-compact"'
+
+
+def test_compact_is_chosen_by_the_setting_or_the_marker(keyring: tokens.KeyRing) -> None:
+    sentence = "<p>Write to jane.doe@example.com today.</p>"
+    alone = "<dd>jane.doe@example.com</dd>"
+    for setting, expected in ((True, [True, True]), (False, [False, False])):
+        rewriter = Rewriter(BASE, keyring=keyring, compact=setting)
+        pages = [rewriter.rewrite(page) for page in (sentence, alone)]
+        assert [COMPACT in page for page in pages] == expected
+    rewriter = Rewriter(BASE, keyring=keyring)
+    # A marker is compact when it says so: "£29<span>a month</span>" is no sentence.
+    marked = "<p>It costs <span data-glyphveil data-glyphveil-alt=price>£40</span> an hour.</p>"
+    expected = tokens.img_tag("£40", BASE, keyring=keyring, alt="price")
+    assert rewriter.rewrite(marked) == marked.replace("£40", expected)
+    marked = marked.replace("data-glyphveil ", "data-glyphveil data-glyphveil-compact ")
+    expected = tokens.img_tag("£40", BASE, keyring=keyring, compact=True, alt="price")
+    assert rewriter.rewrite(marked) == marked.replace("£40", expected)
+    assert COMPACT in Rewriter(BASE, keyring=keyring, compact=True).rewrite(
+        "<div data-glyphveil>£40</div>"
+    )
+    for word, compact in (("false", False), ("", True), ("on", True)):
+        page = f"<p>It costs <span data-glyphveil data-glyphveil-compact='{word}'>£40</span>.</p>"
+        assert (COMPACT in rewriter.rewrite(page)) == compact
+    with pytest.raises(tokens.OptionError, match="line 1: data-glyphveil-compact must be"):
+        rewriter.rewrite("<span data-glyphveil data-glyphveil-compact=maybe>£40</span>")
+    with pytest.raises(tokens.OptionError, match="compact must be 'inline', True or False"):
+        Rewriter(BASE, keyring=keyring, compact="sometimes")  # type: ignore[arg-type]
 
 
 def test_everything_outside_the_replacements_is_byte_identical(
