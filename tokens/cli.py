@@ -78,6 +78,15 @@ def _add_protect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     protect.add_argument("--reveal", action="store_true", help="mint revealable tokens")
     protect.add_argument("--noise", choices=[str(n) for n in Noise], default="medium")
     protect.add_argument("--font", choices=FONTS, default="sans")
+    protect.add_argument(
+        "--compact",
+        choices=["inline", "always", "never"],
+        default="inline",
+        help="draw values compact: inside running text (default), all, or none",
+    )
+    protect.add_argument(
+        "--dark", action="store_true", help="offer light images to dark colour schemes"
+    )
 
 
 def _protect(args: argparse.Namespace) -> int:
@@ -99,6 +108,8 @@ def _protect(args: argparse.Namespace) -> int:
         reveal=args.reveal,
         noise=args.noise,
         font=args.font,
+        compact={"inline": "inline", "always": True, "never": False}[args.compact],
+        dark=args.dark or None,
     )
     files = changed = failed = 0
     for done in protect_tree(args.folder, rewriter, args.out):
