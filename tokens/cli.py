@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Literal, TextIO, cast
 
 from .api import decode, encode, image_url
 from .errors import KeyConfigError, OptionError, TokenError
@@ -89,6 +89,10 @@ def _add_protect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
 
 
+#: ``--compact`` as :class:`tokens.rewrite.Rewriter` takes it.
+_COMPACT: dict[str, Literal["inline"] | bool] = {"inline": "inline", "always": True, "never": False}
+
+
 def _protect(args: argparse.Namespace) -> int:
     """Run ``protect``: one line per HTML file that changed or failed, then the totals."""
     try:
@@ -108,7 +112,7 @@ def _protect(args: argparse.Namespace) -> int:
         reveal=args.reveal,
         noise=args.noise,
         font=args.font,
-        compact={"inline": "inline", "always": True, "never": False}[args.compact],
+        compact=_COMPACT[args.compact],
         dark=args.dark or None,
     )
     files = changed = failed = 0
