@@ -234,7 +234,7 @@ def main() -> None:
             "",
         ),
         (
-            f"  img_tag only, {len(minted)} values, full <picture>",
+            f"  img_tag only, {len(minted)} values, <picture>",
             lambda: [tokens.img_tag(t, BASE, keyring=keyring) for t in minted],
             "",
         ),
