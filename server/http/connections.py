@@ -29,7 +29,7 @@ import resource
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
@@ -50,6 +50,7 @@ __all__ = [
     "body_deadline",
     "listen",
     "raise_fd_limit",
+    "reads_own_body",
 ]
 
 log = logging.getLogger("glyphveil")
@@ -341,12 +342,27 @@ class ServiceRunner(web.AppRunner):
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+View = TypeVar("View", bound=Callable[[web.Request], Awaitable[web.StreamResponse]])
+
+#: Views that read their request body themselves, within limits of their own.
+_OWN_BODY: set[Callable[[web.Request], Awaitable[web.StreamResponse]]] = set()
+
+
+def reads_own_body(view: View) -> View:
+    """Mark ``view`` as reading its request body itself, with a size cap and a deadline
+    of its own (reveal's small forms): :func:`body_deadline` leaves the body to it, since
+    a body read here first would reach the view already consumed."""
+    _OWN_BODY.add(view)
+    return view
+
+
 @web.middleware
 async def body_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Read a request body whole within ``body_timeout`` seconds of its head, before the
     view runs: a body trickled in byte by byte gets a 408 and the connection is closed.
-    While it is being read, the connection counts as stalled (it can be evicted)."""
-    if not request.body_exists:
+    While it is being read, the connection counts as stalled (it can be evicted).
+    Views marked with :func:`reads_own_body` read theirs themselves."""
+    if not request.body_exists or request.match_info.handler in _OWN_BODY:
         return await handler(request)
     protocol = request.protocol
     guarded = protocol if isinstance(protocol, GuardedRequestHandler) else None

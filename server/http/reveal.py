@@ -54,6 +54,7 @@ from ..ops.rate_limit import (
     StoreUnavailable,
 )
 from ..state import CONFIG, KEYS, REVEAL
+from .connections import reads_own_body
 from .responses import FOREVER, etag_matches
 
 __all__ = [
@@ -371,8 +372,8 @@ async def _reveal(request: web.Request, headers: dict[str, str]) -> web.Response
     return web.json_response(body, headers=headers)  # Cache-Control: no-store from _cors
 
 
-challenge_view = _store_guarded(_challenge)
-reveal_view = _store_guarded(_reveal)
+challenge_view = reads_own_body(_store_guarded(_challenge))
+reveal_view = reads_own_body(_store_guarded(_reveal))
 
 
 async def script_view(request: web.Request) -> web.Response:

@@ -32,6 +32,16 @@ KEY = tokens.generate_key()
 KEYRING = tokens.KeyRing([KEY])
 #: The instances' sockets in the shipped file, as the template unit makes them.
 SOCKETS = ("/run/glyphveil-1/http.sock", "/run/glyphveil-2/http.sock")
+#: ``rates`` for tests about something other than the limits: every limit opened wide.
+NO_LIMITS = {
+    "rate=10r/s": "rate=10000r/s",
+    "rate=2r/s": "rate=10000r/s",
+    "rate=30r/m": "rate=10000r/s",
+    "burst=20 nodelay": "burst=10000 nodelay",
+    "burst=10 nodelay": "burst=10000 nodelay",
+    "burst=300 nodelay": "burst=10000 nodelay",
+    "limit_conn glyphveil_conn 64;": "limit_conn glyphveil_conn 10000;",
+}
 
 
 def shipped_main_settings() -> tuple[int, int]:

@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 import tokens
-from tests.deploy.conftest import KEY, KEYRING, Proxy
+from tests.deploy.conftest import KEY, KEYRING, NO_LIMITS, Proxy
 from tests.processes import READY_SECONDS, Load, Response, wait_for
 
 
@@ -41,18 +41,6 @@ async def fetch_from(
                 return response.status
 
         return list(await asyncio.gather(*(one(url) for url in urls)))
-
-
-#: Limits out of the way, for tests about something else.
-NO_LIMITS = {
-    "rate=10r/s": "rate=10000r/s",
-    "rate=2r/s": "rate=10000r/s",
-    "rate=30r/m": "rate=10000r/s",
-    "burst=20 nodelay": "burst=10000 nodelay",
-    "burst=10 nodelay": "burst=10000 nodelay",
-    "burst=300 nodelay": "burst=10000 nodelay",
-    "limit_conn glyphveil_conn 64;": "limit_conn glyphveil_conn 10000;",
-}
 
 
 def test_second_request_is_a_cache_hit_and_304s_work(start_proxy: Callable[..., Proxy]) -> None:
