@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Literal, TextIO, cast
 
 from .api import decode, encode, image_url
 from .errors import KeyConfigError, OptionError, TokenError
@@ -78,6 +78,19 @@ def _add_protect(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     protect.add_argument("--reveal", action="store_true", help="mint revealable tokens")
     protect.add_argument("--noise", choices=[str(n) for n in Noise], default="medium")
     protect.add_argument("--font", choices=FONTS, default="sans")
+    protect.add_argument(
+        "--compact",
+        choices=["inline", "always", "never"],
+        default="inline",
+        help="draw values compact: inside running text (default), all, or none",
+    )
+    protect.add_argument(
+        "--dark", action="store_true", help="offer light images to dark colour schemes"
+    )
+
+
+#: ``--compact`` as :class:`tokens.rewrite.Rewriter` takes it.
+_COMPACT: dict[str, Literal["inline"] | bool] = {"inline": "inline", "always": True, "never": False}
 
 
 def _protect(args: argparse.Namespace) -> int:
@@ -99,6 +112,8 @@ def _protect(args: argparse.Namespace) -> int:
         reveal=args.reveal,
         noise=args.noise,
         font=args.font,
+        compact=_COMPACT[args.compact],
+        dark=args.dark or None,
     )
     files = changed = failed = 0
     for done in protect_tree(args.folder, rewriter, args.out):

@@ -13,6 +13,13 @@ every protected value replaced by the helper's markup (:func:`tokens.img_tag`):
   options from its ``data-glyphveil-*`` attributes; ``data-glyphveil="off"`` leaves an
   element and everything in it alone.
 
+A value inside running text (words before or after it in the same line of text, across
+inline elements such as ``<a>`` or ``<b>``) is drawn ``compact``, as the helper draws a
+value inside a sentence, so it keeps the line's height; a value alone in its element (a
+table cell, a ``<dd>``) gets the full image. ``Rewriter(compact=...)`` chooses otherwise,
+and a marked element is compact when its ``data-glyphveil-compact`` says so (a price
+followed by "a month" is not a value inside a sentence).
+
 Text where an image cannot go gets the value's generic description instead (``email
 address``): ``<title>``, ``<option>``, SVG and MathML text, and the human-readable
 attributes ``title``, ``alt``, ``aria-label``, ``placeholder`` and ``<meta content>``.
@@ -34,7 +41,8 @@ trees that keep no source offsets, html5lib is pure Python (tens of milliseconds
 and the standard library's ``html.parser`` is not a WHATWG tokenizer. The tree is not
 built: like Cloudflare's lol-html, the rewriter keeps only the stack of open elements.
 
-Needs ``turbohtml`` and ``phonenumbers``: ``pip install 'glyphveil[rewrite]'``.
+Needs ``turbohtml`` and ``phonenumbers``, the ``rewrite`` extra of the helper's wheel
+(``pip install 'turbohtml>=1.15' 'phonenumbers>=8.13'`` installs them alone).
 """
 
 from __future__ import annotations
@@ -45,13 +53,21 @@ import html
 import itertools
 import re
 import string
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Unpack, overload
 
 from .alt import EMAIL, PHONE, describe
-from .api import DEFAULT_CLASS, DEFAULT_DENSITIES, OptionValues, check_base_url, check_format
+from .api import (
+    DEFAULT_CLASS,
+    DEFAULT_DENSITIES,
+    NARROW,
+    OptionValues,
+    check_base_url,
+    check_format,
+    check_picture_settings,
+)
 from .api import img_tag as _img_tag
 from .errors import OptionError
 from .keys import KeyRing
@@ -63,7 +79,8 @@ try:
     from turbohtml import TokenType, tokenize
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_packaging.py
     raise ImportError(
-        "tokens.rewrite needs turbohtml and phonenumbers: pip install 'glyphveil[rewrite]'",
+        "tokens.rewrite needs turbohtml and phonenumbers: "
+        "pip install 'turbohtml>=1.15' 'phonenumbers>=8.13'",
         name=exc.name,
     ) from exc
 
@@ -73,6 +90,7 @@ __all__ = ["MARK", "Found", "Rewriter", "Rewritten", "rewrite"]
 MARK = "data-glyphveil"
 Leniency = Literal["valid", "possible"]
 Kind = Literal["email", "phone", "marked"]
+Compact = Literal["inline"] | bool
 
 _VOID = frozenset(
     [
@@ -195,7 +213,42 @@ _TAG_NAME = re.compile(r"</?[^\s/>]+")
 _VOID_TAG = re.compile(r"<(img|source)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)\s*/?>")
 _SPACES = re.compile(r"\s+")
 #: What a marker may set besides the render options.
-_MARK_SETTINGS = frozenset({"alt", "reveal"})
+_MARK_SETTINGS = frozenset({"alt", "reveal", "compact"})
+_YES = frozenset({"", "true", "on", "yes", "1"})
+_NO = frozenset({"false", "off", "no", "0"})
+#: Elements that sit inside a line of text: a value next to one is still in its sentence.
+_INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "dfn",
+        "em",
+        "i",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+    ]
+)
+#: How many inline tags the look for words around a value crosses on each side.
+_INLINE_HOPS = 4
+_WORD = re.compile(r"[^\W_]")
+_SOURCE_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);?")
 
 
 def _mark_places(document: str) -> list[int]:
@@ -273,6 +326,7 @@ class _Open:
 
     name: str
     category: str = ""  # "", "alone", "code", "text", "off", "marked", "link"
+    tag_start: int = 0
     content_start: int = 0
     line: int = 0
     marked: dict[str, object] | None = None
@@ -303,9 +357,12 @@ class Rewriter:
 
     ``emails`` and ``phones`` turn the two searches off; ``code=True`` rewrites inside
     ``pre``, ``code``, ``kbd`` and ``samp`` too. ``reveal=True`` mints revealable tokens
-    (see :func:`tokens.reveal_button`). The remaining settings are those of
+    (see :func:`tokens.reveal_button`). ``compact`` is the helper's ``compact`` for each
+    value: ``"inline"`` (the default) for values inside running text only, ``True`` for
+    all, ``False`` for none. The remaining settings are those of
     :func:`tokens.img_tag` for every image: ``keyring``, ``densities``, ``css_class``,
-    ``format``, ``ttl`` and the render options; ``email_options`` and
+    ``format``, ``ttl``, the ``<picture>`` settings ``narrow`` and ``dark``, and the
+    render options; ``email_options`` and
     ``phone_options`` add options for one kind (``{"font": "mono"}``), and a marked
     element's own ``data-glyphveil-*`` attributes win over all of them.
     """
@@ -320,6 +377,9 @@ class Rewriter:
         phones: bool = True,
         code: bool = False,
         reveal: bool = False,
+        compact: Compact = "inline",
+        narrow: int | None = NARROW,
+        dark: bool | Mapping[str, str] | None = None,
         keyring: KeyRing | None = None,
         densities: Iterable[int] = DEFAULT_DENSITIES,
         css_class: str | None = DEFAULT_CLASS,
@@ -346,6 +406,10 @@ class Rewriter:
         ):
             if type(value) is not bool:
                 raise OptionError(f"{name} must be True or False, not {type(value).__name__}")
+        if compact != "inline" and type(compact) is not bool:
+            raise OptionError(f"compact must be 'inline', True or False, not {compact!r}")
+        self.compact: Compact = compact
+        check_picture_settings({"narrow": narrow, "dark": dark})
         self.region = region.upper() if region else None
         self._valid_only = phone_leniency == "valid"
         #: Whether each run of digits seen holds a phone number: a site repeats them.
@@ -357,6 +421,8 @@ class Rewriter:
             "css_class": css_class,
             "format": format,
             "ttl": ttl,
+            "narrow": narrow,
+            "dark": dark,
         }
         self._options: dict[Kind, dict[str, object]] = {
             "email": _checked({**options, **(email_options or {})}),
@@ -454,10 +520,26 @@ class Rewriter:
     def options_for(self, kind: Kind) -> dict[str, object]:
         return self._options[kind]
 
-    def markup(self, text: str, options: Mapping[str, object], alt: str | None = None) -> str:
+    def markup(
+        self,
+        text: str,
+        options: Mapping[str, object],
+        alt: str | None = None,
+        *,
+        compact: bool = False,
+    ) -> str:
         settings = {**self._settings, **options}
         reveal = bool(settings.pop("reveal", self.reveal))
-        return str(_img_tag(text, self.base_url, alt=alt, reveal=reveal, **settings))  # type: ignore[arg-type]
+        compact = bool(settings.pop("compact", compact))
+        return str(
+            _img_tag(text, self.base_url, alt=alt, reveal=reveal, compact=compact, **settings)  # type: ignore[arg-type]
+        )
+
+    def compact_for(self, in_running_text: Callable[[], bool]) -> bool:
+        """Whether a value is drawn compact: by the setting, or where it sits."""
+        if self.compact == "inline":
+            return in_running_text()
+        return self.compact
 
     def emails_in(self, text: str) -> Iterator[tuple[int, int]]:
         """The addresses in decoded ``text``, as spans. The regular expression runs only
@@ -786,7 +868,7 @@ class _Pass:
         busy = self.inside("off") or self.inside("marked") or self.inside("alone")
         if not busy:
             self.check_attributes(name, attrs, start, end)
-        element = _Open(name=name, content_start=end, line=self.line_of(start))
+        element = _Open(name=name, tag_start=start, content_start=end, line=self.line_of(start))
         mark = values.get(MARK)
         if mark is not None and mark.strip().lower() == "off":
             element.category = "off"
@@ -846,7 +928,12 @@ class _Pass:
                 except ValueError:
                     raise OptionError(f"line {line}: {attr} must be a number of px") from None
             elif name == "reveal":
-                parsed = value.strip().lower() in ("", "true", "on", "yes", "1")
+                parsed = value.strip().lower() in _YES
+            elif name == "compact":
+                word = value.strip().lower()
+                if word not in _YES | _NO:
+                    raise OptionError(f"line {line}: {attr} must be true or false, not {value!r}")
+                parsed = word in _YES
             options[name] = parsed
         try:
             _checked({k: v for k, v in options.items() if k in OPTION_NAMES})
@@ -861,8 +948,12 @@ class _Pass:
         assert element.marked is not None
         options = dict(element.marked)
         alt = options.pop("alt", None)
+        # A marker says what it wants: compact with data-glyphveil-compact, or when all are.
+        compact = options.pop("compact", self.rw.compact is True)
         try:
-            markup = self.markup(text, options, alt=str(alt) if alt is not None else None)
+            markup = self.markup(
+                text, options, alt=str(alt) if alt is not None else None, compact=bool(compact)
+            )
         except OptionError as exc:
             raise OptionError(f"line {element.line}: {exc}") from None
         self.edits.append(_Edit(element.content_start, end, markup))
@@ -873,7 +964,10 @@ class _Pass:
             return
         assert element.link_kind is not None
         kind = element.link_kind
-        markup = self.markup(element.link_value, self.rw.options_for(kind), kind=kind)
+        compact = self.rw.compact_for(lambda: self.in_running_text(element.tag_start, end))
+        markup = self.markup(
+            element.link_value, self.rw.options_for(kind), kind=kind, compact=compact
+        )
         close = self.doc.find(">", end)
         position = len(self.doc) if close < 0 else close + 1
         self.edits.append(_Edit(position, position, " " + markup))
@@ -963,12 +1057,15 @@ class _Pass:
                 self.left.append(Found(kind, line, "text", data[a:b]))
             return
         generic = self.inside("text")
+        compact = not generic and self.rw.compact_for(
+            lambda: _has_words(data, spans) or self.in_running_text(start, end)
+        )
         for a, b, kind in spans:
             value = data[a:b]
             if generic:
                 markup = html.escape(EMAIL if kind == "email" else PHONE)
             else:
-                markup = self.markup(value, self.rw.options_for(kind), kind=kind)
+                markup = self.markup(value, self.rw.options_for(kind), kind=kind, compact=compact)
             self.edits.append(_Edit(start + to_raw[a], start + to_raw[b], markup))
             self.replaced.append(Found(kind, line, "text", value))
             if link is not None:
@@ -978,6 +1075,11 @@ class _Pass:
         """Comments are left as they are; what they hold is reported."""
         for a, b in [*self.rw.emails_in(data), *self.rw.phones_in(data)]:
             self.left.append(Found(_kind(data[a:b]), self.line_of(start), "comment", data[a:b]))
+
+    def in_running_text(self, start: int, end: int) -> bool:
+        """Whether the source at ``start:end`` sits in a line of text: words right
+        before or after it, across up to a few inline tags (``<a>``, ``<b>``)."""
+        return _words_before(self.doc, start) or _words_after(self.doc, end)
 
     def where(self) -> str:
         for element in reversed(self.stack):
@@ -991,20 +1093,67 @@ class _Pass:
         options: Mapping[str, object],
         alt: str | None = None,
         kind: Kind | None = None,
+        compact: bool = False,
     ) -> str:
         """The helper's markup for ``text``, once per distinct value and options a page.
         An email or phone number takes its kind's options: the kind is the key."""
         settings: tuple[tuple[str, str], ...] = (
             (("kind", kind),) if kind else tuple(sorted((k, repr(v)) for k, v in options.items()))
         )
-        key = (text, (*settings, ("alt", repr(alt))))
+        key = (text, (*settings, ("alt", repr(alt)), ("compact", repr(compact))))
         markup = self.cache.get(key)
         if markup is None:
-            markup = self.rw.markup(text, options, alt=alt)
+            markup = self.rw.markup(text, options, alt=alt, compact=compact)
             if self.xhtml:
                 markup = _VOID_TAG.sub(r"<\1\2 />", markup)
             self.cache[key] = markup
         return markup
+
+
+def _has_words(data: str, spans: list[tuple[int, int, Kind]]) -> bool:
+    """Whether decoded ``data`` holds words besides its values."""
+    position = 0
+    for a, b, _ in spans:
+        if _WORD.search(data, position, a):
+            return True
+        position = b
+    return _WORD.search(data, position) is not None
+
+
+def _source_words(text: str) -> bool:
+    """Whether source text (between two tags) holds a word; references are not words."""
+    if "&" in text:
+        text = _SOURCE_REFERENCE.sub(" ", text)
+    return _WORD.search(text) is not None
+
+
+def _tag_name(tag: str) -> str:
+    match = _TAG_NAME.match(tag)
+    return match.group().lstrip("</").lower() if match else ""
+
+
+def _words_before(document: str, position: int) -> bool:
+    for _ in range(_INLINE_HOPS + 1):
+        close = document.rfind(">", 0, position)
+        if _source_words(document[close + 1 : position]):
+            return True
+        opening = document.rfind("<", 0, close) if close >= 0 else -1
+        if opening < 0 or _tag_name(document[opening : close + 1]) not in _INLINE:
+            return False
+        position = opening
+    return False
+
+
+def _words_after(document: str, position: int) -> bool:
+    for _ in range(_INLINE_HOPS + 1):
+        opening = document.find("<", position)
+        if _source_words(document[position : opening if opening >= 0 else len(document)]):
+            return True
+        close = document.find(">", opening) if opening >= 0 else -1
+        if close < 0 or _tag_name(document[opening : close + 1]) not in _INLINE:
+            return False
+        position = close + 1
+    return False
 
 
 def _is_link(href: str) -> bool:

@@ -57,20 +57,31 @@ class Harvest:
         return found
 
 
-#: In the page: every element but images, by tag, id and classes, in document order;
-#: the classes a theme's script toggles as the page scrolls (``active``, ``show``) left out.
+#: In the page: every element but the helper's markup (its ``<img>``, the ``<picture>``
+#: and ``<source>`` around it, the reveal wrapper), by tag, id and classes, in document
+#: order; the classes a theme's script toggles as the page scrolls (``active``, ``show``)
+#: left out.
 OUTLINE_JS = """
 () => Array.from(document.querySelectorAll('body *'))
   .filter(e => e.tagName !== 'IMG' && !e.classList.contains('glyphveil-reveal'))
+  .filter(e => { const p = e.closest('picture');
+                 return !(p && p.querySelector(':scope > img.glyphveil')); })
   .map(e => [e.tagName, e.id, Array.from(e.classList)
     .filter(c => !['active', 'show', 'collapsing'].includes(c)).join(' ')])
 """
+#: Every glyphveil image, and the size promised by what the browser shows: the first
+#: ``<source>`` of its ``<picture>`` whose media matches, else the ``<img>`` itself.
 IMAGES_JS = """
-() => Array.from(document.querySelectorAll('img.glyphveil')).map(img => ({
-  complete: img.complete, naturalWidth: img.naturalWidth,
-  width: img.width, height: img.height,
-  promised: [Number(img.getAttribute('width')), Number(img.getAttribute('height'))],
-}))
+() => Array.from(document.querySelectorAll('img.glyphveil')).map(img => {
+  const picture = img.parentElement.tagName === 'PICTURE' ? img.parentElement : null;
+  const sources = picture ? Array.from(picture.querySelectorAll('source')) : [];
+  const from = sources.find(source => matchMedia(source.media).matches) || img;
+  return {
+    complete: img.complete, naturalWidth: img.naturalWidth,
+    width: img.width, height: img.height,
+    promised: [Number(from.getAttribute('width')), Number(from.getAttribute('height'))],
+  };
+})
 """
 OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
 #: Lazy images load only near the viewport: ask for all of them now.

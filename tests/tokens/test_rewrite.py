@@ -17,7 +17,8 @@ from tokens.rewrite import Rewriter, rewrite, sniff_charset
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://img.example.com"
-IMG = re.compile(r"<img [^>]*>")
+#: The helper's markup for one value: an ``<img>``, or a ``<picture>`` holding one.
+IMG = re.compile(r"<picture>.*?</picture>|<img [^>]*>", re.DOTALL)
 
 
 @pytest.fixture
@@ -44,8 +45,62 @@ def test_an_email_in_text_becomes_the_helpers_image(
 ) -> None:
     page = "<p>Write to jane.doe@example.com today.</p>"
     result = rewriter.rewrite(page)
-    expected = tokens.img_tag("jane.doe@example.com", BASE, keyring=keyring)
+    # Inside a sentence: the helper's compact image, as a template would ask for there.
+    expected = tokens.img_tag("jane.doe@example.com", BASE, keyring=keyring, compact=True)
     assert result == f"<p>Write to {expected} today.</p>"
+
+
+@pytest.mark.parametrize(
+    ("page", "compact"),
+    [
+        ("<dd>jane.doe@example.com</dd>", False),
+        ("<td>\n  jane.doe@example.com\n</td>", False),
+        ("<li><a href='mailto:jane.doe@example.com'>jane.doe@example.com</a></li>", False),
+        ("<p>Write to <a href='mailto:jane.doe@example.com'>jane.doe@example.com</a>.</p>", True),
+        ("<p>Mail <b><i>jane.doe@example.com</i></b></p>", True),
+        ("<p>Mail:</p><p>jane.doe@example.com</p>", False),
+        ("<p>jane.doe@example.com<br>+44 20 7946 0958</p>", False),
+        ("<p>jane.doe@example.com &amp; +44 20 7946 0958</p>", False),
+        ("<p>jane.doe@example.com or +44 20 7946 0958</p>", True),
+    ],
+)
+def test_a_value_inside_running_text_is_drawn_compact(
+    keyring: tokens.KeyRing, page: str, compact: bool
+) -> None:
+    classes = re.findall(
+        r'<img [^>]*class="([^"]*)"', Rewriter(BASE, keyring=keyring, region="GB").rewrite(page)
+    )
+    assert classes and all(("glyphveil-compact" in c) == compact for c in classes)
+
+
+COMPACT = 'class="glyphveil glyphveil-compact"'
+
+
+def test_compact_is_chosen_by_the_setting_or_the_marker(keyring: tokens.KeyRing) -> None:
+    sentence = "<p>Write to jane.doe@example.com today.</p>"
+    alone = "<dd>jane.doe@example.com</dd>"
+    for setting, expected in ((True, [True, True]), (False, [False, False])):
+        rewriter = Rewriter(BASE, keyring=keyring, compact=setting)
+        pages = [rewriter.rewrite(page) for page in (sentence, alone)]
+        assert [COMPACT in page for page in pages] == expected
+    rewriter = Rewriter(BASE, keyring=keyring)
+    # A marker is compact when it says so: "£29<span>a month</span>" is no sentence.
+    marked = "<p>It costs <span data-glyphveil data-glyphveil-alt=price>£40</span> an hour.</p>"
+    expected = tokens.img_tag("£40", BASE, keyring=keyring, alt="price")
+    assert rewriter.rewrite(marked) == marked.replace("£40", expected)
+    marked = marked.replace("data-glyphveil ", "data-glyphveil data-glyphveil-compact ")
+    expected = tokens.img_tag("£40", BASE, keyring=keyring, compact=True, alt="price")
+    assert rewriter.rewrite(marked) == marked.replace("£40", expected)
+    assert COMPACT in Rewriter(BASE, keyring=keyring, compact=True).rewrite(
+        "<div data-glyphveil>£40</div>"
+    )
+    for word, compact in (("false", False), ("", True), ("on", True)):
+        page = f"<p>It costs <span data-glyphveil data-glyphveil-compact='{word}'>£40</span>.</p>"
+        assert (COMPACT in rewriter.rewrite(page)) == compact
+    with pytest.raises(tokens.OptionError, match="line 1: data-glyphveil-compact must be"):
+        rewriter.rewrite("<span data-glyphveil data-glyphveil-compact=maybe>£40</span>")
+    with pytest.raises(tokens.OptionError, match="compact must be 'inline', True or False"):
+        Rewriter(BASE, keyring=keyring, compact="sometimes")  # type: ignore[arg-type]
 
 
 def test_everything_outside_the_replacements_is_byte_identical(
@@ -239,6 +294,22 @@ def test_rewriting_twice_changes_nothing_more(keyring: tokens.KeyRing) -> None:
         assert rewriter.rewrite(once) == once
 
 
+def test_the_helpers_own_picture_markup_is_left_as_it_is(keyring: tokens.KeyRing) -> None:
+    """A page whose templates already call the helper (narrow and dark sources, compact,
+    reveal) goes through unchanged: its markup holds no value to find."""
+    rewriter = Rewriter(BASE, region="GB", keyring=keyring)
+    value = "jane.doe.longer.name@example-company.co.uk"
+    pieces = [
+        tokens.img_tag(value, BASE, keyring=keyring, dark=True),
+        tokens.img_tag("+44 20 7946 0958", BASE, keyring=keyring, compact=True),
+        tokens.img_tag(value, BASE, keyring=keyring, reveal=True),
+    ]
+    assert "<picture><source" in pieces[0]
+    page = "<p>" + " and ".join(pieces) + "</p>"
+    assert rewriter.run(page).replaced == ()
+    assert rewriter.rewrite(page) == page
+
+
 def test_one_token_per_distinct_value_per_page(rewriter: Rewriter, keyring: tokens.KeyRing) -> None:
     page = "<p>jane@example.com</p><p>jane@example.com</p><p>bob@example.com</p>"
     found = images(rewriter.rewrite(page))
@@ -339,9 +410,8 @@ def test_import_tokens_needs_neither_turbohtml_nor_phonenumbers(tmp_path: Path) 
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
     )
     assert result.stdout == "<img\n"
-    assert "tokens.rewrite needs turbohtml and phonenumbers: pip install 'glyphveil[rewrite]'" in (
-        result.stderr
-    )
+    needs = "tokens.rewrite needs turbohtml and phonenumbers: pip install 'turbohtml>=1.15' "
+    assert needs + "'phonenumbers>=8.13'" in result.stderr
 
 
 FRAGMENTS = [

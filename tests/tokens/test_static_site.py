@@ -91,6 +91,25 @@ def test_what_is_left_in_place_is_reported(built: Path, capsys: pytest.CaptureFi
     assert "code.html: nothing; 2 left in <pre>, comment" in lines
 
 
+def test_compact_and_dark_choose_the_pictures(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _ = run(capsys, str(built), "--url", "https://img.example.com", "--compact", "never")
+    assert status == 0
+    page = (built / "index.html").read_text()  # "Mail jane@example.com": inside text
+    assert "glyphveil-compact" not in page and "prefers-color-scheme" not in page
+    for name in PAGES:
+        if name.endswith(".html"):
+            (built / name).write_bytes(
+                PAGES[name].encode("latin-1" if "latin" in name else "utf-8")
+            )
+    status, _ = run(capsys, str(built), "--url", "https://img.example.com", "--dark")
+    page = (built / "index.html").read_text()
+    assert status == 0
+    assert 'class="glyphveil glyphveil-compact"' in page
+    assert '<source media="(prefers-color-scheme: dark)"' in page
+
+
 def test_bad_arguments(built: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["protect", str(tmp_path / "missing"), "--url", "https://x.example"]) == 2
     assert "is not a folder" in capsys.readouterr().err

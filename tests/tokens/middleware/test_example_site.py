@@ -4,10 +4,13 @@ layout in Chromium.
 
 The unprotected templates are derived from ``examples/site/templates`` as the test
 runs: ``{{ x | protect }}`` and ``{{ protect(x, ...) }}`` become ``{{ x }}``, except
-prices, which no rewriter can tell from other numbers: they become ``<span
-data-glyphveil data-glyphveil-font="mono" ...>{{ x }}</span>``, the call's options as
-the marker's attributes. The rewriter takes phone numbers in the mono font, as the
-template did, and with ``phone_leniency="possible"``, since the site's ``(555)
+prices (``plan.price``, or a call with ``alt="price"``), which no rewriter can tell from
+other numbers: they become ``<span data-glyphveil data-glyphveil-font="mono"
+...>{{ x }}</span>``, the call's options as the marker's attributes (``compact=True`` as
+``data-glyphveil-compact``). Other calls' ``compact=True`` is dropped: the rewriter must
+find by itself that those values sit inside a sentence, as a site owner expects. The
+rewriter takes phone numbers in the mono font and offers dark images (``dark=True``), as
+the templates did, and runs with ``phone_leniency="possible"``, since the site's ``(555)
 010-0199`` is a fictional number libphonenumber knows is not assigned.
 """
 
@@ -32,15 +35,22 @@ from tests.tokens.harvester import ALL_LOADED_JS, IMAGES_JS, OVERFLOW_JS, Harves
 from tokens.middleware.aiohttp import rewrite_middleware
 from tokens.rewrite import Rewriter
 
-IMG = re.compile(r"<img [^>]*>")
-PAGES = {"/": 2 * len(TEAM), "/prices": len(PRICES)}
+#: The helper's markup for one value: an ``<img>``, or a ``<picture>`` holding one.
+IMG = re.compile(r"<picture>.*?</picture>|<img [^>]*>", re.DOTALL)
+#: The images of each page: a card's email and phone (the prices), and the values inside
+#: a sentence.
+PAGES = {"/": 2 * len(TEAM) + 1, "/prices": len(PRICES) + 2}
 FILTER = re.compile(r"\{\{\s*([\w.]+)\s*\|\s*protect\s*\}\}")
-CALL = re.compile(r"\{\{\s*protect\(\s*([\w.]+)((?:\s*,\s*\w+=(?:\"[^\"]*\"|\d+))*)\s*\)\s*\}\}")
-KEYWORD = re.compile(r"(\w+)=(?:\"([^\"]*)\"|(\d+))")
+CALL = re.compile(
+    r"\{\{\s*protect\(\s*([\w.]+)((?:\s*,\s*\w+=(?:\"[^\"]*\"|\d+|True|False))*)\s*\)\s*\}\}"
+)
+KEYWORD = re.compile(r"(\w+)=(?:\"([^\"]*)\"|(\d+|True|False))")
 #: Every element's box but the images and the price markers, in document order.
 BOXES_JS = """
 () => Array.from(document.querySelectorAll('body *'))
   .filter(e => e.tagName !== 'IMG' && !e.hasAttribute('data-glyphveil'))
+  .filter(e => { const p = e.closest('picture');
+                 return !(p && p.querySelector(':scope > img.glyphveil')); })
   .map(e => { const r = e.getBoundingClientRect();
               return [e.tagName, r.x, r.y, r.width, r.height]; })
 """
@@ -53,7 +63,7 @@ def unprotected(template: str) -> str:
 
     def call(match: re.Match[str]) -> str:
         value, keywords = match.group(1), match.group(2)
-        if not value.endswith("price"):
+        if not value.endswith("price") and 'alt="price"' not in keywords:
             return "{{ " + value + " }}"
         attributes = "".join(
             f' data-glyphveil-{name}="{quoted or number}"'
@@ -69,7 +79,12 @@ def test_the_derived_templates_hold_no_protect_call(tmp_path: Path) -> None:
         derived = unprotected(path.read_text())
         assert "protect" not in derived, path.name
     prices = unprotected((HERE / "templates" / "prices.html").read_text())
-    assert '<span data-glyphveil data-glyphveil-font="mono" data-glyphveil-size="18"' in prices
+    assert '<span data-glyphveil data-glyphveil-font="mono" data-glyphveil-size="20"' in prices
+    sentence = (
+        '<span data-glyphveil data-glyphveil-compact="True" data-glyphveil-font="mono" '
+        'data-glyphveil-alt="price">'
+    )
+    assert sentence + "{{ setup }}</span> extra. For invoices, write to {{ billing }}." in prices
 
 
 @pytest.fixture
@@ -94,6 +109,7 @@ async def sites(aiohttp_server: Server, service: str, tmp_path: Path) -> tuple[s
         region="US",
         phone_leniency="possible",
         phone_options={"font": "mono"},
+        dark=True,
     )
     rewritten.middlewares.append(rewrite_middleware(rewriter))
     first, second = await aiohttp_server(protected), await aiohttp_server(rewritten)

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from aiohttp.typedefs import Handler, Middleware
 
 import tokens
 from server import Config, create_app
@@ -26,8 +27,26 @@ async def test_a_revealed_mailto_link_works_again(
 ) -> None:
     from playwright.async_api import async_playwright
 
+    # The site first: the service must name its origin as one allowed to reveal.
+    middlewares: list[Middleware] = []
+
+    @web.middleware
+    async def rewriting(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await middlewares[0](request, handler)
+
+    async def page_view(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    site = web.Application(middlewares=[rewriting])
+    site.router.add_get("/", page_view)
+    site_server = await aiohttp_server(site)
+    site_origin = f"http://127.0.0.1:{site_server.port}"
     service_server = await aiohttp_server(
-        create_app(config.with_values(reveal=True, reveal_difficulty=10))
+        create_app(
+            config.with_values(
+                reveal=True, reveal_difficulty=10, reveal_origins=frozenset({site_origin})
+            )
+        )
     )
     service = f"http://127.0.0.1:{service_server.port}"
     html = (
@@ -37,21 +56,15 @@ async def test_a_revealed_mailto_link_works_again(
         "<p>Or call +44 20 7946 0958.</p>"
         f'<script src="{service}/reveal.js" defer></script></html>'
     )
-
-    async def page_view(request: web.Request) -> web.Response:
-        return web.Response(text=html, content_type="text/html")
-
     rewriter = Rewriter(service, region="GB", keyring=keyring, reveal=True)
-    site = web.Application(middlewares=[rewrite_middleware(rewriter)])
-    site.router.add_get("/", page_view)
-    site_server = await aiohttp_server(site)
+    middlewares.append(rewrite_middleware(rewriter))
 
     async with async_playwright() as pw:
         browser = await launch_chromium(pw)
         try:
             page = await browser.new_page()
             page.set_default_timeout(60_000)
-            response = await page.goto(f"http://127.0.0.1:{site_server.port}/")
+            response = await page.goto(f"{site_origin}/")
             assert response is not None
             served = await response.text()
             assert Harvest.of(served).holds(VALUES) == []
