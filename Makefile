@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-hostile bench-ocr bench-reveal clean dist example
+.PHONY: run test system lint bench bench-hostile bench-legibility bench-ocr bench-reveal clean dist example
 
 $(STAMP): setup.cfg setup.py pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,9 +82,27 @@ bench-ocr: $(OCR_STAMP)
 		$(OCR_VENV)/bin/python bench/ocr.py $(OCR_ARGS); \
 	fi
 
+# Legibility bench (docs/legibility.md): trains a small recognizer on the renderer in its
+# own venv (a CPU build of torch), keeps it in bench/.cache-legibility/ per rendering, and
+# reports what it reads. First run about an hour of CPU; a rerun on the same rendering a
+# few minutes. LEGIBILITY_ARGS=--quick for a short check.
+LEGIBILITY_VENV ?= bench/.venv-legibility
+LEGIBILITY_STAMP := $(LEGIBILITY_VENV)/.installed
+LEGIBILITY_ARGS ?= --sheets docs
+
+$(LEGIBILITY_STAMP): setup.cfg pyproject.toml bench/requirements-legibility.txt
+	test -x $(LEGIBILITY_VENV)/bin/python || $(PYTHON) -m venv $(LEGIBILITY_VENV)
+	$(LEGIBILITY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LEGIBILITY_VENV)/bin/python -m pip install --quiet -e '.[server]' -r bench/requirements-legibility.txt
+	$(LEGIBILITY_VENV)/bin/python -c 'import torch, sys; sys.exit(0 if torch.version.cuda is None else "bench-legibility: torch is a CUDA build; want the CPU build of torch==2.13.0")'
+	touch $(LEGIBILITY_STAMP)
+
+bench-legibility: $(LEGIBILITY_STAMP)
+	nice -n 15 $(LEGIBILITY_VENV)/bin/python bench/legibility.py $(LEGIBILITY_ARGS)
+
 # What the reveal proof of work costs a visitor in Chromium and scrapers in Python and Node.
 bench-reveal: $(STAMP)
 	$(PY) bench/reveal_pow.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist
+	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) $(LEGIBILITY_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist
