@@ -560,44 +560,44 @@ class Scores:
 # -- contact sheets ------------------------------------------------------------------------
 
 
-def contact_sheet(level: str, density: int, path: Path, size: int = 16) -> None:
-    """The suite at ``level`` and ``density`` as one image: a row per string, a column
-    per font of :func:`suite_fonts` (a blank cell where a font lacks a character), each
-    cell at its own pixels, so the sheet at 100 % zoom shows what a screen of that
-    density shows. Saved in greyscale."""
-    label = ImageFont.truetype(str(ROOT / "fonts" / "DejaVuSans.ttf"), 12)
+def contact_sheet(level: str, density: int, path: Path, per_row: int = 4, size: int = 16) -> None:
+    """The suite at ``level`` and ``density`` as one image: a row per string, drawn in
+    ``per_row`` fonts of :func:`suite_fonts` taken in turn down the sheet (so every font
+    shows up several times; the bench itself reads every string in every font), each
+    cell at its own pixels under its font's name, so the sheet at 100 % zoom shows what
+    a screen of that density shows. Saved in greyscale."""
+    label = ImageFont.truetype(str(ROOT / "fonts" / "DejaVuSans.ttf"), 11)
     fonts = suite_fonts(level)
+    per_row = min(per_row, len(fonts))
     entries = suite()
-    items = suite_items(level, density, size)
-    cells = [render(item) for item in items]
-    columns = len(fonts)
-    rows = [cells[r * columns : (r + 1) * columns] for r in range(len(entries))]
-    gap = 8
+    by_font = {
+        (i.text, i.glyph_font or FAMILIES[i.font].name): i
+        for i in suite_items(level, density, size)
+    }
+    rows = []
+    for n, entry in enumerate(entries):
+        chosen = [fonts[(n * per_row + j) % len(fonts)] for j in range(per_row)]
+        rows.append([(font, flatten(render(by_font[(entry.text, font)]))) for font in chosen])
+    gap, name_height, header = 10, 13, 24
     caption_width = gap + max(round(label.getlength(repr(e.text))) for e in entries) + gap
-    widths = [max(row[c].width for row in rows) for c in range(columns)]
-    header = 34
-    width = caption_width + sum(widths) + gap * columns
-    height = header + sum(max(c.height for c in row) + gap for row in rows)
-    sheet = Image.new("L", (width, height), 236)
+    cell_width = max(image.width for row in rows for _, image in row)
+    width = caption_width + per_row * (cell_width + gap)
+    heights = [name_height + max(image.height for _, image in row) for row in rows]
+    sheet = Image.new("L", (width, header + sum(h + gap for h in heights)), 236)
     draw = ImageDraw.Draw(sheet)
     draw.text(
-        (gap, 4),
-        f"noise={level} @{density}x, {size} px: each suite string in every font "
-        f"(columns: {', '.join(Path(f).stem for f in fonts)})",
+        (gap, 6),
+        f"noise={level} @{density}x, {size} px: the confusable suite, each string in "
+        f"{per_row} of the {len(fonts)} fonts in turn (the bench reads all), at 100 %",
         fill=40,
         font=label,
     )
-    x = caption_width
-    for c, font in enumerate(fonts):
-        draw.text((x, 20), Path(font).stem[:18], fill=90, font=label)
-        x += widths[c] + gap
     y = header
-    for entry, row in zip(entries, rows, strict=True):
-        row_height = max(cell.height for cell in row)
-        draw.text((gap, y + row_height / 2), repr(entry.text), fill=60, font=label, anchor="lm")
-        x = caption_width
-        for c, cell in enumerate(row):
-            sheet.paste(flatten(cell), (x, y + (row_height - cell.height) // 2))
-            x += widths[c] + gap
+    for entry, row, row_height in zip(entries, rows, heights, strict=True):
+        draw.text((gap, y + row_height / 2), repr(entry.text), fill=40, font=label, anchor="lm")
+        for j, (font, image) in enumerate(row):
+            x = caption_width + j * (cell_width + gap)
+            draw.text((x, y), Path(font).stem[:24], fill=110, font=label)
+            sheet.paste(image, (x, y + name_height))
         y += row_height + gap
     sheet.save(path, optimize=True)
