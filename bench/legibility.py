@@ -76,7 +76,10 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache-legibility"
-BATCH = 32
+BATCH = 16
+#: The first images of a from-scratch run favour the easy levels (a curriculum): the
+#: model learns the letters before it learns to read them through the noise.
+WARM_UP, EASY = 6144, {"none": 0.35, "low": 0.35, "medium": 0.15, "high": 0.15}
 EVAL_EVERY = 2048
 #: The targets of the suite (docs/legibility.md).
 EXACT_TARGET, PAIR_TARGET = 0.99, 0.005
@@ -176,6 +179,7 @@ class Point:
     cer: float
     by_level: dict[str, float] = field(default_factory=dict)  # validation exact per level
     lr: float = 0.0
+    loss: float = 0.0  # mean CTC loss of the training batches since the last point
 
 
 @dataclass(slots=True)
@@ -242,6 +246,7 @@ def train(
     args: argparse.Namespace,
     excluded: frozenset[str],
     save: Any,
+    warm_up: bool = True,
 ) -> list[Point]:
     """Train on fresh images until the validation reading stops improving; the model
     ends with the best weights seen. Prints and returns the learning curve."""
@@ -254,6 +259,7 @@ def train(
     curve: list[Point] = []
     best_exact, best_cer, best_state, stale = -1.0, 2.0, None, 0
     images = 0
+    losses: list[float] = []
 
     def checkpoint() -> None:
         """Read the validation set; keep the weights if the reading improved (more
@@ -264,6 +270,8 @@ def train(
         point.cpu_minutes = (time.process_time() - cpu0) / 60
         point.wall_minutes = (time.perf_counter() - wall0) / 60
         point.lr = optimizer.param_groups[0]["lr"]
+        point.loss = sum(losses) / len(losses) if losses else 0.0
+        losses.clear()
         curve.append(point)
         improved = point.exact > best_exact + 0.002 or point.cer < best_cer - 0.002
         print(_curve_row(point) + ("" if improved else "  (no better)"), flush=True)
@@ -272,17 +280,19 @@ def train(
             stale = 0
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
             save(best_state, curve)
-        else:
+        elif point.cer < 0.95:  # CTC first learns to write nothing: no patience lost then
             stale += 1
             if stale % 3 == 0:  # halve the step when the reading stalls
                 for group in optimizer.param_groups:
                     group["lr"] /= 2
 
-    print(_curve_head())
-    checkpoint()
-    while True:
+    def _step_and_check() -> bool:
+        """One training step; at each round, read the validation set and tell
+        whether to stop."""
+        nonlocal images
         model.train()
-        items = training_items(rng, BATCH, excluded)
+        easy = EASY if warm_up and images < WARM_UP else None
+        items = training_items(rng, BATCH, excluded, easy)
         x, lengths = _tensor(_inputs(items))
         targets = [torch.tensor([_INDEX[c] for c in item.text]) for item in items]
         logits = model(x).log_softmax(-1).permute(1, 0, 2)  # (time, batch, classes)
@@ -296,16 +306,26 @@ def train(
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
+        losses.append(loss.item())
         images += len(items)
         if images % EVAL_EVERY < BATCH:
             checkpoint()
             spent = (time.process_time() - cpu0) / 60
             if stale >= args.patience:
                 print(f"stopped: no better reading for {args.patience} rounds")
-                break
+                return True
             if images >= args.max_images or spent >= args.max_cpu_minutes:
                 print(f"stopped at the budget ({images} images, {spent:.1f} CPU-min)")
-                break
+                return True
+        return False
+
+    print(_curve_head())
+    checkpoint()
+    try:
+        while not _step_and_check():
+            pass
+    except KeyboardInterrupt:  # Ctrl-C: test the best model so far
+        print(f"stopped by hand after {images} images; testing the best model so far")
     assert best_state is not None
     model.load_state_dict(best_state)
     return curve
@@ -315,7 +335,7 @@ def _curve_head() -> str:
     return (
         f"{'images':>8} {'CPU-min':>8} {'wall-min':>8} {'exact':>7} {'CER':>6}"
         + "".join(f" {level:>7}" for level in LEVELS)
-        + f" {'lr':>8}"
+        + f" {'lr':>8} {'loss':>6}"
     )
 
 
@@ -324,7 +344,7 @@ def _curve_row(point: Point) -> str:
         f"{point.images:>8} {point.cpu_minutes:8.1f} {point.wall_minutes:8.1f}"
         f" {point.exact:7.1%} {point.cer:6.1%}"
         + "".join(f" {point.by_level.get(level, 0.0):7.1%}" for level in LEVELS)
-        + f" {point.lr:8.1e}"
+        + f" {point.lr:8.1e} {point.loss:6.2f}"
     )
 
 
@@ -567,7 +587,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"\nLearning curve (validation: {args.validation} images, held-out keys and "
             "strings; exact per level):"
         )
-        curve = train(model, args, excluded, save)
+        curve = train(model, args, excluded, save, warm_up=not parent_fp and checkpoint is None)
         checkpoint = Checkpoint.load(own)
         model.load_state_dict(checkpoint.state)
         checkpoint.curve = curve
