@@ -248,18 +248,22 @@ def train(
     excluded: frozenset[str],
     save: Any,
     warm_up: bool = True,
+    before: Sequence[Point] = (),
 ) -> list[Point]:
     """Train on fresh images until the validation reading stops improving; the model
-    ends with the best weights seen. Prints and returns the learning curve."""
-    rng = random.Random(args.seed)
+    ends with the best weights seen. Prints and returns the learning curve, continuing
+    ``before`` (the curve so far of a model trained further) if given."""
+    last = before[-1] if before else Point(0, 0.0, 0.0, 0.0, 1.0)
+    rng = random.Random(f"{args.seed} {last.images}")
     validation = validation_items(args.validation)
     validation_inputs = _inputs(validation)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    curve: list[Point] = []
+    cpu0 = time.process_time() - 60 * last.cpu_minutes
+    wall0 = time.perf_counter() - 60 * last.wall_minutes
+    curve: list[Point] = list(before)
     best_exact, best_cer, best_state, stale = -1.0, 2.0, None, 0
-    images = 0
+    images = last.images
     losses: list[float] = []
 
     def checkpoint() -> None:
@@ -321,6 +325,8 @@ def train(
         return False
 
     print(_curve_head())
+    for point in before:
+        print(_curve_row(point))
     checkpoint()
     try:
         while not _step_and_check():
@@ -361,8 +367,8 @@ def _pct(value: float) -> str:
     return f"{100 * value:5.1f}%"
 
 
-def _show(char: str) -> str:
-    return {" ": "␠", "": LOST}.get(char, char)
+def _show(text: str) -> str:
+    return text.replace(" ", "␠") if text else LOST
 
 
 def _mistakes(scores: Scores, count: int) -> str:
@@ -577,6 +583,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if checkpoint is not None:
             print("training the cached model further (--more)")
             parent_fp, scratch = checkpoint.parent, checkpoint.scratch_curve
+            before = checkpoint.curve
         elif parent is not None:
             model.load_state_dict(parent.state)
             print(
@@ -584,9 +591,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "(not from scratch); the attack's cost below is that model's from-scratch curve"
             )
             parent_fp, scratch = parent.fingerprint, parent.scratch_curve or parent.curve
+            before = []
         else:
             print("no cached model: training from scratch")
-            parent_fp, scratch = "", []
+            parent_fp, scratch, before = "", [], []
 
         def save(state: dict[str, Any], curve: list[Point]) -> None:
             Checkpoint(print_fp, state, list(curve), parent_fp, scratch).save(own)
@@ -596,11 +604,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"\nLearning curve (validation: {args.validation} images, held-out keys and "
             "strings; exact per level):"
         )
-        curve = train(model, args, excluded, save, warm_up=not parent_fp and checkpoint is None)
+        warm_up = not parent_fp and checkpoint is None
+        curve = train(model, args, excluded, save, warm_up, before)
         checkpoint = Checkpoint.load(own)
         model.load_state_dict(checkpoint.state)
         checkpoint.curve = curve
-        if not scratch and not parent_fp:
+        if not parent_fp:  # trained from scratch, maybe further since: the attack's cost
             checkpoint.scratch_curve = curve
         checkpoint.save(own)
     else:
