@@ -13,6 +13,7 @@ runs under ``nice``). By hand, from the repository root::
     bench/.venv-legibility/bin/python bench/legibility.py               # the full bench
     bench/.venv-legibility/bin/python bench/legibility.py --quick       # a short check
     bench/.venv-legibility/bin/python bench/legibility.py --sheets docs # + contact sheets
+    bench/.venv-legibility/bin/python bench/legibility.py --eval-only   # test the cached model
 
 What it does:
 
@@ -20,7 +21,7 @@ What it does:
    family). A model trained on this very rendering in ``bench/.cache-legibility/`` is
    loaded and training is skipped; if only an older rendering's model is there, it is
    fine-tuned (the output says so); else training starts from scratch.
-2. Trains a small CRNN (convolutions, a bidirectional LSTM, CTC; about 0.3 M
+2. Trains a small CRNN (convolutions, a bidirectional LSTM, CTC; 0.37 M
    parameters) on images from the service's own path (``legibility_suite.render``):
    each image a fresh string (half OCR-corpus emails, phones and prices, half random
    strings rich in confusable characters) under a fresh random key, at every level,

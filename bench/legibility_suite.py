@@ -142,12 +142,17 @@ _LEVEL_WEIGHTS = {"none": 0.1, "low": 0.2, "medium": 0.35, "high": 0.35}
 
 
 def training_items(
-    rng: random.Random, count: int, exclude: frozenset[str] = frozenset()
+    rng: random.Random,
+    count: int,
+    exclude: frozenset[str] = frozenset(),
+    level_weights: dict[str, float] | None = None,
 ) -> list[Item]:
     """``count`` training images: half OCR-corpus strings (emails, phones, prices), half
     random strings rich in confusable characters; each under a fresh random key, a random
     family, size (12-24 px), level (noisy ones most) and density (1 or 2). Strings in
-    ``exclude`` (the held-out sets) are never drawn."""
+    ``exclude`` (the held-out sets) are never drawn. ``level_weights`` overrides the
+    share of each level (the first images of training favour the easy levels)."""
+    weights = level_weights or _LEVEL_WEIGHTS
     items: list[Item] = []
     while len(items) < count:
         if rng.random() < 0.5:
@@ -157,7 +162,7 @@ def training_items(
             text, font, size = _random_text(rng), rng.choice(FONTS), rng.choice(SIZES)
         if text in exclude:
             continue
-        level = rng.choices(list(_LEVEL_WEIGHTS), list(_LEVEL_WEIGHTS.values()))[0]
+        level = rng.choices(list(weights), list(weights.values()))[0]
         density = 2 if rng.random() < 0.4 else 1
         items.append(Item(text, font, size, level, density, key_for(rng)))
     return items

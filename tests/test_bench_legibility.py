@@ -269,3 +269,8 @@ def test_scores_add_up_exact_reads_cer_and_top_mistakes() -> None:
     assert scores.cer == pytest.approx((0 + 1 / 3 + 1 / 3 + 1 / 3) / 4)
     assert scores.top(1) == [("_", " ", 2, 1.0)]
     assert ("0", "O", 1, 0.5) in scores.top(5)
+
+
+def test_training_items_can_favour_the_easy_levels() -> None:
+    easy = training_items(random.Random(7), 300, level_weights={"none": 1.0, "low": 1.0})
+    assert {i.level for i in easy} == {"none", "low"}
