@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test system lint bench bench-hostile bench-ocr bench-reveal bench-rewrite clean dist example
+.PHONY: run test system lint bench bench-hostile bench-legibility bench-ocr bench-reveal bench-rewrite clean dist example
 
 # The helper (glyphveil, the root) and the service (glyphveil-server, whose folder links to
 # server/ and fonts/), both editable: `glyphveil serve` finds the service's entry point.
@@ -89,6 +89,24 @@ bench-ocr: $(OCR_STAMP)
 		$(OCR_VENV)/bin/python bench/ocr.py $(OCR_ARGS); \
 	fi
 
+# Legibility bench (docs/legibility.md): trains a small recognizer on the renderer in its
+# own venv (a CPU build of torch), keeps it in bench/.cache-legibility/ per rendering, and
+# reports what it reads. First run about an hour of CPU; a rerun on the same rendering a
+# few minutes. LEGIBILITY_ARGS=--quick for a short check.
+LEGIBILITY_VENV ?= bench/.venv-legibility
+LEGIBILITY_STAMP := $(LEGIBILITY_VENV)/.installed
+LEGIBILITY_ARGS ?= --sheets docs
+
+$(LEGIBILITY_STAMP): setup.cfg pyproject.toml $(SERVER_DIST)/setup.cfg bench/requirements-legibility.txt
+	test -x $(LEGIBILITY_VENV)/bin/python || $(PYTHON) -m venv $(LEGIBILITY_VENV)
+	$(LEGIBILITY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LEGIBILITY_VENV)/bin/python -m pip install --quiet $(INSTALL_BOTH) -r bench/requirements-legibility.txt
+	$(LEGIBILITY_VENV)/bin/python -c 'import torch, sys; sys.exit(0 if torch.version.cuda is None else "bench-legibility: torch is a CUDA build; want the CPU build of torch==2.13.0")'
+	touch $(LEGIBILITY_STAMP)
+
+bench-legibility: $(LEGIBILITY_STAMP)
+	nice -n 15 $(LEGIBILITY_VENV)/bin/python bench/legibility.py $(LEGIBILITY_ARGS)
+
 # Reveal: hash rates, a visitor in Chromium, a native harvester through nginx, two instances
 # and Redis (about 9 minutes; needs chromium, node, nginx, redis-server, cc and libssl-dev).
 bench-reveal: $(STAMP)
@@ -99,4 +117,4 @@ bench-rewrite: $(STAMP)
 	$(PY) bench/rewrite_speed.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist $(SERVER_DIST)/*.egg-info $(SERVER_DIST)/build
+	rm -rf $(VENV) $(BENCH_VENV) $(OCR_VENV) $(LEGIBILITY_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist $(SERVER_DIST)/*.egg-info $(SERVER_DIST)/build

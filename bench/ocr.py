@@ -27,6 +27,12 @@ recognizer alone; PP-OCRv5 full pipeline (tier 1); then greyscale, median-filter
 - 2x copies are not made of density-2 images (they already have twice the pixels);
 - ``--exhaustive`` runs every attack on every image instead (about three times longer).
 
+Reported apart, with no target: a harvester who straightens the zigzag first (tier 2.5
+in ``docs/protection.md``; ``ocr_attacks.straighten``, from the pixels alone), then runs
+PP-OCRv6's recognizer, PP-OCRv6 and PP-OCRv4 on the straight line, on every image at
+both densities (stopping at the first that reads it). ``--no-straighten`` skips it. Its
+reads never count in the tables above it.
+
 A string is **read** at a level when any attack on either density gives it exactly,
 ignoring spaces and case, or gives its letters and digits in order. Also measured:
 character error rate (CER, the best attack's, per string), render time and PNG bytes,
@@ -56,7 +62,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from ocr_attacks import ATTACKS, ENGINES, Attack, Attackers, attacks_for, flatten
+from ocr_attacks import ATTACKS, ENGINES, STRAIGHT, Attack, Attackers, attacks_for, flatten
 from ocr_corpus import (
     CATEGORIES,
     Sample,
@@ -149,6 +155,7 @@ class Result:
     readings: dict[str, str] = field(default_factory=dict)
     read_by: list[str] = field(default_factory=list)
     cer: dict[str, float] = field(default_factory=dict)
+    straight_read_by: list[str] = field(default_factory=list)  # tier 2.5, apart
 
 
 # -- the worker: one process per core, models loaded once ----------------------------
@@ -174,6 +181,7 @@ class _Job:
     fetches: int
     exhaustive: bool
     tier2: bool
+    straighten: bool = True
 
 
 def _attack_order(attacks: Iterable[Attack], tier: int, density: int) -> list[Attack]:
@@ -236,14 +244,25 @@ def _run_job(job: _Job) -> list[Result]:
             readings = _attackers.run_many(attack, [image for _, image in todo])
             for (result, _), reading in zip(todo, readings, strict=True):
                 _score(result, attack, reading)
+    if job.straighten:  # tier 2.5: every image, whatever tiers 1 and 2 read
+        straight = [a for a in _attackers.attacks if a.tier == 3]
+        for result, image in zip(results, images, strict=True):
+            for attack in straight:
+                if result.straight_read_by and not job.exhaustive:
+                    break
+                _score(result, attack, _attackers.run(attack, image))
     return results
+
+
+def _is_straight(name: str) -> bool:
+    return name.endswith(f" {STRAIGHT}")
 
 
 def _score(result: Result, attack: Attack, reading: str) -> None:
     result.readings[attack.name] = reading
     result.cer[attack.name] = character_error_rate(result.text, reading)
     if is_read(result.text, reading):
-        result.read_by.append(attack.name)
+        (result.straight_read_by if attack.tier == 3 else result.read_by).append(attack.name)
 
 
 # -- tables ---------------------------------------------------------------------------
@@ -264,7 +283,7 @@ def _strings_read(results: Sequence[Result]) -> dict[tuple[str, int], bool]:
 def _best_cer(results: Sequence[Result]) -> dict[tuple[str, int], float]:
     best: dict[tuple[str, int], float] = {}
     for r in results:
-        value = min(r.cer.values(), default=1.0)
+        value = min((v for k, v in r.cer.items() if not _is_straight(k)), default=1.0)
         key = (r.level, r.index)
         best[key] = min(best.get(key, 1.0), value)
     return best
@@ -318,17 +337,42 @@ def attack_table(
     results: Sequence[Result], levels: Sequence[str], attacks: Sequence[Attack]
 ) -> list[str]:
     """Per attack and level: images read among those it ran on, and its mean CER there."""
-    head = f"{'attack (tier)':<24}" + "".join(f" {level:>22}" for level in levels)
-    lines = [head, f"{'':<24}" + "".join(f" {'read/ran  CER':>22}" for _ in levels)]
+    head = f"{'attack (tier)':<26}" + "".join(f" {level:>22}" for level in levels)
+    lines = [head, f"{'':<26}" + "".join(f" {'read/ran  CER':>22}" for _ in levels)]
     for attack in attacks:
         cells = []
         for level in levels:
             ran = [r for r in results if r.level == level and attack.name in r.readings]
-            hit = sum(attack.name in r.read_by for r in ran)
+            hit = sum(attack.name in r.read_by + r.straight_read_by for r in ran)
             cer = statistics.fmean(r.cer[attack.name] for r in ran) if ran else float("nan")
             cells.append(f"{hit:>5}/{len(ran):<5} {cer:7.1%}" if ran else f"{'-':>22}")
+        tier = "2.5" if attack.tier == 3 else attack.tier
+        lines.append(f"{attack.name + f' ({tier})':<26}" + "".join(f" {c:>22}" for c in cells))
+    return lines
+
+
+def straight_table(results: Sequence[Result], levels: Sequence[str]) -> list[str]:
+    """Per level, tier 2.5 (straighten, then OCR): strings read at either density, images
+    read per density, and the best straightened attack's CER."""
+    lines = [f"{'level':<7} {'strings':>7} {'read':>7} {'@1x':>7} {'@2x':>7} {'CER':>6}"]
+    for level in levels:
+        rows = [r for r in results if r.level == level and any(map(_is_straight, r.readings))]
+        if not rows:
+            continue
+        read: dict[int, bool] = defaultdict(bool)
+        cer: dict[int, float] = {}
+        for r in rows:
+            read[r.index] |= bool(r.straight_read_by)
+            value = min(v for k, v in r.cer.items() if _is_straight(k))
+            cer[r.index] = min(cer.get(r.index, 1.0), value)
+        cells = [_pct(sum(read.values()), len(read))]
+        for density in (1, 2):
+            dense = [r for r in rows if r.density == density]
+            cells.append(_pct(sum(bool(r.straight_read_by) for r in dense), len(dense)))
         lines.append(
-            f"{attack.name + f' ({attack.tier})':<24}" + "".join(f" {c:>22}" for c in cells)
+            f"{level:<7} {len(read):>7} "
+            + " ".join(f"{c:>7}" for c in cells)
+            + f" {100 * statistics.fmean(cer.values()):5.1f}%"
         )
     return lines
 
@@ -420,6 +464,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-tier2", action="store_true", help="skip the image variants")
     parser.add_argument(
+        "--no-straighten", action="store_true", help="skip tier 2.5 (straighten, then OCR)"
+    )
+    parser.add_argument(
         "--exhaustive", action="store_true", help="every attack on every image, no early stop"
     )
     parser.add_argument("--examples", type=int, default=0, help="print N readings per level")
@@ -480,6 +527,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             args.fetches,
             args.exhaustive,
             not args.no_tier2,
+            not args.no_straighten,
         )
         for i in range(0, len(samples), chunk)
     ]
@@ -593,7 +641,14 @@ def _report(
     )
     print("\n".join(attack_table(results, args.levels, attacks)))
     print("\nWho read what, per level and category (images, both densities):")
-    print("\n".join(category_attack_table(results, args.levels, attacks)))
+    plain = [a for a in attacks if a.tier != 3]
+    print("\n".join(category_attack_table(results, args.levels, plain)))
+    if any(_is_straight(name) for r in results for name in r.readings):
+        print(
+            "\nTier 2.5, reported apart (no target): the zigzag straightened from the pixels "
+            "(ocr_attacks.straighten), then PP-OCRv6 rec, PP-OCRv6 and PP-OCRv4, every image:"
+        )
+        print("\n".join(straight_table(results, args.levels)))
     distinct = max(r.distinct_fetches for r in results)
     fetched = sum(r.density == 1 for r in results)
     print(

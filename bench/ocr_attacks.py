@@ -12,8 +12,11 @@ Engines (all offline: their models ship inside the packages, nothing is fetched)
 Each attack is an engine fed one variant of the image. Tier 1 runs on every image;
 tier 2 (greyscale, median-filtered and 2x copies for the deep models) is the cheap
 clean-up a scraper tries next, and the bench runs it only where tier 1 read nothing
-right. A missing engine is recorded with its exact error in
-:attr:`Attackers.unavailable` and its attacks are left out, never faked.
+right. Tier 3 is a harvester who looked at the images first (tier 2.5 of
+``docs/protection.md``): :func:`straighten` unrolls the zigzag from the image alone,
+then the deep models read the straight line; the bench reports it apart. A missing
+engine is recorded with its exact error in :attr:`Attackers.unavailable` and its
+attacks are left out, never faked.
 
 Use from an experiment script (run with ``bench/.venv-ocr/bin/python``)::
 
@@ -37,7 +40,17 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
-__all__ = ["ATTACKS", "ENGINES", "Attack", "Attackers", "attacks_for", "flatten", "variant"]
+__all__ = [
+    "ATTACKS",
+    "ENGINES",
+    "STRAIGHT",
+    "Attack",
+    "Attackers",
+    "attacks_for",
+    "flatten",
+    "straighten",
+    "variant",
+]
 
 #: Every engine the bench knows, cheapest first.
 ENGINES: tuple[str, ...] = ("tesseract", "ppocr-v4", "ppocr-v6", "ppocr-v5")
@@ -117,6 +130,47 @@ def _opened(image: Image.Image) -> Image.Image:
     return Image.fromarray(255 - cv2.morphologyEx(ink, cv2.MORPH_OPEN, disc))
 
 
+def straighten(image: Image.Image) -> Image.Image:
+    """The text unrolled along its zigzag onto a straight line, from the pixels alone.
+
+    The two noise strokes bracket the path above and below, so the middle of each
+    column's ink is the path; smoothed over a third of the height, it is sampled at
+    every pixel of its length, and the image is read along each point's normal
+    (about 0.3 of the height either side). Each straight run of the zigzag comes out
+    turned back level, glyphs and all; the corners come out bent.
+    """
+    import cv2
+
+    grey = np.asarray(flatten(image).convert("L"), dtype=np.float32)
+    height, width = grey.shape
+    ink = np.clip((170.0 - grey) / 120.0, 0.0, 1.0)  # glyphs and strokes, not the speckle
+    mass = ink.sum(axis=0)
+    columns = np.flatnonzero(mass > 0.5)
+    if len(columns) < 2:
+        return flatten(image)
+    middle = (ink * np.arange(height)[:, None]).sum(axis=0)[columns] / mass[columns]
+    middle = np.interp(np.arange(width), columns, middle)
+    window = max(3, height // 3) | 1
+    middle = np.convolve(
+        np.pad(middle, window // 2, mode="edge"), np.ones(window) / window, mode="valid"
+    )
+    arc = np.concatenate([[0.0], np.cumsum(np.hypot(1.0, np.diff(middle)))])
+    steps = np.arange(0.0, arc[-1], 1.0)
+    x, y = np.interp(steps, arc, np.arange(width)), np.interp(steps, arc, middle)
+    dx, dy = np.gradient(x), np.gradient(y)
+    length = np.hypot(dx, dy)
+    dx, dy = dx / length, dy / length
+    reach = round(0.3 * height)
+    across = np.arange(-reach, reach + 1, dtype=np.float32)[:, None]
+    map_x = (x[None, :] - dy[None, :] * across).astype(np.float32)
+    map_y = (y[None, :] + dx[None, :] * across).astype(np.float32)
+    flat = cv2.remap(grey, map_x, map_y, cv2.INTER_LINEAR, borderValue=255.0)
+    return Image.fromarray(flat.astype(np.uint8)).convert("RGB")
+
+
+#: The variant that straightens the zigzag first (tier 3 attacks).
+STRAIGHT = "straight"
+
 _VARIANTS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "raw": flatten,
     "clean": _cleaned,
@@ -124,6 +178,7 @@ _VARIANTS: dict[str, Callable[[Image.Image], Image.Image]] = {
     "grey": _grey,
     "median": lambda image: _grey(image).filter(ImageFilter.MedianFilter(3)),
     "2x": lambda image: _upscale(flatten(image), 2),
+    STRAIGHT: straighten,
 }
 
 
@@ -304,6 +359,10 @@ _TIER2 = tuple(
     if (engine, name) not in _TIER1
 )
 
+#: Straighten, then read: the recognizer alone first (the image is one line), then
+#: the full pipelines.
+_TIER3 = (("ppocr-v6-rec", STRAIGHT), ("ppocr-v6", STRAIGHT), ("ppocr-v4", STRAIGHT))
+
 
 def _attack(engine: str, variant_name: str, tier: int) -> Attack:
     return Attack(f"{engine} {variant_name}", engine, variant_name, tier)
@@ -312,6 +371,7 @@ def _attack(engine: str, variant_name: str, tier: int) -> Attack:
 ATTACKS: tuple[Attack, ...] = tuple(
     [_attack(engine, name, 1) for engine, name in _TIER1]
     + [_attack(engine, name, 2) for engine, name in _TIER2]
+    + [_attack(engine, name, 3) for engine, name in _TIER3]
 )
 
 
