@@ -28,6 +28,8 @@ __all__ = [
     "FAMILIES",
     "FONTS_DIR",
     "GLYPH_FONTS",
+    "TELLING_EXTRA",
+    "TELLING_FONTS",
     "TextRun",
     "covers",
     "draw_runs",
@@ -95,6 +97,39 @@ GLYPH_FONTS: tuple[Path, ...] = (
     FONTS_DIR / "OpenSans-Regular.ttf",
     FONTS_DIR / "texgyreschola-regular.otf",
 )
+
+#: Fonts noisy text draws only the glyphs of :data:`TELLING_FONTS` with: Inconsolata,
+#: for its tailed l and serifed I (not its zero: a slash turned along the
+#: zigzag reads as the bar of a θ).
+TELLING_EXTRA: tuple[Path, ...] = (FONTS_DIR / "Inconsolata.otf",)
+
+_SANS, _SERIF, _MONO = (FONTS_DIR / _FAMILY_FILES[f] for f in ("sans", "serif", "mono"))
+_INCONSOLATA = TELLING_EXTRA[0]
+_SERIFED_ONE = (FONTS_DIR / "CharisSIL-Regular.ttf", FONTS_DIR / "LiberationSerif-Regular.ttf")
+_SCHOLA = FONTS_DIR / "texgyreschola-regular.otf"
+#: Glyphs that many fonts draw alike (0 and O; l, 1 and I), and the fonts noisy text
+#: draws each of them with, the ones that tell them apart: a zero with a dot, an l
+#: with a tail, a 1 with a flag and a foot, an I with serifs, an O round and wider than a
+#: zero. A glyph of the style's fonts is picked among these where the style has some,
+#: and :data:`TELLING_EXTRA` always stands in.
+TELLING_FONTS: Mapping[str, tuple[Path, ...]] = MappingProxyType(
+    {
+        "0": (_MONO,),
+        "l": (_MONO, _INCONSOLATA),
+        "1": (_SANS, _SERIF, _MONO, *_SERIFED_ONE, _SCHOLA),
+        "I": (
+            _SERIF,
+            _MONO,
+            _INCONSOLATA,
+            FONTS_DIR / "Andika-Regular.ttf",
+            FONTS_DIR / "ComicNeue-Regular.otf",
+            *_SERIFED_ONE,
+            _SCHOLA,
+        ),
+        "O": tuple(path for path in GLYPH_FONTS if path != _MONO),
+    }
+)
+
 
 @dataclass(frozen=True, slots=True)
 class TextRun:

@@ -21,6 +21,8 @@ from .fonts import (
     ATTACHED,
     FAMILIES,
     GLYPH_FONTS,
+    TELLING_EXTRA,
+    TELLING_FONTS,
     TextRun,
     covers,
     glyph_advance,
@@ -62,7 +64,8 @@ def pick_glyphs(
     rng: random.Random,
     size: int,
 ) -> list[Glyph]:
-    """The clusters of ``runs``, each in a font picked among the style's that has it,
+    """The clusters of ``runs``, each in a font picked among the style's that has it
+    (among those that tell it apart, for a glyph of :data:`.fonts.TELLING_FONTS`),
     scaled to the family's x-height, and slightly resized at random; those of
     :data:`CAP_BARS` smaller again, on the same baseline."""
     nominal = x_height(FAMILIES[family])
@@ -73,16 +76,30 @@ def pick_glyphs(
         for cluster in clusters(run.text):
             path = run.path
             if choices and not fallback:
-                fitting = [f for f in choices if all(covers(f, c) for c in cluster)]
+                fitting = _telling(cluster, choices) or [
+                    f for f in choices if all(covers(f, c) for c in cluster)
+                ]
                 path = fitting[rng.randrange(len(fitting))] if fitting else run.path
             scale = 1 + profile.scale * rng.uniform(-1, 1)
-            height = x_height(path) if path in GLYPH_FONTS else nominal
+            height = x_height(path) if path in _DRAWN_ALONE else nominal
             shrink = CAP_BAR_SCALE if has_cap_bar(cluster) else 1.0
             glyph_size = max(1, round(size * scale * shrink * nominal / height))
             advance = glyph_advance(path, glyph_size, cluster)
             pivot = height * glyph_size / shrink / 2  # the baseline of its neighbours
             glyphs.append(Glyph(cluster, path, glyph_size, advance, pivot))
     return glyphs
+
+
+#: Fonts whose x-height a glyph is scaled by (the family's otherwise).
+_DRAWN_ALONE = frozenset((*GLYPH_FONTS, *TELLING_EXTRA))
+
+
+def _telling(cluster: str, choices: tuple[Path, ...]) -> list[Path]:
+    """The fonts to draw ``cluster`` with if it is a glyph many fonts draw alike: those
+    of :data:`.fonts.TELLING_FONTS` among ``choices`` or :data:`.fonts.TELLING_EXTRA`,
+    else all of them; none for any other glyph."""
+    telling = TELLING_FONTS.get(cluster, ())
+    return [f for f in telling if f in choices or f in TELLING_EXTRA] or list(telling)
 
 
 #: Glyphs told apart by a bar along the cap line, where the upper noise stroke runs:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .fonts import glyph_box
 from .glyphs import Glyph
+from .marks import THIN
 from .noise import SHORT_LINE, NoiseProfile
 from .path import ZigzagPath
 from .style import Style
@@ -82,13 +83,17 @@ def along_path(
     Where the path turns so that the tops (or the feet) of neighbours lean together,
     they get extra space, as much as the turn brings them closer; neighbours whose
     turned ink boxes still overlap by more than :data:`_TOUCH` are then moved apart
-    (crowded letters that touch defeat segmentation; letters that merge defeat people).
+    (crowded letters that touch defeat segmentation; letters that merge defeat people),
+    and so are glyphs either side of a space closer than :data:`_WORD_GAP` (the groups
+    of a phone number's digits stay apart).
     """
     gaps = []
     previous = ""
     for glyph in glyphs:
         pair = previous[-1:] + glyph.cluster[:1]
         spacing = max(profile.spacing, 0.03) if pair in CONFUSABLE else profile.spacing
+        if " " in pair:  # either side of a space: the gap between groups stays open
+            spacing = _WORD_SPACING
         gaps.append(spacing * size)
         previous = glyph.cluster
     # The room the glyphs take along the path: their advances and gaps, plus what the
@@ -115,7 +120,8 @@ def along_path(
             point = path.at((distance + glyph.advance / 2) / size)
             x = point.x * size - math.sin(point.angle) * rises[i]
             y = point.y * size + math.cos(point.angle) * rises[i]
-            placed.append(Placed(glyph, x, y, -math.degrees(point.angle) + turns[i], point.angle))
+            turn = -math.degrees(point.angle) * (_THIN_TURN if glyph.cluster in THIN else 1.0)
+            placed.append(Placed(glyph, x, y, turn + turns[i], point.angle))
             distance += glyph.advance
         return placed, distance
 
@@ -127,9 +133,15 @@ def along_path(
         for a, b in itertools.pairwise(placed)
     ]
     placed, distance = place(extra)
-    touch = _TOUCH * size
+    touch, word_gap = _TOUCH * size, _WORD_GAP * size
+    spaces = [i for i in range(1, len(glyphs) - 1) if glyphs[i].cluster == " "]
     for _ in range(_PARTINGS):
         overlaps = [0.0] + [overlap(a, b) - touch for a, b in itertools.pairwise(placed)]
+        for i in spaces:  # the glyphs either side of a space: part them to a word gap
+            before, space, after = placed[i - 1], placed[i], placed[i + 1]
+            overlaps[i + 1] = max(
+                overlaps[i + 1], word_gap - _separation(before, after, space.angle)
+            )
         if max(overlaps) <= 0:
             break
         extra = [e + max(0.0, o) for e, o in zip(extra, overlaps, strict=True)]
@@ -163,6 +175,14 @@ def overlap(a: Placed, b: Placed) -> float:
     return depth
 
 
+def _separation(a: Placed, b: Placed, angle: float) -> float:
+    """How far the turned ink box of ``b`` starts past the end of ``a``'s, along the
+    direction ``angle`` (radians; negative where they overlap along it)."""
+    ux, uy = math.cos(angle), math.sin(angle)
+    end = max(x * ux + y * uy for x, y in _corners(a))
+    return min(x * ux + y * uy for x, y in _corners(b)) - end
+
+
 def _corners(placed: Placed) -> list[tuple[float, float]]:
     """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
     glyph = placed.glyph
@@ -177,6 +197,15 @@ def _corners(placed: Placed) -> list[tuple[float, float]]:
     ]
 
 
+#: Space either side of a space, in em (the glyphs elsewhere crowd): turned neighbours
+#: lean into a space, and the groups of a phone number's digits ran together.
+_WORD_SPACING = 0.08
+#: The least gap between the ink boxes of the glyphs either side of a space, along the
+#: path, in em: where a turn still closes it, they are parted to this.
+_WORD_GAP = 0.25
+#: How much of the path's turn thin upright glyphs take (:data:`.marks.THIN`): an l, a
+#: 1 or an I turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
+_THIN_TURN = 0.5
 #: Extra space between neighbours, in em, per unit of the sine of the path's turn.
 _TURN_ROOM = 0.45
 

@@ -1,8 +1,12 @@
 """Where the noise strokes keep clear of a glyph: the parts that tell it apart.
 
 The strokes run along the tops of capitals and through the feet of the letters, and
-cross the letters on purpose. A few marks would vanish into them: the dot of an i or a
-j, an accent, the tail of a j. Around those the strokes leave a gap.
+cross the letters on purpose. Some glyphs would vanish into them, or turn into other
+glyphs: the dot of an i or a j and accents would be swallowed, the tail of a j cut off;
+the top of an l, a 1 or an I, crossed by the upper stroke, reads as 7, / or (; an
+underscore merges into the lower stroke ("first_last" reads "first last"), and a comma
+or a full stop into either (a comma then looks like a full stop, or vanishes). Around
+those parts the strokes leave a gap.
 """
 
 from __future__ import annotations
@@ -13,34 +17,53 @@ from PIL import Image, ImageFilter
 
 from .glyphs import Glyph, scaled, turned
 
-__all__ = ["CLEARANCE", "has_marks", "marks"]
+__all__ = ["CLEARANCE", "PUNCTUATION", "THIN", "has_marks", "marks"]
 
 #: Letters whose dot a stroke running along the tops of capitals would swallow.
 _DOTTED = frozenset("ijĳ")
-#: How far strokes keep from a dot, an accent or the tail of a j, in em.
+#: Thin upright glyphs told apart by their tops (a flag, a serif, a tail): with the
+#: upper stroke across the top they read as 7, / or (.
+THIN = frozenset("l1I|!")
+#: Punctuation a stroke would swallow or change, kept clear as a whole.
+PUNCTUATION = frozenset("_,.-;:'")
+#: How far strokes keep from a dot, an accent, the top of a thin glyph or punctuation, em.
 CLEARANCE = 0.07
+#: How far they keep from an underscore, em: a gap this long each side, or it reads as
+#: a stretch of the lower stroke that runs along the same height.
+_UNDERSCORE_CLEARANCE = 0.3
 
 
 def has_marks(cluster: str) -> bool:
-    """Tell whether ``cluster`` has a dot or a mark apart from its body: i, j, accents."""
+    """Tell whether strokes keep clear of part of ``cluster``: a dot or an accent, the
+    top of a thin upright glyph, or a punctuation mark."""
     return any(
-        char in _DOTTED or unicodedata.category(char) == "Mn"
+        char in _DOTTED or char in THIN or char in PUNCTUATION or unicodedata.category(char) == "Mn"
         for char in unicodedata.normalize("NFD", cluster)
     )
 
 
-def marks(glyph: Glyph, fit: float, turn: float) -> Image.Image:
-    """Where strokes must not run near ``glyph`` drawn at ``fit`` and turned ``turn``:
-    around its ink above the x-height and below the baseline, on the glyph's canvas.
+def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
+    """Where strokes must not run near ``glyph`` drawn at ``fit`` and turned ``turn``,
+    and how many px that image reaches past each side of the glyph's canvas.
 
-    A stroke along the tops of capitals would swallow the dot of an i or a j, or an
-    accent, and one along the feet the tail of a j: ``jı`` then reads as ``lı``.
+    For a letter or digit: around its ink above the x-height and below the baseline
+    (dots, accents, the tail of a j, the top of a thin glyph); its body between them
+    stays open to the strokes. For punctuation: around all of its ink.
     """
     glyph = scaled(glyph, fit)
     canvas = turned(glyph, 0)
+    reach = max(1, round(_clearance(glyph.cluster) * glyph.size))
     half, pivot, margin = canvas.height // 2, glyph.pivot, 0.04 * glyph.size
-    body = (0, round(half - pivot - margin), canvas.width, round(half + pivot + margin))
-    canvas.paste(0, body)  # the pivot is half an x-height above the baseline
-    reach = max(1, round(CLEARANCE * glyph.size))
-    around = canvas.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
-    return around.rotate(turn, resample=Image.Resampling.BILINEAR) if turn else around
+    if glyph.cluster not in PUNCTUATION:
+        body = (0, round(half - pivot - margin), canvas.width, round(half + pivot + margin))
+        canvas.paste(0, body)  # the pivot is half an x-height above the baseline
+    padded = Image.new("L", (canvas.width + 2 * reach, canvas.height + 2 * reach))
+    padded.paste(canvas, (reach, reach))
+    around = padded.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+    if turn:
+        around = around.rotate(turn, resample=Image.Resampling.BILINEAR)
+    return around, reach
+
+
+def _clearance(cluster: str) -> float:
+    return _UNDERSCORE_CLEARANCE if cluster == "_" else CLEARANCE

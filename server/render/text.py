@@ -270,8 +270,8 @@ def _draw_placed(
     """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it.
 
     Returns the transform from layout to mask px (scale, x offset, y offset), and where
-    strokes must keep away from the glyphs (:func:`.marks.marks`): None if no glyph has a dot
-    or an accent, as most strings have none.
+    strokes must keep away from the glyphs (:func:`.marks.marks`): None if no glyph has
+    such a part.
     """
     clear = None
     if not placed:
@@ -303,7 +303,8 @@ def _draw_placed(
         if has_marks(p.glyph.cluster):
             if clear is None:
                 clear = Image.new("L", mask.size)
-            clear.paste(255, corner, marks(p.glyph, fit, p.turn))
+            around, reach = marks(p.glyph, fit, p.turn)
+            clear.paste(255, (corner[0] - reach, corner[1] - reach), around)
     return fit, dx, dy, clear
 
 
