@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
@@ -22,7 +22,14 @@ from .encode import LEVELS, palette_color
 from .path import Placement
 from .style import Style
 
-__all__ = ["PROFILES", "NoiseProfile", "draw_dots", "draw_strokes", "texture_level"]
+__all__ = [
+    "DOT_CLEARANCE",
+    "PROFILES",
+    "NoiseProfile",
+    "draw_dots",
+    "draw_strokes",
+    "texture_level",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,34 +221,49 @@ def _draw_smooth_lines(
 
 
 def draw_dots(
-    draw: ImageDraw.ImageDraw,
+    mask: Image.Image,
     rng: random.Random,
-    image_size: tuple[int, int],
     size: float,
     profile: NoiseProfile,
 ) -> None:
-    """Specks about the size of a full stop, scattered over the whole image."""
-    width, height = image_size
+    """Specks about the size of a full stop, scattered over the image away from the text.
+
+    None falls within :data:`DOT_CLEARANCE` em of the ink already in ``mask`` (the glyphs
+    and the strokes along their tops and feet): there a speck reads as punctuation or an
+    accent ("jañe", "widgets..co.uk", "+44'20").
+    """
+    width, height = mask.size
     count = round(profile.dots * width * height / (size * size))
+    if not count:
+        return
+    reach = max(1, round(DOT_CLEARANCE * size))
+    near = mask.filter(ImageFilter.BoxBlur(reach)).tobytes()
+    draw = ImageDraw.Draw(mask)
     for _ in range(count):
         x, y = rng.uniform(0, width), rng.uniform(0, height)
         r = rng.uniform(0.03, 0.07) * size
+        if near[min(height - 1, int(y)) * width + min(width - 1, int(x))]:
+            continue
         draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+
+
+#: How far dots keep from the glyphs and strokes, in em.
+DOT_CLEARANCE = 0.3
 
 
 def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> int:
     """The coverage (0-255) of background texture that keeps text contrast at WCAG AA.
 
     Texture pixels are the background blended towards the text colour; the blend is
-    capped so the text still stands out from them at ``MIN_CONTRAST`` or better.
+    capped so the text still stands out from them at ``MIN_CONTRAST`` or better. A
+    transparent background gets none: the image sits on a card of the page's colour,
+    and a speckled box on it reads as a CAPTCHA.
     """
-    if profile.texture == 0:
+    if profile.texture == 0 or background is None:
         return 0
     # Whole palette steps of the encoder (17 of 255), so the colour checked here is the
     # colour drawn: a level between steps would be rounded, possibly towards the text.
     coverage_per_step = 255 // (LEVELS - 1)
-    if background is None:
-        return 4 * coverage_per_step
     for step in range(4, 0, -1):
         r, g, b = palette_color(background, color, step)
         if contrast_ratio(color, (r, g, b)) >= MIN_CONTRAST:

@@ -110,7 +110,7 @@ def render_text(
         mask = _shaped_with_strokes(mask, runs, size, options, box, density, rng, profile, style)
     else:
         mask = _zigzag(mask.size, runs, options, density, rng, profile, style)
-    draw_dots(ImageDraw.Draw(mask), rng, mask.size, size, profile)
+    draw_dots(mask, rng, size, profile)
     mask = _texture(mask, rng, options, profile)
     return colorize(mask, background, (*options.color, 255))
 

@@ -6,10 +6,11 @@ import dataclasses
 import random
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops
 
 from server.render.encode import colorize
 from server.render.noise import (
+    DOT_CLEARANCE,
     PROFILES,
     NoiseProfile,
     _untangled,
@@ -100,8 +101,12 @@ def test_texture_is_drawn_when_contrast_allows(noise: Noise) -> None:
     assert level > 0
     assert drawn_colour((0x22, 0x22, 0x22), (255, 255, 255), level) != (255, 255, 255)
     assert texture_level((0, 0, 0), (255, 255, 255), profile) > 0
-    # Transparent background: no contrast to keep against the page, texture still drawn.
-    assert 0 < texture_level((0x22, 0x22, 0x22), None, profile) <= 255
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_a_transparent_background_has_no_texture(noise: Noise) -> None:
+    """It sits on the page's card; a speckled box there reads as a CAPTCHA."""
+    assert texture_level((0x22, 0x22, 0x22), None, PROFILES[noise]) == 0
 
 
 def test_texture_gives_way_to_low_contrast() -> None:
@@ -213,7 +218,7 @@ def _strokes(
 def _dots(seed: int, profile: NoiseProfile, size: int = 32, scale: int = 1) -> tuple[bytes, object]:
     rng = random.Random(seed)
     mask = Image.new("L", (240 * scale, 60 * scale))
-    draw_dots(ImageDraw.Draw(mask), rng, mask.size, size * scale, profile)
+    draw_dots(mask, rng, size * scale, profile)
     return mask.tobytes(), rng.getstate()
 
 
@@ -333,3 +338,19 @@ def test_strokes_leave_the_clear_pixels_alone(noise: Noise) -> None:
     assert (
         cleared_image.crop((0, 0, 60, 60)).tobytes() == plain_image.crop((0, 0, 60, 60)).tobytes()
     )
+
+
+@pytest.mark.parametrize("noise", DOTTED, ids=str)
+def test_dots_keep_clear_of_the_text(noise: Noise) -> None:
+    """No dot lands near ink already drawn (a band like a line of text with its strokes),
+    where it would read as a full stop or an accent; they still speckle the rest."""
+    size = 32
+    mask = Image.new("L", (480, 160))
+    mask.paste(255, (40, 60, 440, 100))  # the text
+    before = mask.copy()
+    draw_dots(mask, random.Random(3), size, PROFILES[noise])
+    added = ImageChops.difference(mask, before)
+    assert added.getbbox() is not None
+    reach = round(DOT_CLEARANCE * size) - round(0.07 * size) - 1  # less a dot's radius
+    near = (40 - reach, 60 - reach, 440 + reach, 100 + reach)
+    assert added.crop(near).getbbox() is None

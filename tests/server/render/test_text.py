@@ -665,3 +665,22 @@ def test_a_seven_is_drawn_smaller_on_the_baseline_of_its_neighbours(font: Path) 
     full_top = -glyph_box(font, four.size, "7")[1]
     top = -glyph_box(font, seven.size, "7")[1]
     assert full_top - top >= profile.stroke_width * size
+
+
+def test_a_transparent_background_is_drawn_without_the_speckle_box() -> None:
+    """On a transparent background only the text and its strokes (and, at ``high``, the
+    dots) have alpha: no row of the image's edge is speckled, while on white the texture
+    speckles every row."""
+    for noise in (Noise.LOW, Noise.MEDIUM):
+        clear = RenderOptions.build(noise=noise, background="transparent")
+        image = render_text("jane.doe@example.com", clear, bytes(16))
+        alpha = image.convert("RGBA").getchannel("A")
+        assert alpha.getbbox() is not None
+        edges = [
+            alpha.crop((0, 0, alpha.width, 1)),
+            alpha.crop((0, alpha.height - 1, alpha.width, alpha.height)),
+        ]
+        assert all(edge.getbbox() is None for edge in edges), noise
+        white = dataclasses.replace(clear, background=(255, 255, 255))
+        grey = render_text("jane.doe@example.com", white, bytes(16)).convert("L")
+        assert grey.crop((0, 0, grey.width, 1)).getextrema()[0] < 255, noise
