@@ -28,7 +28,6 @@ __all__ = [
     "FAMILIES",
     "FONTS_DIR",
     "GLYPH_FONTS",
-    "TELLING_EXTRA",
     "TELLING_FONTS",
     "TextRun",
     "covers",
@@ -98,29 +97,22 @@ GLYPH_FONTS: tuple[Path, ...] = (
     FONTS_DIR / "texgyreschola-regular.otf",
 )
 
-#: Fonts noisy text draws only the glyphs of :data:`TELLING_FONTS` with: Inconsolata,
-#: for its tailed l and serifed I (not its zero: a slash turned along the
-#: zigzag reads as the bar of a θ).
-TELLING_EXTRA: tuple[Path, ...] = (FONTS_DIR / "Inconsolata.otf",)
-
 _SANS, _SERIF, _MONO = (FONTS_DIR / _FAMILY_FILES[f] for f in ("sans", "serif", "mono"))
-_INCONSOLATA = TELLING_EXTRA[0]
 _SERIFED_ONE = (FONTS_DIR / "CharisSIL-Regular.ttf", FONTS_DIR / "LiberationSerif-Regular.ttf")
 _SCHOLA = FONTS_DIR / "texgyreschola-regular.otf"
 #: Glyphs that many fonts draw alike (0 and O; l, 1 and I), and the fonts noisy text
-#: draws each of them with, the ones that tell them apart: a zero with a dot, an l
-#: with a tail, a 1 with a flag and a foot, an I with serifs, an O round and wider than a
-#: zero. A glyph of the style's fonts is picked among these where the style has some,
-#: and :data:`TELLING_EXTRA` always stands in.
+#: draws each of them with, the ones that tell them apart: a zero with a dot and an l
+#: with a tail (DejaVu Sans Mono's; a slashed zero turned along the zigzag reads as θ),
+#: a 1 with a flag and a foot, an I with serifs, an O round and wider than a zero. A
+#: glyph is drawn in one of these that the style mixes, else in any of them.
 TELLING_FONTS: Mapping[str, tuple[Path, ...]] = MappingProxyType(
     {
         "0": (_MONO,),
-        "l": (_MONO, _INCONSOLATA),
+        "l": (_MONO,),
         "1": (_SANS, _SERIF, _MONO, *_SERIFED_ONE, _SCHOLA),
         "I": (
             _SERIF,
             _MONO,
-            _INCONSOLATA,
             FONTS_DIR / "Andika-Regular.ttf",
             FONTS_DIR / "ComicNeue-Regular.otf",
             *_SERIFED_ONE,

@@ -21,7 +21,6 @@ from .fonts import (
     ATTACHED,
     FAMILIES,
     GLYPH_FONTS,
-    TELLING_EXTRA,
     TELLING_FONTS,
     TextRun,
     covers,
@@ -81,7 +80,7 @@ def pick_glyphs(
                 ]
                 path = fitting[rng.randrange(len(fitting))] if fitting else run.path
             scale = 1 + profile.scale * rng.uniform(-1, 1)
-            height = x_height(path) if path in _DRAWN_ALONE else nominal
+            height = x_height(path) if path in GLYPH_FONTS else nominal
             shrink = CAP_BAR_SCALE if has_cap_bar(cluster) else 1.0
             glyph_size = max(1, round(size * scale * shrink * nominal / height))
             advance = glyph_advance(path, glyph_size, cluster)
@@ -90,16 +89,12 @@ def pick_glyphs(
     return glyphs
 
 
-#: Fonts whose x-height a glyph is scaled by (the family's otherwise).
-_DRAWN_ALONE = frozenset((*GLYPH_FONTS, *TELLING_EXTRA))
-
-
 def _telling(cluster: str, choices: tuple[Path, ...]) -> list[Path]:
     """The fonts to draw ``cluster`` with if it is a glyph many fonts draw alike: those
-    of :data:`.fonts.TELLING_FONTS` among ``choices`` or :data:`.fonts.TELLING_EXTRA`,
-    else all of them; none for any other glyph."""
+    of :data:`.fonts.TELLING_FONTS` among ``choices``, else all of them; none for any
+    other glyph."""
     telling = TELLING_FONTS.get(cluster, ())
-    return [f for f in telling if f in choices or f in TELLING_EXTRA] or list(telling)
+    return [f for f in telling if f in choices] or list(telling)
 
 
 #: Glyphs told apart by a bar along the cap line, where the upper noise stroke runs:

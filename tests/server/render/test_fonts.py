@@ -44,7 +44,6 @@ LICENCES = {
     "LinBiolinum_R.otf": "LICENSE-LinuxLibertine.txt",
     "OpenSans-Regular.ttf": "LICENSE-OpenSans.txt",
     "texgyreschola-regular.otf": "LICENSE-TeXGyre.txt",
-    "Inconsolata.otf": "LICENSE-Inconsolata.txt",
 }
 
 

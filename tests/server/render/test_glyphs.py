@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
-from server.render.fonts import GLYPH_FONTS, TELLING_EXTRA, TELLING_FONTS, glyph_font, split_runs
+from server.render.fonts import GLYPH_FONTS, TELLING_FONTS, glyph_font, split_runs
 from server.render.glyphs import pick_glyphs
 from server.render.noise import PROFILES
 from server.render.style import style_for
@@ -53,22 +53,20 @@ def test_confusable_glyphs_come_from_a_font_that_tells_them_apart(noise: Noise, 
 
 
 def test_the_telling_fonts_mix_with_the_style() -> None:
-    """Several fonts draw each confusable glyph across styles (not one fixed face), and
-    the extra font draws nothing but them."""
+    """Across styles 1, I and O come from several fonts (the style's, where it has
+    some), 0 and l from the one whose zero has a dot and whose l has a tail."""
     used: dict[str, set[Path]] = {char: set() for char in TELLING_FONTS}
-    extra_used: set[str] = set()
     for key in range(40):
         runs = split_runs("O0lI1 abc", "sans", 24)
         look = style_for(bytes([key]))
-        for glyph in pick_glyphs(
-            runs, "sans", PROFILES[Noise.MEDIUM], look, random.Random(key), 24
-        ):
+        profile = PROFILES[Noise.MEDIUM]
+        for glyph in pick_glyphs(runs, "sans", profile, look, random.Random(key), 24):
             if glyph.cluster in used:
                 used[glyph.cluster].add(glyph.path)
-            if glyph.path in TELLING_EXTRA:
-                extra_used.add(glyph.cluster)
-    assert all(len(fonts) >= 2 for char, fonts in used.items() if char != "0"), used
-    assert extra_used and extra_used <= set(TELLING_FONTS)
+                mixed = set(TELLING_FONTS[glyph.cluster]) & set(look.fonts[: profile.fonts])
+                assert glyph.path in (mixed or TELLING_FONTS[glyph.cluster])
+    assert all(len(used[char]) >= 3 for char in "1IO"), used
+    assert used["0"] == used["l"] == set(TELLING_FONTS["0"])
 
 
 @pytest.mark.parametrize("font", TELLING_FONTS["0"], ids=lambda path: path.stem)
