@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .fonts import glyph_box
 from .glyphs import Glyph
-from .marks import THIN
+from .marks import UPRIGHT
 from .noise import SHORT_LINE, NoiseProfile
 from .path import ZigzagPath
 from .style import Style
@@ -32,6 +32,7 @@ class Placed:
     y: float
     turn: float
     angle: float  # the path's direction at the glyph, radians
+    along: float  # how far along the path its centre is (px)
 
 
 #: Pairs that crowded together read as something else: they keep their normal spacing.
@@ -117,11 +118,12 @@ def along_path(
         for i, glyph in enumerate(glyphs):
             if i:
                 distance += gaps[i] + extra[i]
-            point = path.at((distance + glyph.advance / 2) / size)
+            centre = distance + glyph.advance / 2
+            point = path.at(centre / size)
             x = point.x * size - math.sin(point.angle) * rises[i]
             y = point.y * size + math.cos(point.angle) * rises[i]
-            turn = -math.degrees(point.angle) * (_THIN_TURN if glyph.cluster in THIN else 1.0)
-            placed.append(Placed(glyph, x, y, turn + turns[i], point.angle))
+            turn = -math.degrees(point.angle) * (_UPRIGHT_TURN if glyph.cluster in UPRIGHT else 1.0)
+            placed.append(Placed(glyph, x, y, turn + turns[i], point.angle, centre))
             distance += glyph.advance
         return placed, distance
 
@@ -203,9 +205,9 @@ _WORD_SPACING = 0.08
 #: The least gap between the ink boxes of the glyphs either side of a space, along the
 #: path, in em: where a turn still closes it, they are parted to this.
 _WORD_GAP = 0.25
-#: How much of the path's turn thin upright glyphs take (:data:`.marks.THIN`): an l, a
-#: 1 or an I turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
-_THIN_TURN = 0.5
+#: How much of the path's turn the glyphs of :data:`.marks.UPRIGHT` take: an l, a 1 or
+#: an I turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
+_UPRIGHT_TURN = 0.5
 #: Extra space between neighbours, in em, per unit of the sine of the path's turn.
 _TURN_ROOM = 0.45
 

@@ -4,9 +4,10 @@ The strokes run along the tops of capitals and through the feet of the letters, 
 cross the letters on purpose. Some glyphs would vanish into them, or turn into other
 glyphs: the dot of an i or a j and accents would be swallowed, the tail of a j cut off;
 the top of an l, a 1 or an I, crossed by the upper stroke, reads as 7, / or (; an
-underscore merges into the lower stroke ("first_last" reads "first last"), and a comma
-or a full stop into either (a comma then looks like a full stop, or vanishes). Around
-those parts the strokes leave a gap.
+underscore merges into the lower stroke ("first_last" reads "first last"), a comma or
+a full stop into either (a comma then looks like a full stop, or vanishes), a bracket
+into a curve of a stroke, and a bar across + or ¥ makes another sign. Around those
+parts the strokes leave a gap.
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from PIL import Image, ImageFilter
 
 from .glyphs import Glyph, scaled, turned
 
-__all__ = ["CLEARANCE", "PUNCTUATION", "THIN", "has_marks", "marks"]
+__all__ = ["CLEARANCE", "THIN", "UPRIGHT", "WHOLE", "cleared_whole", "has_marks", "marks"]
 
 #: Letters whose dot a stroke running along the tops of capitals would swallow.
 _DOTTED = frozenset("ijĳ")
 #: Thin upright glyphs told apart by their tops (a flag, a serif, a tail): with the
 #: upper stroke across the top they read as 7, / or (.
 THIN = frozenset("l1I|!")
-#: Punctuation a stroke would swallow or change, kept clear as a whole.
-PUNCTUATION = frozenset("_,.-;:'")
+#: Glyphs that turned as far as the path read as others (an l, a 1 or an I as a slash,
+#: a bracket as a tilde, a slash as a dash or a bar, + as ×): they take half its turn.
+UPRIGHT = THIN | frozenset("()[]{}/+×")
+#: Punctuation, brackets, + and currency signs, kept clear as a whole: a stroke
+#: swallows or changes them (a comma turns into a full stop, + into ±, ¥ into ≠, a
+#: bracket into a stretch of the stroke). Currency signs are found by category too.
+WHOLE = frozenset("_,.-;:'()[]{}+")
 #: How far strokes keep from a dot, an accent, the top of a thin glyph or punctuation, em.
 CLEARANCE = 0.07
 #: How far they keep from an underscore, em: a gap this long each side, or it reads as
@@ -35,11 +41,17 @@ _UNDERSCORE_CLEARANCE = 0.3
 
 def has_marks(cluster: str) -> bool:
     """Tell whether strokes keep clear of part of ``cluster``: a dot or an accent, the
-    top of a thin upright glyph, or a punctuation mark."""
-    return any(
-        char in _DOTTED or char in THIN or char in PUNCTUATION or unicodedata.category(char) == "Mn"
+    top of a thin upright glyph, or all of a punctuation mark, bracket or sign."""
+    return cleared_whole(cluster) or any(
+        char in _DOTTED or char in THIN or unicodedata.category(char) == "Mn"
         for char in unicodedata.normalize("NFD", cluster)
     )
+
+
+def cleared_whole(cluster: str) -> bool:
+    """Tell whether strokes keep clear of all of ``cluster`` (:data:`WHOLE`, currency
+    signs)."""
+    return cluster in WHOLE or unicodedata.category(cluster[:1]) == "Sc"
 
 
 def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
@@ -48,13 +60,14 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
 
     For a letter or digit: around its ink above the x-height and below the baseline
     (dots, accents, the tail of a j, the top of a thin glyph); its body between them
-    stays open to the strokes. For punctuation: around all of its ink.
+    stays open to the strokes. For punctuation, brackets and signs (:data:`WHOLE`):
+    around all of its ink.
     """
     glyph = scaled(glyph, fit)
     canvas = turned(glyph, 0)
     reach = max(1, round(_clearance(glyph.cluster) * glyph.size))
     half, pivot, margin = canvas.height // 2, glyph.pivot, 0.04 * glyph.size
-    if glyph.cluster not in PUNCTUATION:
+    if not cleared_whole(glyph.cluster):
         body = (0, round(half - pivot - margin), canvas.width, round(half + pivot + margin))
         canvas.paste(0, body)  # the pivot is half an x-height above the baseline
     padded = Image.new("L", (canvas.width + 2 * reach, canvas.height + 2 * reach))

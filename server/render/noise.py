@@ -81,6 +81,7 @@ def draw_strokes(
     style: Style,
     samples: int = 4,
     clear: Image.Image | None = None,
+    ends: tuple[bool, bool] = (True, True),
 ) -> None:
     """Curves through the text along its path, as thick as the letters' stems and as dark.
 
@@ -93,7 +94,8 @@ def draw_strokes(
     as through an underline. They are drawn antialiased, at ``samples`` times the
     mask's scale then reduced (1 where the mask is itself supersampled), so their
     edges look like the glyphs'. They leave out the pixels set in ``clear``, if given:
-    around the dots and accents that a stroke would otherwise swallow.
+    around the dots and accents that a stroke would otherwise swallow. They run on past
+    the start and the end of ``span``, where ``ends`` says so (else they stop there).
     """
     if not profile.strokes:
         return
@@ -101,8 +103,8 @@ def draw_strokes(
     paths = []
     side = rng.choice((-1, 1))
     for _ in range(profile.strokes):
-        start = begin - rng.uniform(0.0, 0.4) * size
-        end = finish + rng.uniform(0.0, 0.4) * size
+        start = begin - rng.uniform(*_OVERSHOOT) * size * ends[0]
+        end = finish + rng.uniform(*_OVERSHOOT) * size * ends[1]
         offset = profile.stroke_above if side > 0 else profile.stroke_below
         centre = (side * offset + rng.uniform(-0.04, 0.04)) * size
         amplitude = rng.uniform(0.6, 1.0) * profile.stroke_wobble * size
@@ -124,6 +126,9 @@ def draw_strokes(
     _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width), samples, clear)
 
 
+#: How far strokes run on past the ends of the text, in em: out of the first and last
+#: glyphs, so their tips do not read as part of them (+ as ±, $ as a struck-out 5).
+_OVERSHOOT = (0.3, 0.6)
 #: Points of a stroke (1/6 em apart) that a loop at a sharp corner may span.
 _LOOP_SPAN = 15
 

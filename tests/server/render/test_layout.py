@@ -11,7 +11,7 @@ import pytest
 from server.render.fonts import GLYPH_FONTS, glyph_advance, x_height
 from server.render.glyphs import Glyph
 from server.render.layout import Placed, _corners, along_path
-from server.render.marks import THIN
+from server.render.marks import UPRIGHT
 from server.render.noise import PROFILES
 from server.render.style import style_for
 from tokens.options import Noise
@@ -52,14 +52,15 @@ def test_digit_groups_keep_a_visible_gap(noise: Noise) -> None:
 
 
 @pytest.mark.parametrize("noise", NOISY, ids=str)
-def test_thin_glyphs_are_turned_half_as_far_as_the_path(noise: Noise) -> None:
-    """Turned 35-45 degrees an l, a 1 or an I reads as a slash; they stand more upright."""
+def test_thin_glyphs_brackets_and_slashes_are_turned_half_as_far_as_the_path(noise: Noise) -> None:
+    """Turned 35-45 degrees an l, a 1 or an I reads as a slash, a bracket as a tilde, a
+    slash as a dash, + as ×: they stand more upright."""
     rotation = PROFILES[noise].rotation
     steep = 0
     for seed in range(20):
-        for glyph in placed("al1Ixb|!", noise, seed):
+        for glyph in placed("al1Ixb|!(o)/+×", noise, seed):
             path_turn = -math.degrees(glyph.angle)
-            if glyph.glyph.cluster in THIN:
+            if glyph.glyph.cluster in UPRIGHT:
                 assert abs(glyph.turn - path_turn / 2) <= rotation + 1e-9
                 steep += abs(path_turn) > 25
             else:

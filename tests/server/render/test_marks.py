@@ -26,8 +26,8 @@ def glyph(cluster: str, font: Path, size: int = 96) -> Glyph:
     [
         *((c, True) for c in ["i", "j", "é", "ü", "e\u0301"]),  # dots and accents
         *((c, True) for c in "l1I|!"),  # thin glyphs: their tops
-        *((c, True) for c in "_,.-;:'"),  # punctuation
-        *((c, False) for c in ["n", "m", "7", "0", "O", "@", "+", "(", " "]),
+        *((c, True) for c in "_,.-;:'()+$€£¥₹"),  # punctuation, brackets, signs
+        *((c, False) for c in ["n", "m", "7", "0", "O", "@", "&", "#", " "]),
     ],
 )
 def test_dots_accents_thin_tops_and_punctuation_are_marks(cluster: str, marked: bool) -> None:
@@ -140,7 +140,35 @@ def test_strokes_are_told_to_keep_clear_only_of_marks(
 
     monkeypatch.setattr(server.render.text, "draw_strokes", spy)
     opts = RenderOptions.build(noise=noise)
-    render_text("+44 20 7946 0958", opts, bytes(16))
-    render_text("+44 20 7946.0958", opts, bytes(16))
+    render_text("44 20 7946 0958", opts, bytes(16))
+    render_text("44 20 7946.0958", opts, bytes(16))
     assert cleared[0] is None
     assert cleared[1] is not None
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+@pytest.mark.parametrize(
+    ("text", "ends"),
+    [
+        ("78", (True, True)),
+        ("$78", (False, True)),
+        ("49,90 €", (True, False)),
+        ("(0)", (False, False)),
+    ],
+)
+def test_strokes_start_after_a_sign_or_bracket_at_an_end(
+    noise: Noise, text: str, ends: tuple[bool, bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Strokes run on past the ends of the text, but where it starts or ends with a sign
+    or a bracket they keep clear of, they start (or stop) beside it instead: a stretch
+    of stroke left before the gap read as a comma or a dash (",$78")."""
+    seen: list[object] = []
+    real = server.render.text.draw_strokes
+
+    def spy(*args: object, **kwargs: object) -> None:
+        seen.append(args[9] if len(args) > 9 else kwargs.get("ends", (True, True)))
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server.render.text, "draw_strokes", spy)
+    render_text(text, RenderOptions.build(noise=noise), bytes(16))
+    assert seen == [ends]

@@ -354,3 +354,31 @@ def test_dots_keep_clear_of_the_text(noise: Noise) -> None:
     reach = round(DOT_CLEARANCE * size) - round(0.07 * size) - 1  # less a dot's radius
     near = (40 - reach, 60 - reach, 440 + reach, 100 + reach)
     assert added.crop(near).getbbox() is None
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_run_on_past_the_ends_unless_told_not_to(noise: Noise) -> None:
+    """By default strokes start 0.3-0.6 em before the text and end as far after it (their
+    tips then lie outside the first and last glyphs); told not to, they stop at the span."""
+    size, look = 32, style_for(b"")
+    for seed in range(5):
+        spans = []
+        for ends in ((True, True), (False, False)):
+            mask = Image.new("L", (400, 60))
+            draw_strokes(
+                mask,
+                random.Random(seed),
+                _along,
+                (60.0, 300.0),
+                size,
+                PROFILES[noise],
+                look,
+                ends=ends,
+            )
+            box = mask.getbbox()
+            assert box is not None
+            spans.append(box)
+        (left, _, right, _), (inner_left, _, inner_right, _) = spans
+        half = size * PROFILES[noise].stroke_width / 2 + 1
+        assert left <= 10 + 60 - 0.3 * size + half and right >= 10 + 300 + 0.3 * size - half
+        assert inner_left >= 10 + 60 - half and inner_right <= 10 + 300 + half
