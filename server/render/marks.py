@@ -18,13 +18,26 @@ from PIL import Image, ImageFilter
 
 from .glyphs import Glyph, scaled, turned
 
-__all__ = ["CLEARANCE", "THIN", "UPRIGHT", "WHOLE", "cleared_whole", "has_marks", "marks"]
+__all__ = [
+    "BRIDGE",
+    "CLEARANCE",
+    "THIN",
+    "UPRIGHT",
+    "WHOLE",
+    "bridged",
+    "cleared_whole",
+    "has_marks",
+    "marks",
+]
 
 #: Letters whose dot a stroke running along the tops of capitals would swallow.
 _DOTTED = frozenset("ijĳ")
 #: Thin upright glyphs told apart by their tops (a flag, a serif, a tail): with the
 #: upper stroke across the top they read as 7, / or (.
 THIN = frozenset("l1I|!")
+#: Letters told apart by their tops, which the upper stroke merges into: an f's hook
+#: (first read as tirst), a t's stem above its bar.
+_TOPPED = frozenset("ft")
 #: Glyphs that turned as far as the path read as others (an l, a 1 or an I as a slash,
 #: a bracket as a tilde, a slash as a dash or a bar, + as ×): they take half its turn.
 UPRIGHT = THIN | frozenset("()[]{}/+×")
@@ -41,9 +54,10 @@ _UNDERSCORE_CLEARANCE = 0.3
 
 def has_marks(cluster: str) -> bool:
     """Tell whether strokes keep clear of part of ``cluster``: a dot or an accent, the
-    top of a thin upright glyph, or all of a punctuation mark, bracket or sign."""
+    top of a thin upright glyph, an f or a t, or all of a punctuation mark, bracket or
+    sign."""
     return cleared_whole(cluster) or any(
-        char in _DOTTED or char in THIN or unicodedata.category(char) == "Mn"
+        char in _DOTTED or char in THIN or char in _TOPPED or unicodedata.category(char) == "Mn"
         for char in unicodedata.normalize("NFD", cluster)
     )
 
@@ -80,3 +94,17 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
 
 def _clearance(cluster: str) -> float:
     return _UNDERSCORE_CLEARANCE if cluster == "_" else CLEARANCE
+
+
+#: Gaps closer than twice this (em) are joined: a stretch of stroke left alone between
+#: the gaps over "ll1" or ".i" reads as an accent or an apostrophe.
+BRIDGE = 0.15
+
+
+def bridged(clear: Image.Image, reach: int) -> Image.Image:
+    """``clear`` with its gaps closer than ``2 * reach`` px joined: a morphological
+    closing (grown by ``reach``, then shrunk by as much), with box filters."""
+    if reach < 1:
+        return clear
+    grown = clear.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+    return grown.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v >= 254 else 0)

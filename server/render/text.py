@@ -21,7 +21,7 @@ from .encode import colorize
 from .fonts import FAMILIES, TextRun, draw_runs, load_font, measure, split_runs, x_height
 from .glyphs import pick_glyphs, scaled, turned
 from .layout import Placed, along_path
-from .marks import cleared_whole, has_marks, marks
+from .marks import BRIDGE, bridged, cleared_whole, has_marks, marks
 from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 from .path import Placement
 from .style import style_for
@@ -201,17 +201,32 @@ def _zigzag(
         return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
 
     # Strokes run on past the ends of the text, except where it starts or ends with a
-    # glyph they keep clear of as a whole ($, +, a bracket): there they start after it,
-    # or the stretch before it would read as a comma or a dash.
-    lead = bool(placed) and cleared_whole(placed[0].glyph.cluster)
-    trail = bool(placed) and cleared_whole(placed[-1].glyph.cluster)
+    # glyph they keep clear of, where the stretch before its gap would read as a comma
+    # or a dash (",$78", "\\jane"): there they start in it, or after it if they keep
+    # clear of it as a whole ($, +, a bracket).
+    begin, finish = span
+    lead = bool(placed) and has_marks(placed[0].glyph.cluster)
+    trail = bool(placed) and has_marks(placed[-1].glyph.cluster)
     if lead:
-        span = (placed[0].along + placed[0].glyph.advance / 2, span[1])
+        first = placed[0]
+        begin = first.along + first.glyph.advance / 2 * cleared_whole(first.glyph.cluster)
     if trail:
-        span = (span[0], placed[-1].along - placed[-1].glyph.advance / 2)
+        last = placed[-1]
+        finish = last.along - last.glyph.advance / 2 * cleared_whole(last.glyph.cluster)
+    if clear is not None:
+        clear = bridged(clear, round(BRIDGE * size * fit))
     samples = max(1, -(-_SAMPLES // (density * scale)))
     draw_strokes(
-        mask, rng, guide, span, size * fit, profile, look, samples, clear, (not lead, not trail)
+        mask,
+        rng,
+        guide,
+        (begin, finish),
+        size * fit,
+        profile,
+        look,
+        samples,
+        clear,
+        (not lead, not trail),
     )
     return mask.reduce(scale) if scale > 1 else mask
 

@@ -10,7 +10,7 @@ from PIL import Image, ImageChops
 import server.render.text
 from server.render.fonts import GLYPH_FONTS, glyph_advance, x_height
 from server.render.glyphs import Glyph, turned
-from server.render.marks import CLEARANCE, has_marks, marks
+from server.render.marks import BRIDGE, CLEARANCE, bridged, has_marks, marks
 from server.render.text import render_text
 from tokens.options import Noise, RenderOptions
 
@@ -25,9 +25,9 @@ def glyph(cluster: str, font: Path, size: int = 96) -> Glyph:
     ("cluster", "marked"),
     [
         *((c, True) for c in ["i", "j", "é", "ü", "e\u0301"]),  # dots and accents
-        *((c, True) for c in "l1I|!"),  # thin glyphs: their tops
+        *((c, True) for c in "l1I|!ft"),  # thin glyphs, f and t: their tops
         *((c, True) for c in "_,.-;:'()+$€£¥₹"),  # punctuation, brackets, signs
-        *((c, False) for c in ["n", "m", "7", "0", "O", "@", "&", "#", " "]),
+        *((c, False) for c in ["n", "m", "h", "k", "7", "0", "O", "@", "&", "#", " "]),
     ],
 )
 def test_dots_accents_thin_tops_and_punctuation_are_marks(cluster: str, marked: bool) -> None:
@@ -35,10 +35,11 @@ def test_dots_accents_thin_tops_and_punctuation_are_marks(cluster: str, marked: 
 
 
 @pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
-@pytest.mark.parametrize("cluster", ["i", "l"])
+@pytest.mark.parametrize("cluster", ["i", "l", "f"])
 def test_marks_of_a_letter_are_above_its_body(font: Path, cluster: str) -> None:
-    """What strokes keep away from is around the dot of an i or the top of an l, above
-    the x-height: the stem between the baseline and the x-height stays open to them."""
+    """What strokes keep away from is around the dot of an i or the top of an l or an f,
+    above the x-height: the stem between the baseline and the x-height stays open to
+    them."""
     drawn = glyph(cluster, font)
     around, reach = marks(drawn, 1.0, 0.0)
     box = around.getbbox()
@@ -159,9 +160,10 @@ def test_strokes_are_told_to_keep_clear_only_of_marks(
 def test_strokes_start_after_a_sign_or_bracket_at_an_end(
     noise: Noise, text: str, ends: tuple[bool, bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Strokes run on past the ends of the text, but where it starts or ends with a sign
-    or a bracket they keep clear of, they start (or stop) beside it instead: a stretch
-    of stroke left before the gap read as a comma or a dash (",$78")."""
+    """Strokes run on past the ends of the text, but where it starts or ends with a glyph
+    they keep clear of (a sign, a bracket, a dot), they start (or stop) in it or beside
+    it instead: a stretch of stroke left before the gap read as a comma or a dash
+    (",$78", "\\jane")."""
     seen: list[object] = []
     real = server.render.text.draw_strokes
 
@@ -172,3 +174,18 @@ def test_strokes_start_after_a_sign_or_bracket_at_an_end(
     monkeypatch.setattr(server.render.text, "draw_strokes", spy)
     render_text(text, RenderOptions.build(noise=noise), bytes(16))
     assert seen == [ends]
+
+
+def test_gaps_close_together_are_joined() -> None:
+    """Two gaps 0.2 em apart (at 100 px) leave a stretch of stroke that reads as an
+    accent: bridged, it goes too; gaps 0.5 em apart stay apart."""
+    reach = round(BRIDGE * 100)
+    clear = Image.new("L", (400, 100))
+    clear.paste(255, (50, 40, 80, 60))
+    clear.paste(255, (100, 40, 130, 60))  # 20 px after the first
+    clear.paste(255, (180, 40, 210, 60))  # 50 px after the second
+    joined = bridged(clear, reach)
+    assert joined.getpixel((90, 50)) == 255
+    assert joined.getpixel((155, 50)) == 0
+    assert ImageChops.subtract(clear, joined).getbbox() is None  # nothing given back
+    assert joined.getpixel((300, 50)) == 0 and joined.getpixel((90, 10)) == 0
