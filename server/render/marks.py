@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageChops, ImageFilter
 
 from .glyphs import Glyph, scaled, turned
 
@@ -101,10 +101,19 @@ def _clearance(cluster: str) -> float:
 BRIDGE = 0.15
 
 
-def bridged(clear: Image.Image, reach: int) -> Image.Image:
+def bridged(clear: Image.Image, reach: int, factor: int = 1) -> Image.Image:
     """``clear`` with its gaps closer than ``2 * reach`` px joined: a morphological
-    closing (grown by ``reach``, then shrunk by as much), with box filters."""
+    closing (grown by ``reach``, then shrunk by as much), with box filters.
+
+    Worked out ``factor`` times smaller (the supersampling scale), which costs a
+    sixteenth at 4: the gaps then grow by up to ``factor - 1`` px, a device pixel.
+    """
     if reach < 1:
         return clear
-    grown = clear.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
-    return grown.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v >= 254 else 0)
+    small = clear.reduce(factor) if factor > 1 else clear
+    reach = max(1, round(reach / factor))
+    grown = small.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+    closed = grown.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v >= 254 else 0)
+    if factor == 1:
+        return closed
+    return ImageChops.lighter(clear, closed.resize(clear.size, Image.Resampling.NEAREST))

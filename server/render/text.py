@@ -214,7 +214,7 @@ def _zigzag(
         last = placed[-1]
         finish = last.along - last.glyph.advance / 2 * cleared_whole(last.glyph.cluster)
     if clear is not None:
-        clear = bridged(clear, round(BRIDGE * size * fit))
+        clear = bridged(clear, round(BRIDGE * size * fit), scale)
     samples = max(1, -(-_SAMPLES // (density * scale)))
     draw_strokes(
         mask,

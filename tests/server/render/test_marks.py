@@ -189,3 +189,18 @@ def test_gaps_close_together_are_joined() -> None:
     assert joined.getpixel((155, 50)) == 0
     assert ImageChops.subtract(clear, joined).getbbox() is None  # nothing given back
     assert joined.getpixel((300, 50)) == 0 and joined.getpixel((90, 10)) == 0
+
+
+def test_gaps_are_joined_as_well_at_a_lower_resolution() -> None:
+    """Worked out at a quarter of the size, the result holds the gaps and the join, and
+    grows them by under 4 px (a device pixel at 4x supersampling)."""
+    clear = Image.new("L", (400, 100))
+    clear.paste(255, (50, 40, 80, 60))
+    clear.paste(255, (100, 40, 130, 60))
+    clear.paste(255, (180, 40, 210, 60))
+    fine, coarse = bridged(clear, 15), bridged(clear, 15, 4)
+    assert ImageChops.subtract(fine, coarse).getbbox() is None
+    assert coarse.getpixel((90, 50)) == 255 and coarse.getpixel((155, 50)) == 0
+    grown = coarse.getbbox()
+    assert grown is not None
+    assert grown[0] > 50 - 4 and grown[2] < 210 + 4 and grown[1] > 40 - 4 and grown[3] < 60 + 4
