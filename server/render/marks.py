@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import unicodedata
 
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image, ImageFilter
 
 from .glyphs import Glyph, scaled, turned
 
 __all__ = [
-    "BRIDGE",
     "CLEARANCE",
     "THIN",
     "UPRIGHT",
     "WHOLE",
-    "bridged",
     "cleared_whole",
     "has_marks",
     "marks",
@@ -94,26 +92,3 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
 
 def _clearance(cluster: str) -> float:
     return _UNDERSCORE_CLEARANCE if cluster == "_" else CLEARANCE
-
-
-#: Gaps closer than twice this (em) are joined: a stretch of stroke left alone between
-#: the gaps over "ll1" or ".i" reads as an accent or an apostrophe.
-BRIDGE = 0.15
-
-
-def bridged(clear: Image.Image, reach: int, factor: int = 1) -> Image.Image:
-    """``clear`` with its gaps closer than ``2 * reach`` px joined: a morphological
-    closing (grown by ``reach``, then shrunk by as much), with box filters.
-
-    Worked out ``factor`` times smaller (the supersampling scale), which costs a
-    sixteenth at 4: the gaps then grow by up to ``factor - 1`` px, a device pixel.
-    """
-    if reach < 1:
-        return clear
-    small = clear.reduce(factor) if factor > 1 else clear
-    reach = max(1, round(reach / factor))
-    grown = small.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
-    closed = grown.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v >= 254 else 0)
-    if factor == 1:
-        return closed
-    return ImageChops.lighter(clear, closed.resize(clear.size, Image.Resampling.NEAREST))

@@ -94,7 +94,8 @@ def draw_strokes(
     as through an underline. They are drawn antialiased, at ``samples`` times the
     mask's scale then reduced (1 where the mask is itself supersampled), so their
     edges look like the glyphs'. They leave out the pixels set in ``clear``, if given:
-    around the dots and accents that a stroke would otherwise swallow. They run on past
+    around the dots and accents that a stroke would otherwise swallow; a stretch left
+    shorter than :data:`_SHORTEST` between such gaps is left out too. They run on past
     the start and the end of ``span``, where ``ends`` says so (else they stop there).
     """
     if not profile.strokes:
@@ -123,12 +124,49 @@ def draw_strokes(
                 (point.x + math.sin(point.angle) * offset, point.y - math.cos(point.angle) * offset)
             )
         paths.append(_untangled(points, _LOOP_SPAN))
+    if clear is not None:
+        paths = [piece for path in paths for piece in _pieces(path, clear, _SHORTEST * size)]
     _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width), samples, clear)
 
 
 #: How far strokes run on past the ends of the text, in em: out of the first and last
 #: glyphs, so their tips do not read as part of them (+ as ±, $ as a struck-out 5).
 _OVERSHOOT = (0.3, 0.6)
+#: The shortest stretch of stroke drawn between gaps (or a gap and its end), in em:
+#: a shorter one left alone over "ll1", or above the 1 of "+1", reads as an accent,
+#: an apostrophe or the dot of an i.
+_SHORTEST = 0.35
+
+
+def _pieces(
+    path: list[tuple[float, float]], clear: Image.Image, shortest: float
+) -> list[list[tuple[float, float]]]:
+    """The stretches of ``path`` outside the gaps of ``clear`` at least ``shortest`` px
+    long, each with a point into the gap either side (the gap trims it exactly)."""
+    width, height = clear.size
+    pixels = clear.load()
+    assert pixels is not None
+
+    def open_at(point: tuple[float, float]) -> bool:
+        x, y = int(point[0]), int(point[1])
+        return not (0 <= x < width and 0 <= y < height) or not pixels[x, y]
+
+    visible = [open_at(point) for point in path]
+    pieces, i, last = [], 0, len(path)
+    while i < last:
+        if not visible[i]:
+            i += 1
+            continue
+        j = i
+        while j < last and visible[j]:
+            j += 1
+        length = sum(math.dist(path[k], path[k + 1]) for k in range(i, j - 1))
+        if length >= shortest:
+            pieces.append(path[max(0, i - 1) : min(last, j + 1)])
+        i = j
+    return pieces
+
+
 #: Points of a stroke (1/6 em apart) that a loop at a sharp corner may span.
 _LOOP_SPAN = 15
 

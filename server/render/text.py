@@ -21,7 +21,7 @@ from .encode import colorize
 from .fonts import FAMILIES, TextRun, draw_runs, load_font, measure, split_runs, x_height
 from .glyphs import pick_glyphs, scaled, turned
 from .layout import Placed, along_path
-from .marks import BRIDGE, bridged, cleared_whole, has_marks, marks
+from .marks import cleared_whole, has_marks, marks
 from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
 from .path import Placement
 from .style import style_for
@@ -213,8 +213,6 @@ def _zigzag(
     if trail:
         last = placed[-1]
         finish = last.along - last.glyph.advance / 2 * cleared_whole(last.glyph.cluster)
-    if clear is not None:
-        clear = bridged(clear, round(BRIDGE * size * fit), scale)
     samples = max(1, -(-_SAMPLES // (density * scale)))
     draw_strokes(
         mask,

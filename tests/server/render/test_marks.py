@@ -10,7 +10,7 @@ from PIL import Image, ImageChops
 import server.render.text
 from server.render.fonts import GLYPH_FONTS, glyph_advance, x_height
 from server.render.glyphs import Glyph, turned
-from server.render.marks import BRIDGE, CLEARANCE, bridged, has_marks, marks
+from server.render.marks import CLEARANCE, has_marks, marks
 from server.render.text import render_text
 from tokens.options import Noise, RenderOptions
 
@@ -174,33 +174,3 @@ def test_strokes_start_after_a_sign_or_bracket_at_an_end(
     monkeypatch.setattr(server.render.text, "draw_strokes", spy)
     render_text(text, RenderOptions.build(noise=noise), bytes(16))
     assert seen == [ends]
-
-
-def test_gaps_close_together_are_joined() -> None:
-    """Two gaps 0.2 em apart (at 100 px) leave a stretch of stroke that reads as an
-    accent: bridged, it goes too; gaps 0.5 em apart stay apart."""
-    reach = round(BRIDGE * 100)
-    clear = Image.new("L", (400, 100))
-    clear.paste(255, (50, 40, 80, 60))
-    clear.paste(255, (100, 40, 130, 60))  # 20 px after the first
-    clear.paste(255, (180, 40, 210, 60))  # 50 px after the second
-    joined = bridged(clear, reach)
-    assert joined.getpixel((90, 50)) == 255
-    assert joined.getpixel((155, 50)) == 0
-    assert ImageChops.subtract(clear, joined).getbbox() is None  # nothing given back
-    assert joined.getpixel((300, 50)) == 0 and joined.getpixel((90, 10)) == 0
-
-
-def test_gaps_are_joined_as_well_at_a_lower_resolution() -> None:
-    """Worked out at a quarter of the size, the result holds the gaps and the join, and
-    grows them by under 4 px (a device pixel at 4x supersampling)."""
-    clear = Image.new("L", (400, 100))
-    clear.paste(255, (50, 40, 80, 60))
-    clear.paste(255, (100, 40, 130, 60))
-    clear.paste(255, (180, 40, 210, 60))
-    fine, coarse = bridged(clear, 15), bridged(clear, 15, 4)
-    assert ImageChops.subtract(fine, coarse).getbbox() is None
-    assert coarse.getpixel((90, 50)) == 255 and coarse.getpixel((155, 50)) == 0
-    grown = coarse.getbbox()
-    assert grown is not None
-    assert grown[0] > 50 - 4 and grown[2] < 210 + 4 and grown[1] > 40 - 4 and grown[3] < 60 + 4

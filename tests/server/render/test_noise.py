@@ -382,3 +382,30 @@ def test_strokes_run_on_past_the_ends_unless_told_not_to(noise: Noise) -> None:
         half = size * PROFILES[noise].stroke_width / 2 + 1
         assert left <= 10 + 60 - 0.3 * size + half and right >= 10 + 300 + 0.3 * size - half
         assert inner_left >= 10 + 60 - half and inner_right <= 10 + 300 + half
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_leave_out_short_stretches_between_gaps(noise: Noise) -> None:
+    """A stretch of stroke shorter than about 0.35 em left between two gaps (or between
+    a gap and its start) would read as an accent or an apostrophe: it is not drawn; a
+    longer one is."""
+    size, look = 32, style_for(b"")
+    clear = Image.new("L", (400, 60))
+    clear.paste(255, (40, 0, 100, 60))  # the stroke starts inside this gap...
+    clear.paste(255, (108, 0, 150, 60))  # ...8 px (0.25 em) before this one
+    clear.paste(255, (200, 0, 230, 60))  # 50 px (1.6 em) after it
+    mask = Image.new("L", (400, 60))
+    draw_strokes(
+        mask,
+        random.Random(1),
+        _along,
+        (60.0, 300.0),
+        size,
+        PROFILES[noise],
+        look,
+        clear=clear,
+        ends=(False, True),
+    )
+    assert mask.crop((100, 0, 108, 60)).getbbox() is None  # the short stretch
+    assert mask.crop((150, 0, 200, 60)).getbbox() is not None  # the long one
+    assert mask.crop((230, 0, 400, 60)).getbbox() is not None
