@@ -291,7 +291,7 @@ def draw_dots(
 
 
 #: How far dots keep from the glyphs and strokes, in em.
-DOT_CLEARANCE = 0.3
+DOT_CLEARANCE = 0.5
 
 
 def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> int:
