@@ -302,8 +302,10 @@ def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> 
     transparent background gets none: the image sits on a card of the page's colour,
     and a speckled box on it reads as a CAPTCHA.
     """
-    if profile.texture == 0 or background is None:
+    if profile.texture == 0:
         return 0
+    if background is None:
+        return 4 * (255 // (LEVELS - 1))
     # Whole palette steps of the encoder (17 of 255), so the colour checked here is the
     # colour drawn: a level between steps would be rounded, possibly towards the text.
     coverage_per_step = 255 // (LEVELS - 1)

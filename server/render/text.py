@@ -11,7 +11,7 @@ import math
 import random
 import unicodedata
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
 from tokens.sizes import TextBox, drawn_size, text_box
@@ -111,7 +111,7 @@ def render_text(
     else:
         mask = _zigzag(mask.size, runs, options, density, rng, profile, style)
     draw_dots(mask, rng, size, profile)
-    mask = _texture(mask, rng, options, profile)
+    mask = _texture(mask, rng, options, profile, size)
     return colorize(mask, background, (*options.color, 255))
 
 
@@ -333,12 +333,23 @@ def _draw_placed(
 
 
 def _texture(
-    mask: Image.Image, rng: random.Random, options: RenderOptions, profile: NoiseProfile
+    mask: Image.Image, rng: random.Random, options: RenderOptions, profile: NoiseProfile, size: int
 ) -> Image.Image:
-    """Speckle the background towards the text colour, as far as contrast allows."""
+    """Speckle the background towards the text colour, as far as contrast allows; on a
+    transparent background only within :data:`_HALO` em of the text and its strokes, so
+    the image sits on any card without a speckled box."""
     level = texture_level(options.color, options.background, profile)
     if not level:
         return mask
     threshold = round(255 * profile.texture)
     speckle = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
-    return ImageChops.lighter(mask, speckle.point(lambda v: level if v < threshold else 0))
+    speckle = speckle.point(lambda v: level if v < threshold else 0)
+    if options.background is None:
+        reach = max(1, round(_HALO * size))
+        near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+        speckle = ImageChops.multiply(speckle, near)
+    return ImageChops.lighter(mask, speckle)
+
+
+#: How far the speckle texture reaches from the text on a transparent background, em.
+_HALO = 0.3
