@@ -266,7 +266,11 @@ def _glyphs(text: str, family: str) -> Iterator[tuple[FontMetrics, str, int, boo
 
 
 def font_runs(text: str, family: str) -> list[tuple[str, str]]:
-    """``text`` split into (font file name, text drawn) runs, as the service splits it."""
+    """``text`` split into (font file name, text drawn) runs, as the service splits it.
+
+    The one home of the font-fallback rule (:func:`_place`, :func:`_glyphs`): the
+    service draws the runs this gives, with the font files of these names.
+    """
     runs: list[tuple[str, list[str]]] = []
     for font, char, _, _ in _glyphs(text, family):
         if runs and runs[-1][0] == font.name:

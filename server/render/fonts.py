@@ -9,7 +9,6 @@ CJK or emoji fallback, otherwise a visible □ box.
 from __future__ import annotations
 
 import importlib.util
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -20,6 +19,8 @@ from fontTools.ttLib import TTFont
 from PIL import ImageDraw, ImageFont, features
 
 from tokens.options import FONTS
+from tokens.sizes import ATTACHED
+from tokens.sizes import font_runs as table_runs
 
 __all__ = [
     "ATTACHED",
@@ -27,6 +28,7 @@ __all__ = [
     "FAMILIES",
     "FONTS_DIR",
     "GLYPH_FONTS",
+    "TELLING_FONTS",
     "TextRun",
     "covers",
     "draw_runs",
@@ -95,14 +97,30 @@ GLYPH_FONTS: tuple[Path, ...] = (
     FONTS_DIR / "texgyreschola-regular.otf",
 )
 
-_MISSING = "\u25a1"  # □ WHITE SQUARE, drawn with the sans font
-#: Categories that attach to the previous character instead of starting a new one:
-#: nonspacing, enclosing and spacing combining marks (Mn, Me, Mc) and format characters
-#: (Cf: ZWJ, variation selectors). Font runs and noise clusters both split by this.
-ATTACHED = frozenset({"Mn", "Me", "Mc", "Cf"})
-#: Control characters (newline, tab) and the line and paragraph separators U+2028 and
-#: U+2029: a line has no breaks, and raqm fails to lay out U+2029 at all.
-_DROPPED = frozenset({"Cc", "Zl", "Zp"})
+_SANS, _SERIF, _MONO = (FONTS_DIR / _FAMILY_FILES[f] for f in ("sans", "serif", "mono"))
+_SERIFED_ONE = (FONTS_DIR / "CharisSIL-Regular.ttf", FONTS_DIR / "LiberationSerif-Regular.ttf")
+_SCHOLA = FONTS_DIR / "texgyreschola-regular.otf"
+#: Glyphs that many fonts draw alike (0 and O; l, 1 and I), and the fonts noisy text
+#: draws each of them with, the ones that tell them apart: a zero with a dot and an l
+#: with a tail (DejaVu Sans Mono's; a slashed zero turned along the zigzag reads as θ),
+#: a 1 with a flag and a foot, an I with serifs, an O round and wider than a zero. A
+#: glyph is drawn in one of these that the style mixes, else in any of them.
+TELLING_FONTS: Mapping[str, tuple[Path, ...]] = MappingProxyType(
+    {
+        "0": (_MONO,),
+        "l": (_MONO,),
+        "1": (_SANS, _SERIF, _MONO, *_SERIFED_ONE, _SCHOLA),
+        "I": (
+            _SERIF,
+            _MONO,
+            FONTS_DIR / "Andika-Regular.ttf",
+            FONTS_DIR / "ComicNeue-Regular.otf",
+            *_SERIFED_ONE,
+            _SCHOLA,
+        ),
+        "O": tuple(path for path in GLYPH_FONTS if path != _MONO),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,16 +205,6 @@ def covers(path: Path, char: str) -> bool:
     return ord(char) in _codepoints(path)
 
 
-def _pick(char: str, primary: Path) -> tuple[Path, str]:
-    """Choose the font for a base character: the family, then DejaVu Sans (the widest
-    Latin, Greek, Cyrillic, Hebrew and Arabic coverage), then the CJK and emoji fonts,
-    else the sans □."""
-    for path in (primary, FAMILIES["sans"], *FALLBACKS):
-        if covers(path, char):
-            return path, char
-    return FAMILIES["sans"], _MISSING
-
-
 def split_runs(text: str, family: str, size: int) -> list[TextRun]:
     """Split ``text`` into runs so each character is drawn by a font that has it, at
     ``size`` px: :func:`font_runs` then :func:`sized_runs`."""
@@ -207,28 +215,16 @@ def font_runs(text: str, family: str) -> list[tuple[Path, str]]:
     """Split ``text`` into (font file, text) runs so each character is drawn by a font
     that has it; the split does not depend on the size.
 
-    Marks (spacing ones too) and format characters (ZWJ, variation selectors), the
-    :data:`ATTACHED` categories, stay in the previous character's run so a sequence is
-    not split across fonts. They are dropped if that font lacks them or nothing
-    precedes them. Control characters and line and paragraph separators are dropped.
+    The rule is the helper's, :func:`tokens.sizes.font_runs`, so the box a page reserves
+    and the drawing in it follow one rule: each character in the family, else DejaVu
+    Sans, the CJK and the emoji fallback, else as the sans □; marks and format characters
+    (:data:`ATTACHED`) stay in the previous character's font, or are dropped if it lacks
+    them or nothing precedes them; control characters and line separators are dropped.
     Raises KeyError for an unknown family.
     """
-    primary = FAMILIES[family]
-    runs: list[tuple[Path, list[str]]] = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category in _DROPPED:
-            continue
-        if category in ATTACHED:
-            if runs and covers(runs[-1][0], char):
-                runs[-1][1].append(char)
-            continue
-        path, shown = _pick(char, primary)
-        if runs and runs[-1][0] == path:
-            runs[-1][1].append(shown)
-        else:
-            runs.append((path, [shown]))
-    return [(path, "".join(chars)) for path, chars in runs]
+    if family not in FAMILIES:
+        raise KeyError(family)
+    return [(FONTS_DIR / name, run) for name, run in table_runs(text, family)]
 
 
 def sized_runs(runs: Sequence[tuple[Path, str]], size: int) -> list[TextRun]:

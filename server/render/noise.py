@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tokens.colors import RGB, contrast_ratio
 from tokens.options import MIN_CONTRAST, Noise
@@ -22,7 +22,14 @@ from .encode import LEVELS, palette_color
 from .path import Placement
 from .style import Style
 
-__all__ = ["PROFILES", "NoiseProfile", "draw_dots", "draw_strokes", "texture_level"]
+__all__ = [
+    "DOT_CLEARANCE",
+    "PROFILES",
+    "NoiseProfile",
+    "draw_dots",
+    "draw_strokes",
+    "texture_level",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ def draw_strokes(
     style: Style,
     samples: int = 4,
     clear: Image.Image | None = None,
+    ends: tuple[bool, bool] = (True, True),
 ) -> None:
     """Curves through the text along its path, as thick as the letters' stems and as dark.
 
@@ -86,7 +94,9 @@ def draw_strokes(
     as through an underline. They are drawn antialiased, at ``samples`` times the
     mask's scale then reduced (1 where the mask is itself supersampled), so their
     edges look like the glyphs'. They leave out the pixels set in ``clear``, if given:
-    around the dots and accents that a stroke would otherwise swallow.
+    around the dots and accents that a stroke would otherwise swallow; a stretch left
+    shorter than :data:`_SHORTEST` between such gaps is left out too. They run on past
+    the start and the end of ``span``, where ``ends`` says so (else they stop there).
     """
     if not profile.strokes:
         return
@@ -94,8 +104,8 @@ def draw_strokes(
     paths = []
     side = rng.choice((-1, 1))
     for _ in range(profile.strokes):
-        start = begin - rng.uniform(0.0, 0.4) * size
-        end = finish + rng.uniform(0.0, 0.4) * size
+        start = begin - rng.uniform(*_OVERSHOOT) * size * ends[0]
+        end = finish + rng.uniform(*_OVERSHOOT) * size * ends[1]
         offset = profile.stroke_above if side > 0 else profile.stroke_below
         centre = (side * offset + rng.uniform(-0.04, 0.04)) * size
         amplitude = rng.uniform(0.6, 1.0) * profile.stroke_wobble * size
@@ -114,7 +124,47 @@ def draw_strokes(
                 (point.x + math.sin(point.angle) * offset, point.y - math.cos(point.angle) * offset)
             )
         paths.append(_untangled(points, _LOOP_SPAN))
+    if clear is not None:
+        paths = [piece for path in paths for piece in _pieces(path, clear, _SHORTEST * size)]
     _draw_smooth_lines(mask, paths, max(1.0, size * profile.stroke_width), samples, clear)
+
+
+#: How far strokes run on past the ends of the text, in em: out of the first and last
+#: glyphs, so their tips do not read as part of them (+ as ±, $ as a struck-out 5).
+_OVERSHOOT = (0.3, 0.6)
+#: The shortest stretch of stroke drawn between gaps (or a gap and its end), in em:
+#: a shorter one left alone over "ll1", or above the 1 of "+1", reads as an accent,
+#: an apostrophe or the dot of an i.
+_SHORTEST = 0.35
+
+
+def _pieces(
+    path: list[tuple[float, float]], clear: Image.Image, shortest: float
+) -> list[list[tuple[float, float]]]:
+    """The stretches of ``path`` outside the gaps of ``clear`` at least ``shortest`` px
+    long, each with a point into the gap either side (the gap trims it exactly)."""
+    width, height = clear.size
+    pixels = clear.load()
+    assert pixels is not None
+
+    def open_at(point: tuple[float, float]) -> bool:
+        x, y = int(point[0]), int(point[1])
+        return not (0 <= x < width and 0 <= y < height) or not pixels[x, y]
+
+    visible = [open_at(point) for point in path]
+    pieces, i, last = [], 0, len(path)
+    while i < last:
+        if not visible[i]:
+            i += 1
+            continue
+        j = i
+        while j < last and visible[j]:
+            j += 1
+        length = sum(math.dist(path[k], path[k + 1]) for k in range(i, j - 1))
+        if length >= shortest:
+            pieces.append(path[max(0, i - 1) : min(last, j + 1)])
+        i = j
+    return pieces
 
 
 #: Points of a stroke (1/6 em apart) that a loop at a sharp corner may span.
@@ -214,34 +264,51 @@ def _draw_smooth_lines(
 
 
 def draw_dots(
-    draw: ImageDraw.ImageDraw,
+    mask: Image.Image,
     rng: random.Random,
-    image_size: tuple[int, int],
     size: float,
     profile: NoiseProfile,
 ) -> None:
-    """Specks about the size of a full stop, scattered over the whole image."""
-    width, height = image_size
+    """Specks about the size of a full stop, scattered over the image away from the text.
+
+    None falls within :data:`DOT_CLEARANCE` em of the ink already in ``mask`` (the glyphs
+    and the strokes along their tops and feet): there a speck reads as punctuation or an
+    accent ("jañe", "widgets..co.uk", "+44'20").
+    """
+    width, height = mask.size
     count = round(profile.dots * width * height / (size * size))
+    if not count:
+        return
+    reach = max(1, round(DOT_CLEARANCE * size))
+    near = mask.filter(ImageFilter.BoxBlur(reach)).tobytes()
+    draw = ImageDraw.Draw(mask)
     for _ in range(count):
         x, y = rng.uniform(0, width), rng.uniform(0, height)
         r = rng.uniform(0.03, 0.07) * size
+        if near[min(height - 1, int(y)) * width + min(width - 1, int(x))]:
+            continue
         draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
+
+
+#: How far dots keep from the glyphs and strokes, in em.
+DOT_CLEARANCE = 0.5
 
 
 def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> int:
     """The coverage (0-255) of background texture that keeps text contrast at WCAG AA.
 
     Texture pixels are the background blended towards the text colour; the blend is
-    capped so the text still stands out from them at ``MIN_CONTRAST`` or better.
+    capped so the text still stands out from them at ``MIN_CONTRAST`` or better. A
+    transparent background gets none: the image sits on a card of the page's colour,
+    and a speckled box on it reads as a CAPTCHA.
     """
     if profile.texture == 0:
         return 0
+    if background is None:
+        return 4 * (255 // (LEVELS - 1))
     # Whole palette steps of the encoder (17 of 255), so the colour checked here is the
     # colour drawn: a level between steps would be rounded, possibly towards the text.
     coverage_per_step = 255 // (LEVELS - 1)
-    if background is None:
-        return 4 * coverage_per_step
     for step in range(4, 0, -1):
         r, g, b = palette_color(background, color, step)
         if contrast_ratio(color, (r, g, b)) >= MIN_CONTRAST:

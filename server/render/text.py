@@ -1,40 +1,30 @@
-"""Draw protected text: the glyphs, jittered and crossed by noise, into an image in memory."""
+"""Draw protected text: the glyphs, along a zigzag and crossed by noise, into an image in memory.
+
+This module lays the image out and draws it; the parts of noisy text each have their
+own: glyph choice (:mod:`.glyphs`), path layout (:mod:`.layout`), where the strokes keep
+clear (:mod:`.marks`), the strokes, dots and texture (:mod:`.noise`).
+"""
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from tokens.options import MAX_WIDTH, Noise, RenderOptions
 from tokens.sizes import TextBox, drawn_size, text_box
 
 from ..errors import RequestError
 from .encode import colorize
-from .fonts import (
-    ATTACHED,
-    FAMILIES,
-    GLYPH_FONTS,
-    TextRun,
-    covers,
-    draw_runs,
-    glyph_advance,
-    glyph_box,
-    glyph_font,
-    load_font,
-    measure,
-    split_runs,
-    x_height,
-)
-from .noise import PROFILES, SHORT_LINE, NoiseProfile, draw_dots, draw_strokes, texture_level
-from .path import Placement, ZigzagPath
-from .style import Style, style_for
+from .fonts import FAMILIES, TextRun, draw_runs, load_font, measure, split_runs, x_height
+from .glyphs import pick_glyphs, scaled, turned
+from .layout import Placed, along_path
+from .marks import cleared_whole, has_marks, marks
+from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from .path import Placement
+from .style import style_for
 
 __all__ = ["ImageTooLarge", "render_text"]
 
@@ -122,8 +112,8 @@ def render_text(
         mask = _shaped_with_strokes(mask, runs, size, options, box, density, rng, profile, style)
     else:
         mask = _zigzag(mask.size, runs, options, density, rng, profile, style)
-    draw_dots(ImageDraw.Draw(mask), rng, mask.size, size, profile)
-    mask = _texture(mask, rng, options, profile)
+    draw_dots(mask, rng, size, profile)
+    mask = _texture(mask, rng, options, profile, size)
     return colorize(mask, background, (*options.color, 255))
 
 
@@ -201,9 +191,9 @@ def _zigzag(
     size = drawn_size(options) * density * scale
     pad = options.padding * density * scale
     look = style_for(style)
-    glyphs = _glyphs(runs, options.font, profile, look, rng, size)
+    glyphs = pick_glyphs(runs, options.font, profile, look, rng, size)
     line = measure(runs) * scale  # the runs are at the device size
-    placed, path, span = _along_path(glyphs, profile, look, rng, size, line)
+    placed, path, span = along_path(glyphs, profile, look, rng, size, line)
     big = (width * scale, height * scale)
     mask = Image.new("L", big)
     fit, dx, dy, clear = _draw_placed(mask, placed, (pad, pad, big[0] - pad, big[1] - pad))
@@ -212,15 +202,33 @@ def _zigzag(
         point = path.at(distance / size)
         return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
 
+    # Strokes run on past the ends of the text, except where it starts or ends with a
+    # glyph they keep clear of, where the stretch before its gap would read as a comma
+    # or a dash (",$78", "\\jane"): there they start in it, or after it if they keep
+    # clear of it as a whole ($, +, a bracket).
+    begin, finish = span
+    lead = bool(placed) and has_marks(placed[0].glyph.cluster)
+    trail = bool(placed) and has_marks(placed[-1].glyph.cluster)
+    if lead:
+        first = placed[0]
+        begin = first.along + first.glyph.advance / 2 * cleared_whole(first.glyph.cluster)
+    if trail:
+        last = placed[-1]
+        finish = last.along - last.glyph.advance / 2 * cleared_whole(last.glyph.cluster)
     samples = max(1, -(-_SAMPLES // (density * scale)))
-    draw_strokes(mask, rng, guide, span, size * fit, profile, look, samples, clear)
+    draw_strokes(
+        mask,
+        rng,
+        guide,
+        (begin, finish),
+        size * fit,
+        profile,
+        look,
+        samples,
+        clear,
+        (not lead, not trail),
+    )
     return mask.reduce(scale) if scale > 1 else mask
-
-
-def _band(profile: NoiseProfile, line: float, size: int) -> float:
-    """The zigzag's half-height in em for a line ``line`` px long at ``size`` px: a
-    short line takes shorter runs, in the middle of the same box."""
-    return profile.short_band if line < SHORT_LINE * size else profile.band
 
 
 def _fit(runs: list[TextRun], size: float, room: float) -> list[TextRun]:
@@ -282,243 +290,19 @@ def _too_large(width: int, height: int, density: int, max_pixels: int) -> str:
     return f"the token's text is too long for its size: over {limit}"
 
 
-@dataclass(frozen=True, slots=True)
-class _Glyph:
-    """One glyph cluster in the font picked for it, at its own size (px)."""
-
-    cluster: str = field(repr=False)  # protected text
-    path: Path  # the font file
-    size: int
-    advance: float  # px, at ``size``
-    pivot: float  # px above the baseline that sits on the path: half the line's x-height
-
-
-@dataclass(frozen=True, slots=True)
-class _Placed:
-    """A glyph's centre on the path (px, before fitting) and its turn (degrees)."""
-
-    glyph: _Glyph
-    x: float
-    y: float
-    turn: float
-    angle: float  # the path's direction at the glyph, radians
-
-
-#: Pairs that crowded together read as something else: they keep their normal spacing.
-_CONFUSABLE = frozenset(
-    {
-        "rn",
-        "rm",
-        "rr",
-        "cl",
-        "cI",
-        "ci",
-        "vv",
-        "VV",
-        "vy",
-        "nn",
-        "ii",
-        "il",
-        "li",
-        "ll",
-        "0O",
-        "O0",
-        "0o",
-        "o0",
-        "1l",
-        "l1",
-        "1I",
-        "I1",
-        "lI",
-        "Il",
-        "II",
-        "l!",
-        "!l",
-        "ij",
-    }
-)
-
-
-def _glyphs(
-    runs: list[TextRun],
-    family: str,
-    profile: NoiseProfile,
-    look: Style,
-    rng: random.Random,
-    size: int,
-) -> list[_Glyph]:
-    """The clusters of ``runs``, each in a font picked among the style's that has it,
-    scaled to the family's x-height, and slightly resized at random; those of
-    :data:`_CAP_BARS` smaller again, on the same baseline."""
-    nominal = x_height(FAMILIES[family])
-    choices = look.fonts[: profile.fonts]
-    glyphs = []
-    for run in runs:
-        fallback = run.path not in GLYPH_FONTS
-        for cluster in _clusters(run.text):
-            path = run.path
-            if choices and not fallback:
-                fitting = [f for f in choices if all(covers(f, c) for c in cluster)]
-                path = fitting[rng.randrange(len(fitting))] if fitting else run.path
-            scale = 1 + profile.scale * rng.uniform(-1, 1)
-            height = x_height(path) if path in GLYPH_FONTS else nominal
-            shrink = _CAP_BAR_SCALE if _has_cap_bar(cluster) else 1.0
-            glyph_size = max(1, round(size * scale * shrink * nominal / height))
-            advance = glyph_advance(path, glyph_size, cluster)
-            pivot = height * glyph_size / shrink / 2  # the baseline of its neighbours
-            glyphs.append(_Glyph(cluster, path, glyph_size, advance, pivot))
-    return glyphs
-
-
-#: Glyphs told apart by a bar along the cap line, where the upper noise stroke runs:
-#: merged into it, 7 reads as / or 1, T as I, F as I-, E as a comb.
-_CAP_BARS = frozenset("7TFEZ")
-#: Their size against their neighbours': their bar then stays under the stroke.
-_CAP_BAR_SCALE = 0.8
-
-
-def _has_cap_bar(cluster: str) -> bool:
-    """Tell whether ``cluster`` is a letter or digit of :data:`_CAP_BARS`, accented or not."""
-    return unicodedata.normalize("NFD", cluster)[:1] in _CAP_BARS
-
-
-def _along_path(
-    glyphs: list[_Glyph],
-    profile: NoiseProfile,
-    look: Style,
-    rng: random.Random,
-    size: int,
-    line: float,
-) -> tuple[list[_Placed], ZigzagPath, tuple[float, float]]:
-    """Place each glyph's centre along a zigzag, one after another, turned to the path.
-
-    Returns the glyphs, the path, and where the text starts and ends along it (px).
-    Where the path turns so that the tops (or the feet) of neighbours lean together,
-    they get extra space, as much as the turn brings them closer; neighbours whose
-    turned ink boxes still overlap by more than :data:`_TOUCH` are then moved apart
-    (crowded letters that touch defeat segmentation; letters that merge defeat people).
-    """
-    gaps = []
-    previous = ""
-    for glyph in glyphs:
-        pair = previous[-1:] + glyph.cluster[:1]
-        spacing = max(profile.spacing, 0.03) if pair in _CONFUSABLE else profile.spacing
-        gaps.append(spacing * size)
-        previous = glyph.cluster
-    # The room the glyphs take along the path: their advances and gaps, plus what the
-    # turns and the parting below add (a quarter more, up to nearly a half).
-    length = (sum(glyph.advance for glyph in glyphs) + sum(gaps[1:])) * (1 + _RESERVE)
-    low, high = profile.slope
-    path = ZigzagPath(
-        rng,
-        length / size,
-        _band(profile, line, size) * look.band,
-        (low + look.slope_shift, high + look.slope_shift),
-        profile.corner * look.corner,
-    )
-    start = rng.uniform(0, max(0.0, path.length - length / size - 0.5))
-    rises = [profile.rise * size * rng.uniform(-1, 1) for _ in glyphs]
-    turns = [profile.rotation * rng.uniform(-1, 1) for _ in glyphs]
-
-    def place(extra: list[float]) -> tuple[list[_Placed], float]:
-        placed = []
-        distance = start * size
-        for i, glyph in enumerate(glyphs):
-            if i:
-                distance += gaps[i] + extra[i]
-            point = path.at((distance + glyph.advance / 2) / size)
-            x = point.x * size - math.sin(point.angle) * rises[i]
-            y = point.y * size + math.cos(point.angle) * rises[i]
-            placed.append(_Placed(glyph, x, y, -math.degrees(point.angle) + turns[i], point.angle))
-            distance += glyph.advance
-        return placed, distance
-
-    placed, _ = place([0.0] * len(glyphs))
-    # Widen the gaps where the turn brings glyphs together, then part neighbours whose
-    # ink boxes still overlap by more than a touch.
-    extra = [0.0] + [
-        size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
-        for a, b in itertools.pairwise(placed)
-    ]
-    placed, distance = place(extra)
-    touch = _TOUCH * size
-    for _ in range(_PARTINGS):
-        overlaps = [0.0] + [_overlap(a, b) - touch for a, b in itertools.pairwise(placed)]
-        if max(overlaps) <= 0:
-            break
-        extra = [e + max(0.0, o) for e, o in zip(extra, overlaps, strict=True)]
-        placed, distance = place(extra)
-    return placed, path, (start * size, distance)
-
-
-#: Share of the glyphs' advances the path keeps in reserve for the extra space of turns
-#: and parting, so that the text ends before the path does (past its end, the path is
-#: its last run continued straight).
-_RESERVE = 0.5
-#: How far neighbours' ink boxes may overlap (em): crowded glyphs touch, never merge.
-_TOUCH = 0.05
-#: Rounds of parting overlapping neighbours (each moves the glyphs after them along).
-_PARTINGS = 3
-
-
-def _overlap(a: _Placed, b: _Placed) -> float:
-    """How deep the turned ink boxes of two placed glyphs overlap (px; 0 if apart):
-    the least overlap of their projections on the four edge directions."""
-    corners = [_corners(a), _corners(b)]
-    depth = math.inf
-    for angle in (a.turn, a.turn + 90, b.turn, b.turn + 90):
-        ux, uy = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
-        (low_a, high_a), (low_b, high_b) = (
-            (min(p), max(p)) for p in ([x * ux + y * uy for x, y in c] for c in corners)
-        )
-        depth = min(depth, min(high_a, high_b) - max(low_a, low_b))
-        if depth <= 0:
-            return 0.0
-    return depth
-
-
-def _corners(placed: _Placed) -> list[tuple[float, float]]:
-    """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
-    glyph = placed.glyph
-    left, top, right, bottom = glyph_box(glyph.path, glyph.size, glyph.cluster)
-    px, py = glyph.advance / 2, -glyph.pivot
-    turn = math.radians(placed.turn)  # counter-clockwise on screen, as Image.rotate
-    cos, sin = math.cos(turn), math.sin(turn)
-    return [
-        (placed.x + (x - px) * cos + (y - py) * sin, placed.y - (x - px) * sin + (y - py) * cos)
-        for x in (left, right)
-        for y in (top, bottom)
-    ]
-
-
-#: Extra space between neighbours, in em, per unit of the sine of the path's turn.
-_TURN_ROOM = 0.45
-
-
-def _leaning_together(before: float, after: float) -> float:
-    """How much two neighbours on the path lean into each other (0 to 1).
-
-    At a valley the tops of the letters close in, at a peak the feet do; tops
-    (ascenders and x-height) reach further from the path, so they count in full,
-    feet half.
-    """
-    turn = math.sin(after - before)
-    return max(0.0, -turn) + 0.5 * max(0.0, turn)
-
-
 def _draw_placed(
-    mask: Image.Image, placed: list[_Placed], inner: tuple[int, int, int, int]
+    mask: Image.Image, placed: list[Placed], inner: tuple[int, int, int, int]
 ) -> tuple[float, float, float, Image.Image | None]:
     """Draw the glyphs, scaled down if need be to fit ``inner`` and centred in it.
 
     Returns the transform from layout to mask px (scale, x offset, y offset), and where
-    strokes must keep away from the glyphs (:func:`_marks`): None if no glyph has a dot
-    or an accent, as most strings have none.
+    strokes must keep away from the glyphs (:func:`.marks.marks`): None if no glyph has
+    such a part.
     """
     clear = None
     if not placed:
         return 1.0, inner[0], inner[1], clear
-    images = [_turned(p.glyph, p.turn) for p in placed]
+    images = [turned(p.glyph, p.turn) for p in placed]
     inks = [image.getbbox() or (0, 0, 1, 1) for image in images]
     left = min(
         p.x - image.width / 2 + ink[0] for p, image, ink in zip(placed, images, inks, strict=True)
@@ -538,98 +322,36 @@ def _draw_placed(
     dy = inner[1] + (room_h - (bottom - top) * fit) / 2 - top * fit
     for p, image in zip(placed, images, strict=True):
         if fit < 1.0:
-            image = _turned(_scaled(p.glyph, fit), p.turn)
+            image = turned(scaled(p.glyph, fit), p.turn)
         x, y = p.x * fit + dx, p.y * fit + dy
         corner = (round(x - image.width / 2), round(y - image.height / 2))
         mask.paste(255, corner, image)
-        if _has_marks(p.glyph.cluster):
+        if has_marks(p.glyph.cluster):
             if clear is None:
                 clear = Image.new("L", mask.size)
-            clear.paste(255, corner, _marks(p.glyph, fit, p.turn))
+            around, reach = marks(p.glyph, fit, p.turn)
+            clear.paste(255, (corner[0] - reach, corner[1] - reach), around)
     return fit, dx, dy, clear
 
 
-#: Letters whose dot a stroke running along the tops of capitals would swallow.
-_DOTTED = frozenset("ijĳ")
-#: How far strokes keep from a dot, an accent or the tail of a j, in em.
-_CLEARANCE = 0.07
-
-
-def _has_marks(cluster: str) -> bool:
-    """Tell whether ``cluster`` has a dot or a mark apart from its body: i, j, accents."""
-    return any(
-        char in _DOTTED or unicodedata.category(char) == "Mn"
-        for char in unicodedata.normalize("NFD", cluster)
-    )
-
-
-def _marks(glyph: _Glyph, fit: float, turn: float) -> Image.Image:
-    """Where strokes must not run near ``glyph`` drawn at ``fit`` and turned ``turn``:
-    around its ink above the x-height and below the baseline, on the glyph's canvas.
-
-    A stroke along the tops of capitals would swallow the dot of an i or a j, or an
-    accent, and one along the feet the tail of a j: ``jı`` then reads as ``lı``.
-    """
-    glyph = _scaled(glyph, fit)
-    canvas = _turned(glyph, 0)
-    half, pivot, margin = canvas.height // 2, glyph.pivot, 0.04 * glyph.size
-    body = (0, round(half - pivot - margin), canvas.width, round(half + pivot + margin))
-    canvas.paste(0, body)  # the pivot is half an x-height above the baseline
-    reach = max(1, round(_CLEARANCE * glyph.size))
-    around = canvas.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
-    return around.rotate(turn, resample=Image.Resampling.BILINEAR) if turn else around
-
-
-def _scaled(glyph: _Glyph, fit: float) -> _Glyph:
-    """``glyph`` at ``fit`` times its size: the drawing shrunk to fit its box."""
-    if fit == 1.0:
-        return glyph
-    size = max(1, round(glyph.size * fit))
-    advance = glyph_advance(glyph.path, size, glyph.cluster)
-    return _Glyph(glyph.cluster, glyph.path, size, advance, glyph.pivot * fit)
-
-
-def _glyph_font(path: Path, size: int, cluster: str) -> ImageFont.FreeTypeFont:
-    """A lone character needs no shaping; a cluster with marks or joiners does."""
-    return glyph_font(path, size, cluster)
-
-
-def _turned(glyph: _Glyph, turn: float) -> Image.Image:
-    """The glyph on a square canvas centred on its pivot (the middle of its advance,
-    half an x-height above the baseline), turned ``turn`` degrees about it."""
-    font = _glyph_font(glyph.path, glyph.size, glyph.cluster)
-    left, top, right, bottom = glyph_box(glyph.path, glyph.size, glyph.cluster)
-    px, py = glyph.advance / 2, -glyph.pivot
-    reach = max(math.hypot(x - px, y - py) for x in (left, right) for y in (top, bottom))
-    half = math.ceil(reach) + 1
-    canvas = Image.new("L", (2 * half, 2 * half))
-    ImageDraw.Draw(canvas).text(
-        (half - px, half - py), glyph.cluster, fill=255, font=font, anchor="ls"
-    )
-    return canvas.rotate(turn, resample=Image.Resampling.BICUBIC) if turn else canvas
-
-
 def _texture(
-    mask: Image.Image, rng: random.Random, options: RenderOptions, profile: NoiseProfile
+    mask: Image.Image, rng: random.Random, options: RenderOptions, profile: NoiseProfile, size: int
 ) -> Image.Image:
-    """Speckle the background towards the text colour, as far as contrast allows."""
+    """Speckle the background towards the text colour, as far as contrast allows; on a
+    transparent background only within :data:`_HALO` em of the text and its strokes, so
+    the image sits on any card without a speckled box."""
     level = texture_level(options.color, options.background, profile)
     if not level:
         return mask
     threshold = round(255 * profile.texture)
     speckle = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
-    return ImageChops.lighter(mask, speckle.point(lambda v: level if v < threshold else 0))
+    speckle = speckle.point(lambda v: level if v < threshold else 0)
+    if options.background is None:
+        reach = max(1, round(_HALO * size))
+        near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+        speckle = ImageChops.multiply(speckle, near)
+    return ImageChops.lighter(mask, speckle)
 
 
-def _clusters(text: str) -> Iterator[str]:
-    """Base characters with the marks and joiners (:data:`.fonts.ATTACHED`) after them."""
-    cluster = ""
-    for char in text:
-        if cluster and unicodedata.category(char) in ATTACHED:
-            cluster += char
-            continue
-        if cluster:
-            yield cluster
-        cluster = char
-    if cluster:
-        yield cluster
+#: How far the speckle texture reaches from the text on a transparent background, em.
+_HALO = 0.3

@@ -13,7 +13,7 @@ import server.render.fonts as fonts
 import server.render.text
 import tokens.sizes
 from server.render.font_table import TABLE_PATH, build_table, main, table_text
-from server.render.fonts import FALLBACKS, FAMILIES, font_runs, load_font
+from server.render.fonts import FALLBACKS, FAMILIES, covers, font_runs, load_font
 from server.render.noise import PROFILES
 from server.render.text import render_text
 from tokens.options import FONTS, Noise, RenderOptions
@@ -60,20 +60,32 @@ def test_table_names_the_services_fonts_in_its_order() -> None:
     assert [font.name for font in table.fallbacks] == [path.name for path in FALLBACKS]
 
 
-def test_the_helper_splits_runs_as_the_service_does() -> None:
+def test_the_fallback_rule_of_the_table_holds_for_the_font_files() -> None:
+    """The service splits runs with the helper's rule, over the table: each base character
+    goes to the first of the family, sans and the fallbacks whose font file maps it (as
+    its cmap says), else to sans as a □."""
     rng = random.Random(7)
     pool = "".join(SAMPLES)
     texts = [*SAMPLES, *("".join(rng.choices(pool, k=24)) for _ in range(200))]
     for family in FONTS:
+        order = [FAMILIES[family], FAMILIES["sans"], *FALLBACKS]
         for text in texts:
-            served = [(path.name, run) for path, run in font_runs(text, family)]
-            assert tokens.sizes.font_runs(text, family) == served, (family, text)
+            served = font_runs(text, family)
+            assert [(path.name, run) for path, run in served] == tokens.sizes.font_runs(
+                text, family
+            )
+            for path, run in served:
+                for char in run:
+                    if unicodedata.category(char) in fonts.ATTACHED:
+                        assert covers(path, char)
+                    elif char == tokens.sizes.MISSING:  # drawn, or standing for a missing one
+                        assert path == FAMILIES["sans"] or covers(path, char)
+                    else:
+                        assert path == next(f for f in order if covers(f, char)), (text, char)
 
 
-def test_categories_match_the_services() -> None:
-    assert tokens.sizes.ATTACHED == fonts.ATTACHED
-    assert tokens.sizes.DROPPED == fonts._DROPPED
-    assert tokens.sizes.MISSING == fonts._MISSING
+def test_the_service_takes_the_helpers_categories() -> None:
+    assert fonts.ATTACHED is tokens.sizes.ATTACHED
 
 
 @pytest.mark.parametrize("family", FONTS)

@@ -6,10 +6,11 @@ import dataclasses
 import random
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops
 
 from server.render.encode import colorize
 from server.render.noise import (
+    DOT_CLEARANCE,
     PROFILES,
     NoiseProfile,
     _untangled,
@@ -100,8 +101,13 @@ def test_texture_is_drawn_when_contrast_allows(noise: Noise) -> None:
     assert level > 0
     assert drawn_colour((0x22, 0x22, 0x22), (255, 255, 255), level) != (255, 255, 255)
     assert texture_level((0, 0, 0), (255, 255, 255), profile) > 0
-    # Transparent background: no contrast to keep against the page, texture still drawn.
-    assert 0 < texture_level((0x22, 0x22, 0x22), None, profile) <= 255
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_a_transparent_background_takes_the_full_texture(noise: Noise) -> None:
+    """No contrast to keep against a page colour it does not know: the texture is drawn
+    at its most (only near the text, see render_text)."""
+    assert texture_level((0x22, 0x22, 0x22), None, PROFILES[noise]) == 4 * 17
 
 
 def test_texture_gives_way_to_low_contrast() -> None:
@@ -213,7 +219,7 @@ def _strokes(
 def _dots(seed: int, profile: NoiseProfile, size: int = 32, scale: int = 1) -> tuple[bytes, object]:
     rng = random.Random(seed)
     mask = Image.new("L", (240 * scale, 60 * scale))
-    draw_dots(ImageDraw.Draw(mask), rng, mask.size, size * scale, profile)
+    draw_dots(mask, rng, size * scale, profile)
     return mask.tobytes(), rng.getstate()
 
 
@@ -333,3 +339,74 @@ def test_strokes_leave_the_clear_pixels_alone(noise: Noise) -> None:
     assert (
         cleared_image.crop((0, 0, 60, 60)).tobytes() == plain_image.crop((0, 0, 60, 60)).tobytes()
     )
+
+
+@pytest.mark.parametrize("noise", DOTTED, ids=str)
+def test_dots_keep_clear_of_the_text(noise: Noise) -> None:
+    """No dot lands near ink already drawn (a band like a line of text with its strokes),
+    where it would read as a full stop or an accent; they still speckle the rest."""
+    size = 32
+    mask = Image.new("L", (480, 160))
+    mask.paste(255, (40, 60, 440, 100))  # the text
+    before = mask.copy()
+    draw_dots(mask, random.Random(3), size, PROFILES[noise])
+    added = ImageChops.difference(mask, before)
+    assert added.getbbox() is not None
+    reach = round(DOT_CLEARANCE * size) - round(0.07 * size) - 1  # less a dot's radius
+    near = (40 - reach, 60 - reach, 440 + reach, 100 + reach)
+    assert added.crop(near).getbbox() is None
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_run_on_past_the_ends_unless_told_not_to(noise: Noise) -> None:
+    """By default strokes start 0.3-0.6 em before the text and end as far after it (their
+    tips then lie outside the first and last glyphs); told not to, they stop at the span."""
+    size, look = 32, style_for(b"")
+    for seed in range(5):
+        spans = []
+        for ends in ((True, True), (False, False)):
+            mask = Image.new("L", (400, 60))
+            draw_strokes(
+                mask,
+                random.Random(seed),
+                _along,
+                (60.0, 300.0),
+                size,
+                PROFILES[noise],
+                look,
+                ends=ends,
+            )
+            box = mask.getbbox()
+            assert box is not None
+            spans.append(box)
+        (left, _, right, _), (inner_left, _, inner_right, _) = spans
+        half = size * PROFILES[noise].stroke_width / 2 + 1
+        assert left <= 10 + 60 - 0.3 * size + half and right >= 10 + 300 + 0.3 * size - half
+        assert inner_left >= 10 + 60 - half and inner_right <= 10 + 300 + half
+
+
+@pytest.mark.parametrize("noise", NOISY, ids=str)
+def test_strokes_leave_out_short_stretches_between_gaps(noise: Noise) -> None:
+    """A stretch of stroke shorter than about 0.35 em left between two gaps (or between
+    a gap and its start) would read as an accent or an apostrophe: it is not drawn; a
+    longer one is."""
+    size, look = 32, style_for(b"")
+    clear = Image.new("L", (400, 60))
+    clear.paste(255, (40, 0, 100, 60))  # the stroke starts inside this gap...
+    clear.paste(255, (108, 0, 150, 60))  # ...8 px (0.25 em) before this one
+    clear.paste(255, (200, 0, 230, 60))  # 50 px (1.6 em) after it
+    mask = Image.new("L", (400, 60))
+    draw_strokes(
+        mask,
+        random.Random(1),
+        _along,
+        (60.0, 300.0),
+        size,
+        PROFILES[noise],
+        look,
+        clear=clear,
+        ends=(False, True),
+    )
+    assert mask.crop((100, 0, 108, 60)).getbbox() is None  # the short stretch
+    assert mask.crop((150, 0, 200, 60)).getbbox() is not None  # the long one
+    assert mask.crop((230, 0, 400, 60)).getbbox() is not None

@@ -7,19 +7,26 @@ import io
 import itertools
 import random
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
+import server.render.glyphs
+import server.render.layout
+import server.render.marks
 import server.render.text
 from server.render.encode import encode_image
-from server.render.fonts import GLYPH_FONTS, glyph_advance, glyph_box, split_runs, x_height
-from server.render.noise import PROFILES, NoiseProfile
+from server.render.fonts import (
+    GLYPH_FONTS,
+    glyph_advance,
+    glyph_box,
+    split_runs,
+)
+from server.render.glyphs import clusters, pick_glyphs
+from server.render.noise import PROFILES, NoiseProfile, texture_level
 from server.render.style import style_for
 from server.render.text import (
     ImageTooLarge,
-    _clusters,
     _needs_shaping,
     _supersampling,
     render_text,
@@ -438,11 +445,11 @@ def test_needs_shaping_block_edges(code: int, expected: bool) -> None:
 
 
 def test_clusters_keep_marks_spacing_marks_and_joiners() -> None:
-    assert list(_clusters("e\u0301x")) == ["e\u0301", "x"]
-    assert list(_clusters("का")) == ["का"]  # ा is a spacing mark (Mc)
-    assert list(_clusters("\u2764\ufe0f!")) == ["\u2764\ufe0f", "!"]
-    assert list(_clusters("👨\u200d👩")) == ["👨\u200d", "👩"]  # a joiner ends its cluster
-    assert list(_clusters("\u0301x")) == ["\u0301", "x"]
+    assert list(clusters("e\u0301x")) == ["e\u0301", "x"]
+    assert list(clusters("का")) == ["का"]  # ा is a spacing mark (Mc)
+    assert list(clusters("\u2764\ufe0f!")) == ["\u2764\ufe0f", "!"]
+    assert list(clusters("👨\u200d👩")) == ["👨\u200d", "👩"]  # a joiner ends its cluster
+    assert list(clusters("\u0301x")) == ["\u0301", "x"]
 
 
 # limits
@@ -544,13 +551,13 @@ def test_latin_climbs_and_falls_along_the_zigzag(
 
 def test_glyphs_are_drawn_in_several_fonts(monkeypatch: pytest.MonkeyPatch) -> None:
     drawn: set[object] = set()
-    real = server.render.text._glyph_font
+    real = server.render.glyphs.glyph_font
 
     def spy(path: object, size: int, cluster: str) -> object:
         drawn.add(path)
         return real(path, size, cluster)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(server.render.text, "_glyph_font", spy)
+    monkeypatch.setattr(server.render.glyphs, "glyph_font", spy)
     render_text("jane.doe@example-mail.com 0123456789", options(), SEED)
     assert len(drawn) >= 4
     assert drawn <= set(GLYPH_FONTS)
@@ -561,15 +568,15 @@ def _pair_overlaps(profile: NoiseProfile) -> list[float]:
     average over 40 paths (each path's turns and parting add their own)."""
     font = GLYPH_FONTS[0]
     glyphs = [
-        server.render.text._Glyph(c, font, 32, glyph_advance(font, 32, c), 8.0) for c in "arna"
+        server.render.glyphs.Glyph(c, font, 32, glyph_advance(font, 32, c), 8.0) for c in "arna"
     ]
     overlaps = [0.0, 0.0, 0.0]
     for seed in range(40):
-        placed, _, _ = server.render.text._along_path(
+        placed, _, _ = server.render.layout.along_path(
             glyphs, profile, style_for(b""), random.Random(seed), 32, 200.0
         )
         for i, (a, b) in enumerate(itertools.pairwise(placed)):
-            overlaps[i] += server.render.text._overlap(a, b) / 40
+            overlaps[i] += server.render.layout.overlap(a, b) / 40
     return overlaps
 
 
@@ -628,59 +635,6 @@ def test_1x_is_the_2x_drawing_averaged_down(text: str, monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize(
-    ("cluster", "marked"),
-    [
-        ("i", True),
-        ("j", True),
-        ("é", True),
-        ("ü", True),
-        ("e\u0301", True),
-        ("n", False),
-        ("l", False),
-        ("1", False),
-        ("I", False),
-    ],
-)
-def test_dots_and_accents_are_marks(cluster: str, marked: bool) -> None:
-    assert server.render.text._has_marks(cluster) is marked
-
-
-@pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
-def test_marks_of_an_i_are_its_dot_not_its_stem(font: Path) -> None:
-    """What strokes keep away from is around the dot, above the x-height: the stem
-    between the baseline and the x-height stays open to them."""
-    size = 96
-    glyph = server.render.text._Glyph("i", font, size, glyph_advance(font, size, "i"), 0.0)
-    glyph = dataclasses.replace(glyph, pivot=x_height(font) * size / 2)
-    marks = server.render.text._marks(glyph, 1.0, 0.0)
-    box = marks.getbbox()
-    assert box is not None, "the dot is kept clear"
-    half = marks.height // 2
-    reach = round(server.render.text._CLEARANCE * size)
-    assert box[3] <= half - glyph.pivot + reach + 1  # nothing below the x-height's top
-    body = marks.crop((0, round(half - glyph.pivot) + reach + 1, marks.width, marks.height))
-    assert body.getbbox() is None
-
-
-@pytest.mark.parametrize("noise", NOISY, ids=str)
-def test_strokes_keep_clear_of_dots_only(noise: Noise, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Strokes are told to keep away from the dots of "kenji" and nowhere else for "kenk"."""
-    cleared: list[tuple[int, int, int, int] | None] = []
-    real = server.render.text.draw_strokes
-
-    def spy(*args: Any, **kwargs: Any) -> None:
-        clear = args[8] if len(args) > 8 else kwargs.get("clear")
-        cleared.append(clear.getbbox() if clear is not None else None)
-        real(*args, **kwargs)
-
-    monkeypatch.setattr(server.render.text, "draw_strokes", spy)
-    render_text("kenk.k@web.de", options(noise=noise), SEED)
-    render_text("kenji.k@web.de", options(noise=noise), SEED)
-    assert cleared[0] is None
-    assert cleared[1] is not None
-
-
-@pytest.mark.parametrize(
     ("cluster", "barred"),
     [
         ("7", True),
@@ -697,22 +651,45 @@ def test_strokes_keep_clear_of_dots_only(noise: Noise, monkeypatch: pytest.Monke
     ],
 )
 def test_glyphs_told_apart_by_a_bar_along_the_cap_line(cluster: str, barred: bool) -> None:
-    assert server.render.text._has_cap_bar(cluster) is barred
+    assert server.render.glyphs.has_cap_bar(cluster) is barred
 
 
 @pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
 def test_a_seven_is_drawn_smaller_on_the_baseline_of_its_neighbours(font: Path) -> None:
     """The upper stroke runs along the cap line and would swallow the bar of a 7 (it
     read as /): the 7 is drawn smaller, its bar a stroke's width or more under the cap
-    line, and sits on the same baseline as the 1 before it."""
+    line, and sits on the same baseline as the 4 before it."""
     size = 96
     profile = dataclasses.replace(PROFILES[Noise.MEDIUM], scale=0.0)
     look = dataclasses.replace(style_for(b""), fonts=(font,))
-    runs = split_runs("17", "sans", size)
-    one, seven = server.render.text._glyphs(runs, "sans", profile, look, random.Random(0), size)
-    assert seven.path == one.path == font
-    assert seven.size < one.size
-    assert seven.pivot == pytest.approx(one.pivot, abs=0.5)  # px: the sizes are whole
-    full_top = -glyph_box(font, one.size, "7")[1]
+    runs = split_runs("47", "sans", size)
+    four, seven = pick_glyphs(runs, "sans", profile, look, random.Random(0), size)
+    assert seven.path == four.path == font
+    assert seven.size < four.size
+    assert seven.pivot == pytest.approx(four.pivot, abs=0.5)  # px: the sizes are whole
+    full_top = -glyph_box(font, four.size, "7")[1]
     top = -glyph_box(font, seven.size, "7")[1]
     assert full_top - top >= profile.stroke_width * size
+
+
+def test_a_transparent_background_is_drawn_without_the_speckle_box() -> None:
+    """On a transparent background the texture speckles only a halo about the text and
+    its strokes, a band along them rather than a box (on white it speckles every row):
+    no speck lies further than the halo from the text."""
+    for noise in (Noise.LOW, Noise.MEDIUM):
+        clear = RenderOptions.build(noise=noise, background="transparent")
+        image = render_text("jane.doe@example.com", clear, bytes(16))
+        alpha = image.convert("RGBA").getchannel("A")
+        assert alpha.getbbox() is not None
+        speck = texture_level(clear.color, None, PROFILES[noise])
+        specks = alpha.point(lambda a, s=speck: 255 if a == s else 0)
+        assert specks.getbbox() is not None  # the halo is there
+        text = alpha.point(lambda a, s=speck: 255 if a > s else 0)
+        reach = round(server.render.text._HALO * drawn_size(clear)) + 1
+        halo = text.filter(ImageFilter.MaxFilter(2 * reach + 1))
+        assert ImageChops.subtract(specks, halo).getbbox() is None
+        covered = halo.histogram()[255] / (halo.width * halo.height)
+        assert covered < 0.8, noise  # a band along the text, not a box
+        white = dataclasses.replace(clear, background=(255, 255, 255))
+        grey = render_text("jane.doe@example.com", white, bytes(16)).convert("L")
+        assert grey.crop((0, 0, grey.width, 1)).getextrema()[0] < 255, noise

@@ -1,0 +1,224 @@
+"""Path layout for noisy text: glyphs placed one after another along the zigzag.
+
+Each glyph's centre goes on the path (:mod:`.path`), turned to its stretch of it.
+Neighbours crowd close so they touch, which defeats segmentation, but never merge,
+which would defeat people: where the turns bring them together they get the room back,
+and confusable pairs keep their normal spacing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass
+
+from .fonts import glyph_box
+from .glyphs import Glyph
+from .marks import UPRIGHT
+from .noise import SHORT_LINE, NoiseProfile
+from .path import ZigzagPath
+from .style import Style
+
+__all__ = ["CONFUSABLE", "Placed", "along_path", "overlap", "zigzag_band"]
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A glyph's centre on the path (px, before fitting) and its turn (degrees)."""
+
+    glyph: Glyph
+    x: float
+    y: float
+    turn: float
+    angle: float  # the path's direction at the glyph, radians
+    along: float  # how far along the path its centre is (px)
+
+
+#: Pairs that crowded together read as something else: they keep their normal spacing.
+CONFUSABLE = frozenset(
+    {
+        "rn",
+        "rm",
+        "rr",
+        "cl",
+        "cI",
+        "ci",
+        "vv",
+        "VV",
+        "vy",
+        "nn",
+        "ii",
+        "il",
+        "li",
+        "ll",
+        "0O",
+        "O0",
+        "0o",
+        "o0",
+        "1l",
+        "l1",
+        "1I",
+        "I1",
+        "lI",
+        "Il",
+        "II",
+        "l!",
+        "!l",
+        "ij",
+    }
+)
+
+
+def along_path(
+    glyphs: list[Glyph],
+    profile: NoiseProfile,
+    look: Style,
+    rng: random.Random,
+    size: int,
+    line: float,
+) -> tuple[list[Placed], ZigzagPath, tuple[float, float]]:
+    """Place each glyph's centre along a zigzag, one after another, turned to the path.
+
+    Returns the glyphs, the path, and where the text starts and ends along it (px).
+    Where the path turns so that the tops (or the feet) of neighbours lean together,
+    they get extra space, as much as the turn brings them closer; neighbours whose
+    turned ink boxes still overlap by more than :data:`_TOUCH` are then moved apart
+    (crowded letters that touch defeat segmentation; letters that merge defeat people),
+    and so are glyphs either side of a space closer than :data:`_WORD_GAP` (the groups
+    of a phone number's digits stay apart).
+    """
+    gaps = []
+    previous = ""
+    for glyph in glyphs:
+        pair = previous[-1:] + glyph.cluster[:1]
+        spacing = max(profile.spacing, 0.03) if pair in CONFUSABLE else profile.spacing
+        gaps.append(spacing * size)
+        previous = glyph.cluster
+    # The room the glyphs take along the path: their advances and gaps, plus what the
+    # turns and the parting below add (a quarter more, up to nearly a half).
+    length = (sum(glyph.advance for glyph in glyphs) + sum(gaps[1:])) * (1 + _RESERVE)
+    low, high = profile.slope
+    path = ZigzagPath(
+        rng,
+        length / size,
+        zigzag_band(profile, line, size) * look.band,
+        (low + look.slope_shift, high + look.slope_shift),
+        profile.corner * look.corner,
+    )
+    start = rng.uniform(0, max(0.0, path.length - length / size - 0.5))
+    rises = [profile.rise * size * rng.uniform(-1, 1) for _ in glyphs]
+    turns = [profile.rotation * rng.uniform(-1, 1) for _ in glyphs]
+
+    def place(extra: list[float]) -> tuple[list[Placed], float]:
+        placed = []
+        distance = start * size
+        for i, glyph in enumerate(glyphs):
+            if i:
+                distance += gaps[i] + extra[i]
+            centre = distance + glyph.advance / 2
+            point = path.at(centre / size)
+            x = point.x * size - math.sin(point.angle) * rises[i]
+            y = point.y * size + math.cos(point.angle) * rises[i]
+            turn = -math.degrees(point.angle) * (_UPRIGHT_TURN if glyph.cluster in UPRIGHT else 1.0)
+            placed.append(Placed(glyph, x, y, turn + turns[i], point.angle, centre))
+            distance += glyph.advance
+        return placed, distance
+
+    placed, _ = place([0.0] * len(glyphs))
+    # Widen the gaps where the turn brings glyphs together, then part neighbours whose
+    # ink boxes still overlap by more than a touch.
+    extra = [0.0] + [
+        size * _TURN_ROOM * _leaning_together(a.angle, b.angle)
+        for a, b in itertools.pairwise(placed)
+    ]
+    placed, distance = place(extra)
+    touch, word_gap = _TOUCH * size, _WORD_GAP * size
+    spaces = [i for i in range(1, len(glyphs) - 1) if glyphs[i].cluster == " "]
+    for _ in range(_PARTINGS):
+        overlaps = [0.0] + [overlap(a, b) - touch for a, b in itertools.pairwise(placed)]
+        for i in spaces:  # the glyphs either side of a space: part them to a word gap
+            before, space, after = placed[i - 1], placed[i], placed[i + 1]
+            overlaps[i + 1] = max(
+                overlaps[i + 1], word_gap - _separation(before, after, space.angle)
+            )
+        if max(overlaps) <= 0:
+            break
+        extra = [e + max(0.0, o) for e, o in zip(extra, overlaps, strict=True)]
+        placed, distance = place(extra)
+    return placed, path, (start * size, distance)
+
+
+#: Share of the glyphs' advances the path keeps in reserve for the extra space of turns
+#: and parting, so that the text ends before the path does (past its end, the path is
+#: its last run continued straight).
+_RESERVE = 0.5
+#: How far neighbours' ink boxes may overlap (em): crowded glyphs touch, never merge.
+_TOUCH = 0.05
+#: Rounds of parting overlapping neighbours (each moves the glyphs after them along).
+_PARTINGS = 3
+
+
+def overlap(a: Placed, b: Placed) -> float:
+    """How deep the turned ink boxes of two placed glyphs overlap (px; 0 if apart):
+    the least overlap of their projections on the four edge directions."""
+    corners = [_corners(a), _corners(b)]
+    depth = math.inf
+    for angle in (a.turn, a.turn + 90, b.turn, b.turn + 90):
+        ux, uy = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
+        (low_a, high_a), (low_b, high_b) = (
+            (min(p), max(p)) for p in ([x * ux + y * uy for x, y in c] for c in corners)
+        )
+        depth = min(depth, min(high_a, high_b) - max(low_a, low_b))
+        if depth <= 0:
+            return 0.0
+    return depth
+
+
+def _separation(a: Placed, b: Placed, angle: float) -> float:
+    """How far the turned ink box of ``b`` starts past the end of ``a``'s, along the
+    direction ``angle`` (radians; negative where they overlap along it)."""
+    ux, uy = math.cos(angle), math.sin(angle)
+    end = max(x * ux + y * uy for x, y in _corners(a))
+    return min(x * ux + y * uy for x, y in _corners(b)) - end
+
+
+def _corners(placed: Placed) -> list[tuple[float, float]]:
+    """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
+    glyph = placed.glyph
+    left, top, right, bottom = glyph_box(glyph.path, glyph.size, glyph.cluster)
+    px, py = glyph.advance / 2, -glyph.pivot
+    turn = math.radians(placed.turn)  # counter-clockwise on screen, as Image.rotate
+    cos, sin = math.cos(turn), math.sin(turn)
+    return [
+        (placed.x + (x - px) * cos + (y - py) * sin, placed.y - (x - px) * sin + (y - py) * cos)
+        for x in (left, right)
+        for y in (top, bottom)
+    ]
+
+
+#: The least gap between the ink boxes of the glyphs either side of a space, along the
+#: path, in em: where a turn still closes it, they are parted to this.
+_WORD_GAP = 0.2
+#: How much of the path's turn the glyphs of :data:`.marks.UPRIGHT` take: an l or an I
+#: turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
+_UPRIGHT_TURN = 0.5
+#: Extra space between neighbours, in em, per unit of the sine of the path's turn.
+_TURN_ROOM = 0.45
+
+
+def _leaning_together(before: float, after: float) -> float:
+    """How much two neighbours on the path lean into each other (0 to 1).
+
+    At a valley the tops of the letters close in, at a peak the feet do; tops
+    (ascenders and x-height) reach further from the path, so they count in full,
+    feet half.
+    """
+    turn = math.sin(after - before)
+    return max(0.0, -turn) + 0.5 * max(0.0, turn)
+
+
+def zigzag_band(profile: NoiseProfile, line: float, size: int) -> float:
+    """The zigzag's half-height in em for a line ``line`` px long at ``size`` px: a
+    short line takes shorter runs, in the middle of the same box."""
+    return profile.short_band if line < SHORT_LINE * size else profile.band
