@@ -36,9 +36,9 @@ from server.render.text import render_text
 from tokens.options import FONTS, Noise
 
 try:  # run as a script from bench/ (sys.path[0]) or imported as bench.* by the tests
-    from ocr_corpus import SIZES, build_corpus
+    from ocr_corpus import SIZES, build_corpus, levenshtein
 except ModuleNotFoundError:
-    from bench.ocr_corpus import SIZES, build_corpus
+    from bench.ocr_corpus import SIZES, build_corpus, levenshtein
 
 __all__ = [
     "CHARSET",
@@ -399,19 +399,6 @@ def fingerprint() -> str:
 
 
 # -- scoring -----------------------------------------------------------------------------
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance: insertions, deletions and substitutions to turn ``a`` into ``b``."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i]
-        for j, char_b in enumerate(b, start=1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
 
 
 def character_error_rate(truth: str, reading: str) -> float:

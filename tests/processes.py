@@ -7,6 +7,7 @@ The ``spawn`` fixture (``tests/conftest.py``) starts them and always stops them.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -71,9 +73,16 @@ class Response:
     body: bytes
 
 
-def fetch(url: str, timeout: float = 30, headers: dict[str, str] | None = None) -> Response:
-    """One GET on a new connection; HTTP errors are answers, not exceptions."""
-    request = urllib.request.Request(url, headers=headers or {})
+def fetch(
+    url: str,
+    timeout: float = 30,
+    headers: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """One GET, or a POST of ``form`` (urlencoded), on a new connection; HTTP errors are
+    answers, not exceptions."""
+    data = None if form is None else urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             return Response(resp.status, dict(resp.headers), resp.read())
@@ -314,3 +323,14 @@ class Load:
             except (TimeoutError, aiohttp.ClientError) as exc:
                 self.statuses[type(exc).__name__] += 1
                 self.failures.append(f"{path[:24]}…: {exc!r}")
+
+
+def solved_reveal(url: Callable[[str], str], token: str) -> dict[str, str]:
+    """The fields of ``POST /reveal`` for ``token``: a challenge asked of the service at
+    ``url(path)`` and solved here."""
+    from tokens.pow import solve
+
+    answer = fetch(url("/reveal/challenge"), form={"token": token})
+    assert answer.status == 200, answer
+    challenge = json.loads(answer.body)["challenge"]
+    return {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}

@@ -4,18 +4,14 @@ spends, the other refuses, and Redis going away costs reveal only, never an imag
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 
 import pytest
 
 import tokens
 from tests.deploy.conftest import KEYRING, NO_LIMITS, Proxy
-from tests.processes import Load, Response, wait_for
+from tests.processes import Load, Response, fetch, solved_reveal, wait_for
 from tests.redis_server import RedisServer
-from tokens.pow import solve
 
 EMAIL = "jane.doe@example.com"
 
@@ -34,21 +30,11 @@ def instance_env(redis_server: RedisServer) -> dict[str, str]:
 
 def post(proxy: Proxy, path: str, fields: dict[str, str]) -> Response:
     """One form POST through nginx; HTTP errors are answers."""
-    request = urllib.request.Request(
-        proxy.url(path), data=urllib.parse.urlencode(fields).encode(), method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return Response(answer.status, dict(answer.headers), answer.read())
-    except urllib.error.HTTPError as exc:
-        return Response(exc.code, dict(exc.headers), exc.read())
+    return fetch(proxy.url(path), form=fields)
 
 
 def solved(proxy: Proxy, token: str) -> dict[str, str]:
-    answer = post(proxy, "/reveal/challenge", {"token": token})
-    assert answer.status == 200, answer
-    challenge = json.loads(answer.body)["challenge"]
-    return {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}
+    return solved_reveal(proxy.url, token)
 
 
 def test_a_solved_challenge_is_spent_on_both_instances(

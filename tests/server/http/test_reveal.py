@@ -8,9 +8,6 @@ import logging
 import os
 import re
 import signal
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable
 from html import escape as html_escape
 from pathlib import Path
@@ -31,7 +28,8 @@ from server.state import REVEAL
 from tests.browser import launch_chromium
 from tests.fetching import fetch
 from tests.processes import KEY as PROCESS_KEY
-from tests.processes import Load, Response, Service, run_cli, wait_for
+from tests.processes import Load, Response, Service, run_cli, solved_reveal, wait_for
+from tests.processes import fetch as fetch_process
 from tests.redis_server import RedisServer
 from tokens import reveal_button
 from tokens.pow import issue, solve, verify
@@ -566,21 +564,11 @@ async def test_a_page_on_an_unlisted_origin_gets_nothing_and_is_told_where_to_lo
 
 def post(service: Service, path: str, fields: dict[str, str]) -> Response:
     """One form POST to a running service; HTTP errors are answers."""
-    request = urllib.request.Request(
-        service.url(path), data=urllib.parse.urlencode(fields).encode(), method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return Response(answer.status, dict(answer.headers), answer.read())
-    except urllib.error.HTTPError as exc:
-        return Response(exc.code, dict(exc.headers), exc.read())
+    return fetch_process(service.url(path), form=fields)
 
 
 def solved(service: Service, token: str) -> dict[str, str]:
-    answer = post(service, "/reveal/challenge", {"token": token})
-    assert answer.status == 200, answer
-    challenge = json.loads(answer.body)["challenge"]
-    return {"token": token, "challenge": challenge, "nonce": str(solve(challenge))}
+    return solved_reveal(service.url, token)
 
 
 REVEAL_FLAGS = ("--reveal", "on", "--reveal-origins", "same-origin", "--reveal-difficulty", "4")
