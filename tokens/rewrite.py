@@ -252,13 +252,15 @@ _SOURCE_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-
 
 
 def _mark_places(document: str) -> list[int]:
-    """Where ``data-glyphveil``, ``mailto:`` and ``tel:`` (in any case) are: found with
-    ``str.find``, many times faster than a regular expression that ignores case."""
+    """Where ``data-glyphveil``, ``mailto:`` and ``tel:`` (in any case) are: ``str.find``
+    for the first, then a look back from each colon, since a page has few colons. Four
+    more searches, one a spelling, cost a page of prose (not ASCII, so wide) 0.2 ms."""
     places = list(_all(document, MARK))
-    for needle, first in (("ailto:", "m"), ("AILTO:", "m"), ("el:", "t"), ("EL:", "t")):
-        places += [
-            at - 1 for at in _all(document, needle) if document[at - 1 : at].lower() == first
-        ]
+    for colon in _all(document, ":"):
+        if document[max(0, colon - 6) : colon].lower() == "mailto":
+            places.append(colon - 6)
+        elif document[max(0, colon - 3) : colon].lower() == "tel":
+            places.append(colon - 3)
     return places
 
 
