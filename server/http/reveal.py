@@ -55,7 +55,7 @@ from ..ops.rate_limit import (
 )
 from ..state import CONFIG, KEYS, REVEAL
 from .connections import reads_own_body
-from .responses import FOREVER, etag_matches
+from .responses import FOREVER, error_response, etag_matches
 
 __all__ = [
     "BODY_SECONDS",
@@ -312,6 +312,10 @@ def _store_guarded(handler: Handler) -> Callable[[web.Request], Awaitable[web.Re
         headers = _cors(request)
         try:
             return await handler(request, headers)
+        except RequestError as exc:  # a malformed body: a 400 the page can read
+            response = error_response(400, str(exc))
+            response.headers.update(headers)
+            return response
         except _BodyRefused as refused:
             response = refused.response
             response.force_close()

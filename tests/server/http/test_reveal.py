@@ -259,6 +259,24 @@ async def test_allowed_origins(
     assert "Access-Control-Allow-Origin" not in response.headers
 
 
+async def test_a_listed_page_can_read_why_its_body_was_refused(
+    aiohttp_client: ClientFactory, reveal_config: Config
+) -> None:
+    """400, 413 and 415 carry the CORS header for a listed origin, so the page's script
+    reads the reason instead of the browser reporting a CORS failure."""
+    client = await aiohttp_client(create_app(reveal_config))
+    origin = {"Origin": "https://www.example.com"}
+    for kwargs, status in [
+        ({"data": {"nonce": "1"}}, 400),
+        ({"data": {"token": "x" * 3000}}, 413),
+        ({"data": b"token=x", "headers": {**origin, "Content-Type": "text/plain"}}, 415),
+    ]:
+        kwargs.setdefault("headers", origin)
+        response, _ = await fetch(client, "/reveal/challenge", "POST", **kwargs)
+        assert response.status == status
+        assert response.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
+
+
 async def test_same_origin(
     aiohttp_client: ClientFactory, reveal_config: Config, revealable: str
 ) -> None:
