@@ -27,6 +27,20 @@ def section(title: str) -> str:
     return README[start : end if end != -1 else None]
 
 
+def run_python(code: str, cwd: Path, **env: str) -> None:
+    """Run ``code`` in a fresh interpreter with only this checkout on its path."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", **env},
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def code_blocks(text: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", text, re.S)
 
@@ -101,16 +115,7 @@ def test_the_jinja2_snippet_runs_with_the_jinja_extra_alone(tmp_path: Path) -> N
         "assert page.count('<img src=\"https://img.example.com/t/') == 3, page\n"
     )
     code = BLOCK_SERVER + snippet + f"TEMPLATE = {template!r}\n" + check
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr
+    run_python(code, tmp_path)
 
 
 async def test_every_placeholder_url_of_the_readme_is_served(client) -> None:
@@ -141,17 +146,4 @@ def test_the_token_helpers_python_runs_as_written(tmp_path: Path) -> None:
     blocks = code_blocks(README[: README.index("\n## Use it in your site")], "python")
     code = "\n".join(block for block in blocks if block.startswith("import tokens"))
     assert code.count("tokens.") >= 5
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={
-            "PYTHONPATH": str(ROOT),
-            "PATH": "/usr/bin:/bin",
-            "GLYPHVEIL_KEYS": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
-        },
-    )
-    assert result.returncode == 0, result.stderr
+    run_python(code, tmp_path, GLYPHVEIL_KEYS="AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8")
