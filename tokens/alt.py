@@ -68,9 +68,18 @@ def leaks(text: str, value: str) -> bool:
     return key in words or needle in haystack.split()
 
 
+#: Unicode's Default_Ignorable_Code_Point characters that are not format characters
+#: (Cf): fillers and variation selectors that draw nothing either, such as U+3164.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180d\u3164\ufe00-\ufe0f\uffa0"
+    "\ufff0-\ufff8\U000e0100-\U000e01ef]"
+)
+
+
 def _visible(text: str) -> str:
     if text.isascii():  # no format characters, and NFKC leaves ASCII alone
         return text
+    text = _IGNORABLE.sub("", text)
     return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 

@@ -447,6 +447,7 @@ def test_img_tag_refuses_bad_extra_attrs(attrs: object, message: str, keyring: K
         f"mail me at {EMAIL.title()} please",
         "alice.\u200bmartin@example.org",  # a zero-width space inside
         "alice.martin\u2060@\u200dexample\u00ad.org",  # word joiner, ZWJ, soft hyphen
+        "alice.mar\u3164tin@exa\u034fmple.org\ufe0f",  # filler, grapheme joiner, selector
         "ａｌｉｃｅ．ｍａｒｔｉｎ＠ｅｘａｍｐｌｅ．ｏｒｇ",  # fullwidth forms: NFKC folds them
         "ALICE.MARTİN@EXAMPLE.ORG".replace("İ", "I"),
         "alice - martin @ example . org",  # the letters and digits, spaced out
