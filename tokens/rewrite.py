@@ -48,6 +48,7 @@ Needs ``turbohtml`` and ``phonenumbers``, the ``rewrite`` extra of the helper's 
 from __future__ import annotations
 
 import bisect
+import codecs
 import functools
 import html
 import itertools
@@ -57,6 +58,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Unpack, overload
+from urllib.parse import parse_qsl, unquote
 
 from .alt import EMAIL, PHONE, describe
 from .api import (
@@ -64,6 +66,7 @@ from .api import (
     DEFAULT_DENSITIES,
     NARROW,
     OptionValues,
+    _options,
     check_base_url,
     check_format,
     check_picture_settings,
@@ -71,7 +74,7 @@ from .api import (
 from .api import img_tag as _img_tag
 from .errors import OptionError
 from .keys import KeyRing
-from .options import OPTION_NAMES, RenderOptions
+from .options import OPTION_NAMES
 from .sizes import check_densities
 
 try:
@@ -581,25 +584,30 @@ class Rewriter:
                 yield start + a, start + b
 
     def link_value(self, href: str) -> tuple[Kind, str] | None:
-        """The address or number a ``mailto:`` or ``tel:`` href points at."""
-        from urllib.parse import unquote
-
+        """The address or number a ``mailto:`` or ``tel:`` href points at: for
+        ``mailto:``, the path's first address, else the first of ``to``, ``cc`` and
+        ``bcc`` in its query (``mailto:?to=jane@example.com``)."""
         target = href.strip()
         scheme, _, rest = target.partition(":")
         scheme = scheme.lower().strip()
-        value = unquote(rest.split("?", 1)[0]).strip()
-        if scheme == "mailto" and self.emails and "@" in value:
-            return "email", value.split(",")[0].strip()
+        path, _, query = rest.partition("?")
+        value = unquote(path).strip()
+        if scheme == "mailto" and self.emails:
+            if "@" not in value:
+                fields = {name.lower(): found for name, found in reversed(parse_qsl(query))}
+                value = next(
+                    (fields[n] for n in ("to", "cc", "bcc") if "@" in fields.get(n, "")), ""
+                )
+            if "@" in value:
+                return "email", value.split(",")[0].strip()
         if scheme == "tel" and self.phones and sum(c.isdigit() for c in value) >= 3:
             return "phone", value
         return None
 
 
 def _checked(options: dict[str, object]) -> dict[str, object]:
-    unknown = [name for name in options if name not in OPTION_NAMES]
-    if unknown:
-        raise OptionError(f"unknown option {unknown[0]!r}: use {', '.join(OPTION_NAMES)}")
-    RenderOptions.build(**options)  # type: ignore[arg-type]
+    """``options``, checked as the helper checks them (and cached there)."""
+    _options(options)  # type: ignore[arg-type]
     return options
 
 
@@ -703,8 +711,6 @@ _META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-
 def sniff_charset(document: bytes) -> str:
     """The charset of an HTML document given as bytes: its byte order mark, else its
     ``<meta charset>`` in the first 1024 bytes, else UTF-8 (as a browser would)."""
-    import codecs
-
     if document.startswith(codecs.BOM_UTF8):
         return "utf-8"
     if document.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -738,9 +744,6 @@ class _Pass:
         self.cache: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
 
     # --- positions ----------------------------------------------------------------------
-
-    def offset(self, line: int, col: int) -> int:
-        return self.line_starts[line - 1] + col
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset)

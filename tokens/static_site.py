@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OptionError
-from .rewrite import Rewriter, Rewritten
+from .rewrite import Rewriter, Rewritten, sniff_charset
 
 __all__ = ["HTML_SUFFIXES", "FileResult", "protect_tree"]
 
@@ -60,10 +60,9 @@ def _protect_file(path: Path, target: Path, rewriter: Rewriter, source: Path) ->
     shown = path.relative_to(source)
     data = path.read_bytes()
     try:
-        from .rewrite import sniff_charset
-
         charset = sniff_charset(data)
-        result = rewriter.run(data.decode(charset, "surrogateescape"))
+        xhtml = path.suffix.lower() == ".xhtml"  # XML: inserted void elements closed
+        result = rewriter.run(data.decode(charset, "surrogateescape"), xhtml=xhtml)
     except OptionError as exc:
         if target != path:
             shutil.copy2(path, target)

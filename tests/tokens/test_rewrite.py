@@ -234,6 +234,18 @@ def test_a_mailto_link_keeps_its_text_and_loses_its_href(
     assert rewriter.rewrite(page).startswith("<a><img ")
 
 
+@pytest.mark.parametrize(
+    "href",
+    ["mailto:?to=jane%40example.com&subject=Hi", "mailto:?subject=Hi&CC=jane@example.com"],
+)
+def test_a_mailto_link_with_the_address_in_its_query_loses_its_href(
+    rewriter: Rewriter, href: str
+) -> None:
+    result = rewriter.run(f'<a href="{href}">Write to Jane</a>')
+    assert result.document == "<a>Write to Jane</a>"
+    assert result.summary() == "1 email address"
+
+
 def test_a_tel_link_shows_its_number_as_an_image(
     keyring: tokens.KeyRing,
 ) -> None:

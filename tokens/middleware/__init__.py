@@ -96,7 +96,7 @@ def opted_out(value: str | None) -> bool:
     return value is not None and value.strip().lower() in ("off", "skip", "no", "false", "0")
 
 
-def _codec(encoding: str) -> tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]] | None:
+def _codec(encoding: str) -> tuple[Callable[[bytes, int], bytes], Callable[[bytes], bytes]] | None:
     if encoding in ("gzip", "x-gzip"):
         return _gunzip, _gzip
     if encoding == "deflate":
@@ -106,12 +106,18 @@ def _codec(encoding: str) -> tuple[Callable[[bytes], bytes], Callable[[bytes], b
             import brotli  # type: ignore[import-not-found,unused-ignore]
         except ImportError:
             return None
-        return brotli.decompress, brotli.compress
+        return (lambda data, _limit: brotli.decompress(data)), brotli.compress
     return None
 
 
-def _gunzip(data: bytes) -> bytes:
-    return zlib.decompress(data, wbits=31)
+def _unzipped(data: bytes, wbits: int, limit: int) -> bytes:
+    """``data`` decompressed, but never more than ``limit + 1`` bytes of it: a small
+    body that would expand without bound stops there (and is then left alone)."""
+    return zlib.decompressobj(wbits).decompress(data, limit + 1)
+
+
+def _gunzip(data: bytes, limit: int) -> bytes:
+    return _unzipped(data, 31, limit)
 
 
 def _gzip(data: bytes) -> bytes:
@@ -119,11 +125,11 @@ def _gzip(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _inflate(data: bytes) -> bytes:
+def _inflate(data: bytes, limit: int) -> bytes:
     try:
-        return zlib.decompress(data)
+        return _unzipped(data, 15, limit)
     except zlib.error:  # raw deflate, as some servers send it
-        return zlib.decompress(data, wbits=-15)
+        return _unzipped(data, -15, limit)
 
 
 def new_etag(old: str | None, body: bytes) -> str | None:
@@ -142,6 +148,7 @@ def rewrite_body(
     content_encoding: str | None = None,
     etag: str | None = None,
     where: str = "",
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Rewritten | None:
     """``body`` rewritten, or ``None`` when it stays as it is (no value in it, or an
     encoding this module cannot undo, which is logged)."""
@@ -153,9 +160,12 @@ def rewrite_body(
             logger.info("not rewritten: Content-Encoding %s %s", encoding[:32], where)
             return None
         try:
-            body = codec[0](body)
+            body = codec[0](body, max_bytes)
         except (zlib.error, OSError, ValueError):
             logger.warning("not rewritten: the %s body does not decompress %s", encoding, where)
+            return None
+        if len(body) > max_bytes:
+            logger.info("not rewritten: over %d bytes decompressed %s", max_bytes, where)
             return None
     media_type, charset = _media_type(content_type)
     try:

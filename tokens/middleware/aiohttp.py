@@ -57,6 +57,7 @@ def rewrite_middleware(rewriter: Rewriter, *, max_bytes: int = DEFAULT_MAX_BYTES
             content_encoding=response.headers.get("Content-Encoding"),
             etag=response.headers.get("ETag"),
             where=log_path(request.path),
+            max_bytes=max_bytes,
         )
         if done is not None:
             response.body = done.body  # sets Content-Length too

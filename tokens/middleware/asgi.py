@@ -110,6 +110,7 @@ class _Answer:
             content_encoding=self.values.get(b"content-encoding"),
             etag=self.values.get(b"etag"),
             where=self.where,
+            max_bytes=self.middleware.max_bytes,
         )
         start = self.start
         if done is not None:

@@ -107,6 +107,7 @@ class RewriteMiddleware:
             content_encoding=response.get("Content-Encoding"),
             etag=response.get("ETag"),
             where=log_path(request.path),
+            max_bytes=self.max_bytes,
         )
         if done is not None:
             response.content = done.body

@@ -62,8 +62,8 @@ class RewriteMiddleware:
         where = log_path(str(environ.get("PATH_INFO", "")))
         code = int(status.split(" ", 1)[0])
         skip = opted_out(values.get(OPT_OUT_HEADER.lower()))
+        headers = _without(headers, OPT_OUT_HEADER)  # never sent on, whatever happens
         if skip or not is_html(code, values.get("content-type")):
-            headers = _without(headers, OPT_OUT_HEADER)
             write = start_response(status, headers, held["exc_info"])
             for data in held.get("written", []):
                 write(data)
@@ -87,6 +87,7 @@ class RewriteMiddleware:
             content_encoding=values.get("content-encoding"),
             etag=values.get("etag"),
             where=where,
+            max_bytes=self.max_bytes,
         )
         if done is not None:
             whole = done.body

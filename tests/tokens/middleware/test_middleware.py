@@ -65,6 +65,29 @@ def test_compressed_bodies_are_rewritten_and_compressed_again(
     assert shown(plain.decode(), keyring) == VALUES
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_a_body_too_large_once_decompressed_is_passed_through(
+    rewriter: Rewriter, caplog: pytest.LogCaptureFixture, encoding: str
+) -> None:
+    """A few kilobytes that expand to megabytes stop at the limit, unread past it."""
+    page = (PAGE + " " * 2_000_000).encode()
+    body = gzip.compress(page) if encoding == "gzip" else zlib.compress(page)
+    assert len(body) < 10_000
+    with caplog.at_level(logging.INFO, logger="glyphveil.rewrite"):
+        done = rewrite_body(
+            rewriter,
+            body,
+            content_type="text/html",
+            content_encoding=encoding,
+            where="/big",
+            max_bytes=1_000_000,
+        )
+    assert done is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "not rewritten: over 1000000 bytes decompressed /big"
+    ]
+
+
 def test_an_unknown_encoding_is_passed_through_with_one_log_line(
     rewriter: Rewriter, caplog: pytest.LogCaptureFixture
 ) -> None:
