@@ -189,17 +189,21 @@ class GuardedRequestHandler(RequestHandler):
     def evict(self) -> None:
         """Close this stalled connection at once to make room for a new one."""
         labelled(CONNECTIONS_CLOSED, "evicted").inc()
-        self.force_close()
-        if self.transport is not None:
-            self.transport.close()
+        self._close_now()
 
     def _silent_too_long(self) -> None:
         self._silence_deadline = None
         if self._heard or self.transport is None:
             return
         labelled(CONNECTIONS_CLOSED, "idle_timeout").inc()
+        self._close_now()
+
+    def _close_now(self) -> None:
+        """Close the connection at once: aiohttp's force_close closes the transport of
+        an idle connection itself (and forgets it), older releases only mark it."""
         self.force_close()
-        self.transport.close()
+        if self.transport is not None:
+            self.transport.close()
 
     def _stop_silence_deadline(self) -> None:
         if self._silence_deadline is not None:

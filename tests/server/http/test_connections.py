@@ -132,6 +132,7 @@ def test_silent_connections_are_closed_after_the_idle_timeout(
         silent.close()
         speaking.close()
     assert metric(service, "glyphveil_connections_closed_total", reason="idle_timeout") == 1
+    assert "Exception in callback" not in service.stderr, service.stderr
 
 
 def test_a_trickled_body_gets_408(spawn: Callable[..., Service]) -> None:
