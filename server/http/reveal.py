@@ -32,8 +32,6 @@ import hashlib
 import json
 import logging
 import re
-import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -47,6 +45,7 @@ from tokens.pow import MAX_NONCE, issue, verify
 from ..config import SAME_ORIGIN, Config
 from ..errors import RequestError
 from ..ops.client_group import client_group
+from ..ops.log_limit import LogLimit
 from ..ops.rate_limit import (
     REPLAYED,
     MemoryRevealStore,
@@ -97,26 +96,19 @@ _MAX_FIELD = 512
 
 
 class OriginLog:
-    """Logs a refused page origin at most once every ``seconds`` per origin, remembering
-    at most ``max_origins`` of them (a flood of made-up origins cannot grow it)."""
+    """Logs a refused page origin at most once every ``seconds`` per origin and ten
+    lines a minute in all, remembering at most ``max_origins`` of them (a flood of
+    made-up origins can neither grow it nor flood the log)."""
 
     def __init__(self, seconds: float = ORIGIN_LOG_SECONDS, max_origins: int = 1024) -> None:
-        self.seconds = seconds
-        self.max_origins = max_origins
-        self._last: OrderedDict[str, float] = OrderedDict()
+        self._limit = LogLimit(interval=seconds, max_subjects=max_origins)
 
     def refused(self, origin: str, *, now: float | None = None) -> bool:
-        """Log the refusal of ``origin`` unless it was logged within ``seconds``; True if
-        this call logged."""
-        current = time.monotonic() if now is None else now
+        """Log the refusal of ``origin`` unless it was logged within ``seconds`` (or the
+        minute's lines are spent); True if this call logged."""
         origin = origin[:200]
-        last = self._last.pop(origin, None)
-        if last is not None and current - last < self.seconds:
-            self._last[origin] = last
+        if not self._limit.allow(origin, now=now):
             return False
-        self._last[origin] = current
-        while len(self._last) > self.max_origins:
-            self._last.popitem(last=False)
         log.info(
             "reveal refused for a page on %r: not in GLYPHVEIL_REVEAL_ORIGINS "
             "(logged at most once a minute per origin)",

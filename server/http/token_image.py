@@ -21,6 +21,7 @@ from tokens.keys import header_key_id
 
 from ..errors import RequestError
 from ..ops.jobs import RenderJob, cached_image, render_cached
+from ..ops.log_limit import LogLimit
 from ..render.encode import ImageFormat
 from ..render.lines import render_lines
 from ..state import ADMISSION, CACHE, CONFIG, KEYS, POOL, VERIFIED
@@ -134,28 +135,15 @@ class UnknownKeyLog:
         per_minute: int = 10,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.interval = interval
-        self.per_minute = per_minute
-        self.clock = clock
-        self._last: dict[bytes, float] = {}
-        self._window = (-interval, 0)  # (start, lines logged in it)
+        self._limit = LogLimit(
+            interval=interval, per_minute=per_minute, max_subjects=1 << 16, clock=clock
+        )
 
     def report(self, token: str, keyring: KeyRing) -> bool:
         """Log the line for ``token`` if its header names an unknown key; whether it did."""
         key_id = header_key_id(token)
-        if key_id is None or key_id in keyring.by_id:
+        if key_id is None or key_id in keyring.by_id or not self._limit.allow(key_id):
             return False
-        now = self.clock()
-        last = self._last.get(key_id)
-        if last is not None and now - last < self.interval:
-            return False
-        start, lines = self._window
-        if now - start >= self.interval:
-            start, lines = now, 0
-        if lines >= self.per_minute:
-            return False
-        self._window = (start, lines + 1)
-        self._last[key_id] = now
         held = ", ".join(k.key_id.hex() for k in keyring.keys)
         log.warning(
             "token sealed with key id %s, which this service does not hold (it holds %s): "
