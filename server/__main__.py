@@ -30,7 +30,15 @@ __all__ = ["SERVER_MODULES", "listen_problem", "main", "missing_server_modules"]
 log = logging.getLogger("glyphveil")
 
 #: What the service imports beyond the helper: the dependencies of ``glyphveil-server``.
-SERVER_MODULES = ("aiohttp", "PIL", "jinja2", "gunicorn", "prometheus_client", "fontTools")
+SERVER_MODULES = (
+    "aiohttp",
+    "PIL",
+    "jinja2",
+    "gunicorn",
+    "prometheus_client",
+    "fontTools",
+    "redis",
+)
 
 
 def missing_server_modules() -> list[str]:

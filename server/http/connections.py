@@ -23,9 +23,11 @@ and handler cancellation when a client goes away. This module adds what it lacks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import resource
+import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -406,8 +408,9 @@ async def listen(runner: web.AppRunner, config: Config) -> None:
     # queue instead of retrying its SYN a second or three later (aiohttp's is 128).
     await web.TCPSite(runner, config.host, config.port, backlog=2048).start()
     if config.socket:
-        if os.path.exists(config.socket):
-            os.unlink(config.socket)  # left by a process that was killed
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_ISSOCK(os.stat(config.socket).st_mode):
+                os.unlink(config.socket)  # left by a process that was killed
         try:
             await web.UnixSite(runner, config.socket, backlog=2048).start()
         except OSError as exc:  # named, so that the caller's message names the socket

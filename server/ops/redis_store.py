@@ -97,9 +97,8 @@ SPEND = (
     + _WINDOWS
     + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-local wait = take(KEYS[2], tonumber(ARGV[2]), false)
+local wait = take(KEYS[2], tonumber(ARGV[2]), true)  -- spends only when it can
 if wait > 0 then return wait end
-take(KEYS[2], tonumber(ARGV[2]), true)
 redis.call('SET', KEYS[1], '1', 'PX', tonumber(ARGV[1]))
 count(KEYS[3])
 count(KEYS[4])
