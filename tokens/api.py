@@ -19,7 +19,7 @@ from .colors import RGB
 from .errors import OptionError
 from .keys import KeyRing, default_keyring
 from .markup import SafeHTML
-from .options import DENSITIES, MAX_WIDTH, OPTION_NAMES, Noise, RenderOptions
+from .options import DENSITIES, MAX_WIDTH, OPTION_NAMES, Noise, RenderOptions, on_two_lines
 from .reveal import reveal_button
 from .sizes import TextBox, check_densities, fits
 from .sizes import image_size as _image_size
@@ -345,7 +345,7 @@ def _dark(dark: object, options: RenderOptions) -> RenderOptions | None:
         raise OptionError(f"dark takes color and background, not {sorted(map(str, unknown))[0]!r}")
     colours = {**DEFAULT_DARK, **dark}
     # Spelled and checked as any colours are: a readable contrast unless transparent.
-    picked = RenderOptions.build(color=colours["color"], background=colours["background"])
+    picked = _options({"color": colours["color"], "background": colours["background"]})
     return dataclasses.replace(options, color=picked.color, background=picked.background)
 
 
@@ -357,14 +357,14 @@ def _sources(
     two_lines = None
     if narrow is not None and options.lines == 1:
         one = _text_box(text, options)
-        candidate = dataclasses.replace(options, lines=2)
+        candidate = on_two_lines(options)
         if one.width > NARROW_FIT and _text_box(text, candidate).width < one.width:
             two_lines = candidate
     sources = []
     narrow_media = f"(max-width: {narrow}px)"
     dark_media = "(prefers-color-scheme: dark)"
     if two_lines is not None and dark_options is not None:
-        both = dataclasses.replace(dark_options, lines=2)
+        both = on_two_lines(dark_options)
         sources.append((f"{narrow_media} and {dark_media}", both))
     if two_lines is not None:
         sources.append((narrow_media, two_lines))

@@ -25,7 +25,6 @@ the version 1 tokens unchanged.
 from __future__ import annotations
 
 import binascii
-import dataclasses
 import functools
 import hashlib
 import math
@@ -40,7 +39,7 @@ from cryptography.exceptions import InvalidTag
 
 from .errors import ExpiredToken, InvalidToken, OptionError
 from .keys import VERSION, Key, KeyRing, default_keyring
-from .options import FONTS, MAX_WIDTH, Noise, RenderOptions, max_chars
+from .options import FONTS, MAX_WIDTH, Noise, RenderOptions, max_chars, on_two_lines
 from .text import MAX_TEXT_BYTES, check_text, first_refused
 
 __all__ = ["VERSION", "Payload", "expiry_of", "seal", "unseal"]  # VERSION comes from .keys
@@ -279,7 +278,7 @@ def unseal(token: str, *, keyring: KeyRing | None = None, now: float | None = No
             text_bytes, padding = split(plain)
             revealable = bool(extensions & X_REVEALABLE)
             if extensions & X_TWO_LINES:
-                options = _on_two_lines(options)
+                options = on_two_lines(options)
                 seeded = plain + _EXTENSIONS[False, 2]  # another image: another seed (§11)
         if padding != zeros:
             raise ValueError
@@ -315,12 +314,6 @@ def _split_extensions(plain: bytes) -> bytes:
     if not plain or not 0 < plain[-1] <= X_REVEALABLE | X_TWO_LINES:
         raise ValueError("unknown extensions")
     return plain[:-1]
-
-
-@functools.lru_cache(maxsize=256)
-def _on_two_lines(options: RenderOptions) -> RenderOptions:
-    """``options`` with ``lines=2``, as the extensions byte says (§11)."""
-    return dataclasses.replace(options, lines=2)
 
 
 def _split_expiry(plain: bytes) -> tuple[bytes, int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
 import math
 from dataclasses import dataclass
 
@@ -24,6 +26,7 @@ __all__ = [
     "Noise",
     "RenderOptions",
     "max_chars",
+    "on_two_lines",
 ]
 
 #: Bundled font families, in token order: a family's id in a token is its index here.
@@ -219,3 +222,9 @@ def _background(value: str | RGB) -> RGB | None:
     if isinstance(value, str) and keyword(value) == "transparent":
         return None
     return _opaque(value, "background")
+
+
+@functools.lru_cache(maxsize=256)
+def on_two_lines(options: RenderOptions) -> RenderOptions:
+    """``options`` with ``lines=2``: the same look, drawn on two lines."""
+    return dataclasses.replace(options, lines=2)
