@@ -15,10 +15,10 @@ import hashlib
 
 from PIL import Image
 
-from tokens.options import MAX_WIDTH, RenderOptions
-from tokens.sizes import break_lines, fits, text_box
+from tokens.options import RenderOptions
+from tokens.sizes import MAX_PIXELS, break_lines, text_box
 
-from .text import ImageTooLarge, render_text
+from .text import check_size, render_text
 
 __all__ = ["render_lines", "row_seed"]
 
@@ -34,7 +34,7 @@ def render_lines(
     options: RenderOptions,
     seed: bytes,
     density: int = 1,
-    max_pixels: int = 16_000_000,
+    max_pixels: int = MAX_PIXELS,
     *,
     style: bytes = b"",
 ) -> Image.Image:
@@ -46,9 +46,8 @@ def render_lines(
     """
     box = text_box(text, options)
     if not box.rows:
-        return render_text(text, options, seed, density, max_pixels, style=style)
-    if not fits(box, density, max_pixels):
-        raise ImageTooLarge(_too_large(density, max_pixels))
+        return render_text(text, options, seed, density, max_pixels, style=style, box=box)
+    check_size(*box.size(density), density, max_pixels)
     one_line = dataclasses.replace(options, lines=1)
     images = [
         render_text(
@@ -66,13 +65,3 @@ def render_lines(
         image.paste(row, (0, top))
         top += row.height
     return image
-
-
-def _too_large(density: int, max_pixels: int) -> str:
-    """Why the image cannot be drawn, without echoing its size (as :mod:`.text` says)."""
-    if density > 1:
-        return (
-            f"the image is too large at @{density}x: over {MAX_WIDTH} px a side or "
-            f"{max_pixels} px in all; use @1x"
-        )
-    return f"the token's text is too long for its size: over {MAX_WIDTH} px or {max_pixels} px"

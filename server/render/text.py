@@ -26,7 +26,7 @@ from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_leve
 from .path import Placement
 from .style import style_for
 
-__all__ = ["ImageTooLarge", "render_text"]
+__all__ = ["ImageTooLarge", "check_size", "render_text"]
 
 
 class ImageTooLarge(RequestError):
@@ -265,9 +265,14 @@ def _needs_shaping(text: str) -> bool:
 def _new_mask(width: int, height: int, density: int, max_pixels: int) -> Image.Image:
     """An empty coverage mask, at least 1x1, or :class:`ImageTooLarge`."""
     width, height = max(1, width), max(1, height)
+    check_size(width, height, density, max_pixels)
+    return Image.new("L", (width, height))
+
+
+def check_size(width: int, height: int, density: int, max_pixels: int) -> None:
+    """Raise :class:`ImageTooLarge` if an image of this size (device px) may not be drawn."""
     if width > MAX_WIDTH or height > MAX_WIDTH or width * height > max_pixels:
         raise ImageTooLarge(_too_large(width, height, density, max_pixels))
-    return Image.new("L", (width, height))
 
 
 def _too_large(width: int, height: int, density: int, max_pixels: int) -> str:
