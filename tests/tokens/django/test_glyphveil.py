@@ -209,6 +209,10 @@ def test_an_empty_or_undefined_option_is_named(site: KeyRing, source: str, name:
     )
 
 
+def test_an_empty_css_class_removes_the_class(site: KeyRing) -> None:
+    assert "class=" not in render('{% protect e css_class="" %}', e=EMAIL)
+
+
 def test_surrounding_whitespace_is_dropped_before_minting(site: KeyRing) -> None:
     assert render("{% protect e %}", e=f"  {EMAIL}\n") == render("{% protect e %}", e=EMAIL)
     assert render("{% protect_url e %}", e=f"{EMAIL}\r\n") == render("{% protect_url e %}", e=EMAIL)

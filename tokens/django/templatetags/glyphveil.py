@@ -105,7 +105,9 @@ def _merged(
         allowed = ", ".join([*OPTION_NAMES, *settings_names])
         raise OptionError(f"unknown option {sorted(unknown)[0]!r}: use {allowed}")
     for name, value in given.items():
-        if isinstance(value, str) and value == "":  # Django's value for an undefined variable
+        # "" is Django's value for an undefined variable; only css_class="" means something
+        # (no class), as it does for img_tag.
+        if isinstance(value, str) and value == "" and name != "css_class":
             raise OptionError(
                 f'option {name}= is empty or undefined: quote a literal value ({name}="..."); '
                 "an unquoted word is a template variable"
