@@ -292,9 +292,8 @@ def img_tag(
                 f' width="{variant_box.width}" height="{variant_box.height}">'
             )
         markup = f"<picture>{''.join(tags)}{img}</picture>"
-    if reveal:  # the wrapper takes an <img>; the <picture> goes where the <img> went
-        button = f"Show {alt}" if label is None else label
-        markup = reveal_button(img, token, label=button).replace(img, markup, 1)
+    if reveal:
+        markup = reveal_button(markup, token, label=f"Show {alt}" if label is None else label)
     return SafeHTML(markup)
 
 

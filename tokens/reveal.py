@@ -30,7 +30,8 @@ class HasHTML(Protocol):
 
 
 def reveal_button(img: str | HasHTML, token: str, *, label: str) -> SafeHTML:
-    """Wrap ``img`` (the ``<img>`` markup of ``token``'s image) for ``/reveal.js``.
+    """Wrap ``img`` (the ``<img>`` markup of ``token``'s image, or the ``<picture>``
+    around it) for ``/reveal.js``.
 
     ``label`` is the button's accessible name, an action that describes the value
     ("Show email address"); like alt text it must never contain the protected text.
@@ -40,8 +41,8 @@ def reveal_button(img: str | HasHTML, token: str, *, label: str) -> SafeHTML:
               data-glyphveil-label="…"><img …></span>
     """
     markup = img.__html__() if hasattr(img, "__html__") else img
-    if not isinstance(markup, str) or not markup.lstrip().lower().startswith("<img"):
-        raise OptionError("img must be the <img> markup of the protected image")
+    if not isinstance(markup, str) or not markup.lstrip().lower().startswith(("<img", "<picture")):
+        raise OptionError("img must be the <img> or <picture> markup of the protected image")
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise OptionError("token must be a glyphveil token: 1 to 400 characters of URL-safe base64")
     if not isinstance(label, str) or not label.strip():
