@@ -175,7 +175,8 @@ SETTINGS: tuple[Setting, ...] = (
         "render_budget_mpx",
         "GLYPHVEIL_RENDER_BUDGET_MPX",
         _int(1, 100_000),
-        "megapixels admitted per process at once, token images and placeholders each; more get 503 (32)",
+        "megapixels admitted per process at once, to token images and placeholders each;"
+        " more get 503 (32)",
     ),
     Setting(
         "malloc_trim",
