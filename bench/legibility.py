@@ -21,8 +21,9 @@ What it does:
    family). A model trained on this very rendering in ``bench/.cache-legibility/`` is
    loaded and training is skipped; if only an older rendering's model is there, it is
    fine-tuned (the output says so); else training starts from scratch.
-2. Trains a small CRNN (convolutions, a bidirectional LSTM, CTC; 0.37 M
-   parameters) on images from the service's own path (``legibility_suite.render``):
+2. Trains a small CRNN (convolutions, a bidirectional LSTM, CTC; 0.49 M parameters,
+   reading images 64 px high at width / 2) on images from the service's own path
+   (``legibility_suite.render``), rendered by a worker process while it trains:
    each image a fresh string (half OCR-corpus emails, phones and prices, half random
    strings rich in confusable characters) under a fresh random key, at every level,
    size and density. Every batch is rendered anew, so "images" is both what was
@@ -47,7 +48,7 @@ import platform
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,9 +88,20 @@ EVAL_EVERY = 2048
 EXACT_TARGET, PAIR_TARGET = 0.99, 0.005
 
 
+#: Columns of the image per column the recognizer reads (one CTC step).
+STRIDE = 2
+#: Bumped when the recognizer's layers change: a cached model of another architecture
+#: cannot be loaded, so training starts from scratch.
+ARCHITECTURE = "crnn-64-s2"
+
+
 class Recognizer(nn.Module):
-    """A small CRNN: five 3x3 convolutions (width / 4, height / 8), a linear
-    projection, a bidirectional LSTM and a per-column classifier for CTC."""
+    """A small CRNN: five 3x3 convolutions (height / 8, width / 2), a linear
+    projection, a bidirectional LSTM and a per-column classifier for CTC.
+
+    Width / 2 gives a narrow glyph (``l``, ``.``, ``,``) two or three columns at least:
+    CTC needs a blank between two equal characters (``ll``, ``..``), and at width / 4
+    such pairs had too few columns to be written at all."""
 
     def __init__(self, classes: int, height: int = INPUT_HEIGHT) -> None:
         super().__init__()
@@ -101,34 +113,34 @@ class Recognizer(nn.Module):
             *block(1, 16),
             nn.MaxPool2d(2),
             *block(16, 32),
-            nn.MaxPool2d(2),
-            *block(32, 64),
-            *block(64, 64),
+            nn.MaxPool2d((2, 1)),
+            *block(32, 48),
+            *block(48, 64),
             nn.MaxPool2d((2, 1)),
             *block(64, 96),
         )
         rows = height // 8
         self.pool = nn.AdaptiveMaxPool2d((rows, None))
         self.project = nn.Linear(96 * rows, 128)
-        self.rnn = nn.LSTM(128, 96, batch_first=True, bidirectional=True)
-        self.out = nn.Linear(192, classes + 1)  # class 0 is CTC's blank
+        self.rnn = nn.LSTM(128, 128, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(256, classes + 1)  # class 0 is CTC's blank
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.pool(self.cnn(x))
         b, c, h, w = features.shape
         columns = features.permute(0, 3, 1, 2).reshape(b, w, c * h)
         sequence, _ = self.rnn(torch.relu(self.project(columns)))
-        return self.out(sequence)  # (batch, width / 4, classes + 1)
+        return self.out(sequence)  # (batch, width / STRIDE, classes + 1)
 
 
 def _tensor(images: Sequence[Image.Image]) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch padded to its widest image (a multiple of 4), and each one's columns."""
+    """A batch padded to its widest image (a multiple of STRIDE), and each one's columns."""
     arrays = [np.asarray(image, dtype=np.uint8) for image in images]
-    width = -(-max(a.shape[1] for a in arrays) // 4) * 4
+    width = -(-max(a.shape[1] for a in arrays) // STRIDE) * STRIDE
     batch = np.zeros((len(arrays), 1, arrays[0].shape[0], width), dtype=np.float32)
     for n, array in enumerate(arrays):
         batch[n, 0, :, : array.shape[1]] = array / 255.0
-    lengths = torch.tensor([a.shape[1] // 4 for a in arrays], dtype=torch.long)
+    lengths = torch.tensor([a.shape[1] // STRIDE for a in arrays], dtype=torch.long)
     return torch.from_numpy(batch), lengths
 
 
@@ -195,6 +207,7 @@ class Checkpoint:
     scratch_curve: list[Point] = field(default_factory=list)  # the first from-scratch run
     charset: str = CHARSET
     height: int = INPUT_HEIGHT
+    architecture: str = ARCHITECTURE
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +220,7 @@ class Checkpoint:
                 "scratch_curve": [vars_of(p) for p in self.scratch_curve],
                 "charset": self.charset,
                 "height": self.height,
+                "architecture": self.architecture,
                 "torch": str(torch.__version__),
             },
             path.with_suffix(".tmp"),
@@ -224,6 +238,7 @@ class Checkpoint:
             [Point(**p) for p in saved["scratch_curve"]],
             saved["charset"],
             saved["height"],
+            saved.get("architecture", ""),
         )
 
 
@@ -243,6 +258,49 @@ def _evaluate(model: Recognizer, inputs: list[Image.Image], items: Sequence[Item
     )
 
 
+#: Images, their columns, the targets in a row, their lengths; the worker that rendered
+#: the batch and the CPU seconds it has spent so far.
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int, float]
+
+
+#: CPU seconds each rendering worker has spent, as its last batch reported.
+_WORKER_CPU: dict[int, float] = {}
+
+
+def _cpu_minutes() -> float:
+    """CPU minutes of this process and of the rendering workers (the attack's cost)."""
+    return (time.process_time() + sum(_WORKER_CPU.values())) / 60
+
+
+class TrainingBatches(torch.utils.data.IterableDataset[Batch]):
+    """Endless training batches, rendered in worker processes while the model trains
+    (rendering costs about as much CPU as a training step: two cores, twice the images).
+
+    Each worker draws its own strings and keys from ``seed``, the images trained so far
+    and its number; the first :data:`WARM_UP` images favour the easy levels."""
+
+    def __init__(
+        self, seed: int, start: int, excluded: frozenset[str], warm_up: bool, workers: int
+    ) -> None:
+        self.seed, self.start, self.excluded = seed, start, excluded
+        self.warm_up, self.workers = warm_up, max(1, workers)
+
+    def __iter__(self) -> Iterator[Batch]:
+        info = torch.utils.data.get_worker_info()
+        worker = info.id if info is not None else 0
+        spent = time.process_time if info is not None else lambda: 0.0  # in-process: counted
+        rng = random.Random(f"{self.seed} {self.start} {worker}")
+        images = self.start
+        while True:
+            easy = EASY if self.warm_up and images < WARM_UP else None
+            items = training_items(rng, BATCH, self.excluded, easy)
+            x, lengths = _tensor(_inputs(items))
+            targets = [torch.tensor([_INDEX[c] for c in item.text]) for item in items]
+            target_lengths = torch.tensor([len(t) for t in targets])
+            yield x, lengths, torch.cat(targets), target_lengths, worker, spent()
+            images += BATCH * self.workers
+
+
 def train(
     model: Recognizer,
     args: argparse.Namespace,
@@ -255,12 +313,12 @@ def train(
     ends with the best weights seen. Prints and returns the learning curve, continuing
     ``before`` (the curve so far of a model trained further) if given."""
     last = before[-1] if before else Point(0, 0.0, 0.0, 0.0, 1.0)
-    rng = random.Random(f"{args.seed} {last.images}")
     validation = validation_items(args.validation)
     validation_inputs = _inputs(validation)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
-    cpu0 = time.process_time() - 60 * last.cpu_minutes
+    _WORKER_CPU.clear()
+    cpu0 = _cpu_minutes() - last.cpu_minutes
     wall0 = time.perf_counter() - 60 * last.wall_minutes
     curve: list[Point] = list(before)
     best_exact, best_cer, best_state, stale = -1.0, 2.0, None, 0
@@ -273,7 +331,7 @@ def train(
         nonlocal best_exact, best_cer, best_state, stale
         point = _evaluate(model, validation_inputs, validation)
         point.images = images
-        point.cpu_minutes = (time.process_time() - cpu0) / 60
+        point.cpu_minutes = _cpu_minutes() - cpu0
         point.wall_minutes = (time.perf_counter() - wall0) / 60
         point.lr = optimizer.param_groups[0]["lr"]
         point.loss = sum(losses) / len(losses) if losses else 0.0
@@ -292,31 +350,24 @@ def train(
                 for group in optimizer.param_groups:
                     group["lr"] /= 2
 
-    def _step_and_check() -> bool:
+    def _step_and_check(batch: Batch) -> bool:
         """One training step; at each round, read the validation set and tell
         whether to stop."""
         nonlocal images
         model.train()
-        easy = EASY if warm_up and images < WARM_UP else None
-        items = training_items(rng, BATCH, excluded, easy)
-        x, lengths = _tensor(_inputs(items))
-        targets = [torch.tensor([_INDEX[c] for c in item.text]) for item in items]
+        x, lengths, targets, target_lengths, worker, worker_cpu = batch
+        _WORKER_CPU[worker] = worker_cpu
         logits = model(x).log_softmax(-1).permute(1, 0, 2)  # (time, batch, classes)
-        loss = ctc(
-            logits,
-            torch.cat(targets),
-            lengths,
-            torch.tensor([len(t) for t in targets]),
-        )
+        loss = ctc(logits, targets, lengths, target_lengths)
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
         losses.append(loss.item())
-        images += len(items)
+        images += len(lengths)
         if images % EVAL_EVERY < BATCH:
             checkpoint()
-            spent = (time.process_time() - cpu0) / 60
+            spent = _cpu_minutes() - cpu0
             if stale >= args.patience:
                 print(f"stopped: no better reading for {args.patience} rounds")
                 return True
@@ -329,9 +380,14 @@ def train(
     for point in before:
         print(_curve_row(point))
     checkpoint()
+    batches = TrainingBatches(args.seed, last.images, excluded, warm_up, args.workers)
+    loader = torch.utils.data.DataLoader(
+        batches, batch_size=None, num_workers=args.workers, persistent_workers=False
+    )
     try:
-        while not _step_and_check():
-            pass
+        for batch in loader:
+            if _step_and_check(batch):
+                break
     except KeyboardInterrupt:  # Ctrl-C: test the best model so far
         print(f"stopped by hand after {images} images; testing the best model so far")
     assert best_state is not None
@@ -484,6 +540,11 @@ def _summary(checkpoint: Checkpoint) -> None:
 # -- main -----------------------------------------------------------------------------
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train a recognizer on glyphveil's renderer; report what it reads.",
@@ -506,7 +567,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--patience", type=int, default=6, help="rounds without improvement")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=1, help="training seed")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes rendering training images (default 1)"
+    )
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--json", type=Path, help="save the figures to this file")
     parser.add_argument("--sheets", type=Path, help="write the suite's contact sheets here")
@@ -568,15 +632,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         model.load_state_dict(checkpoint.state)
         trained = checkpoint.curve[-1] if checkpoint.curve else None
         print(
-            f"cached model for this rendering: {own.relative_to(ROOT)}"
+            f"cached model for this rendering: {_shown(own)}"
             + (f" ({trained.images} images, {trained.cpu_minutes:.1f} CPU-min)" if trained else "")
         )
     elif latest.exists() and not args.retrain:
         previous = args.cache / f"model-{latest.read_text().strip()}.pt"
         if previous.exists():
             parent = Checkpoint.load(previous)
-            if parent.charset != CHARSET or parent.height != INPUT_HEIGHT:
-                print("the cached model reads another charset or height: from scratch")
+            if (parent.charset, parent.height, parent.architecture) != (
+                CHARSET,
+                INPUT_HEIGHT,
+                ARCHITECTURE,
+            ):
+                print("the cached model has another charset, height or architecture: from scratch")
                 parent = None
     if checkpoint is None and args.eval_only:
         raise SystemExit("--eval-only: no cached model for this rendering")

@@ -366,7 +366,10 @@ def flatten(image: Image.Image) -> Image.Image:
 
 
 #: The height the recognizer reads at, px; widths keep the aspect ratio up to _MAX_WIDTH.
-INPUT_HEIGHT = 40
+#: About an image's own height at 1x (47-74 px), so the reader gets the pixels a visitor
+#: on a 1x screen gets: a 40 px input halved them, and with them commas, periods and
+#: the foot of an ``l``.
+INPUT_HEIGHT = 64
 _MAX_WIDTH = 640
 
 
