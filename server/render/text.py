@@ -342,21 +342,20 @@ def _draw_placed(
 def _texture(
     mask: Image.Image, rng: random.Random, options: RenderOptions, profile: NoiseProfile, size: int
 ) -> Image.Image:
-    """Speckle the background towards the text colour, as far as contrast allows; on a
-    transparent background only within :data:`_HALO` em of the text and its strokes, so
-    the image sits on any card without a speckled box."""
+    """Speckle the background towards the text colour, as far as contrast allows, only
+    within :data:`_HALO` em of the text and its strokes: the speckles that defeat a
+    recognizer's clean-up are the ones around the glyphs, while a speckled box around
+    the text is what makes it read as a CAPTCHA on a page."""
     level = texture_level(options.color, options.background, profile)
     if not level:
         return mask
     threshold = round(255 * profile.texture)
     speckle = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
     speckle = speckle.point(lambda v: level if v < threshold else 0)
-    if options.background is None:
-        reach = max(1, round(_HALO * size))
-        near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
-        speckle = ImageChops.multiply(speckle, near)
-    return ImageChops.lighter(mask, speckle)
+    reach = max(1, round(_HALO * size))
+    near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+    return ImageChops.lighter(mask, ImageChops.multiply(speckle, near))
 
 
-#: How far the speckle texture reaches from the text on a transparent background, em.
+#: How far the speckle texture reaches from the text and its strokes, em.
 _HALO = 0.3

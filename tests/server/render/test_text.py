@@ -672,24 +672,29 @@ def test_a_seven_is_drawn_smaller_on_the_baseline_of_its_neighbours(font: Path) 
     assert full_top - top >= profile.stroke_width * size
 
 
-def test_a_transparent_background_is_drawn_without_the_speckle_box() -> None:
-    """On a transparent background the texture speckles only a halo about the text and
-    its strokes, a band along them rather than a box (on white it speckles every row):
+def test_the_texture_is_a_band_along_the_text_not_a_box() -> None:
+    """The texture speckles only a halo about the text and its strokes, a band along
+    them rather than a box, on a transparent background and on a coloured one alike:
     no speck lies further than the halo from the text."""
-    for noise in (Noise.LOW, Noise.MEDIUM):
-        clear = RenderOptions.build(noise=noise, background="transparent")
-        image = render_text("jane.doe@example.com", clear, bytes(16))
-        alpha = image.convert("RGBA").getchannel("A")
-        assert alpha.getbbox() is not None
-        speck = texture_level(clear.color, None, PROFILES[noise])
-        specks = alpha.point(lambda a, s=speck: 255 if a == s else 0)
-        assert specks.getbbox() is not None  # the halo is there
-        text = alpha.point(lambda a, s=speck: 255 if a > s else 0)
-        reach = round(server.render.text._HALO * drawn_size(clear)) + 1
-        halo = text.filter(ImageFilter.MaxFilter(2 * reach + 1))
-        assert ImageChops.subtract(specks, halo).getbbox() is None
-        covered = halo.histogram()[255] / (halo.width * halo.height)
-        assert covered < 0.8, noise  # a band along the text, not a box
-        white = dataclasses.replace(clear, background=(255, 255, 255))
-        grey = render_text("jane.doe@example.com", white, bytes(16)).convert("L")
-        assert grey.crop((0, 0, grey.width, 1)).getextrema()[0] < 255, noise
+    for noise in (Noise.LOW, Noise.MEDIUM, Noise.HIGH):
+        for background in ("transparent", "ffffff", "1e293b"):
+            color = "e2e8f0" if background == "1e293b" else "000000"
+            options = RenderOptions.build(noise=noise, background=background, color=color)
+            image = render_text("jane.doe@example.com", options, bytes(16)).convert("RGBA")
+            if options.background is None:
+                ink, full = image.getchannel("A"), 255
+            else:  # how far each pixel is from the background, towards the text colour
+                plain = Image.new("RGB", image.size, options.background)
+                ink = ImageChops.difference(image.convert("RGB"), plain).convert("L")
+                full = ImageChops.difference(
+                    Image.new("RGB", (1, 1), options.color), plain.crop((0, 0, 1, 1))
+                ).convert("L").getpixel((0, 0))
+            edge = 0.75 * full  # texture is at most half-way to the text colour
+            speck = ink.point(lambda v: 255 if 0 < v < edge else 0)
+            assert speck.getbbox() is not None, (noise, background)  # the band is there
+            text = ink.point(lambda v: 255 if v >= edge else 0)
+            reach = round(server.render.text._HALO * drawn_size(options)) + 2
+            halo = text.filter(ImageFilter.MaxFilter(2 * reach + 1))
+            assert ImageChops.subtract(speck, halo).getbbox() is None, (noise, background)
+            covered = halo.histogram()[255] / (halo.width * halo.height)
+            assert covered < 0.8, (noise, background)  # a band along the text, not a box
