@@ -298,9 +298,9 @@ def texture_level(color: RGB, background: RGB | None, profile: NoiseProfile) -> 
     """The coverage (0-255) of background texture that keeps text contrast at WCAG AA.
 
     Texture pixels are the background blended towards the text colour; the blend is
-    capped so the text still stands out from them at ``MIN_CONTRAST`` or better. A
-    transparent background gets none: the image sits on a card of the page's colour,
-    and a speckled box on it reads as a CAPTCHA.
+    capped so the text still stands out from them at ``MIN_CONTRAST`` or better. On a
+    transparent background, whose colour is the page's, texture is the text colour at
+    four palette steps of opacity.
     """
     if profile.texture == 0:
         return 0
