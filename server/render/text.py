@@ -342,20 +342,28 @@ def _draw_placed(
 def _texture(
     mask: Image.Image, rng: random.Random, options: RenderOptions, profile: NoiseProfile, size: int
 ) -> Image.Image:
-    """Speckle the background towards the text colour, as far as contrast allows, only
-    within :data:`_HALO` em of the text and its strokes: the speckles that defeat a
-    recognizer's clean-up are the ones around the glyphs, while a speckled box around
-    the text is what makes it read as a CAPTCHA on a page."""
+    """Speckle the background towards the text colour, as far as contrast allows, at the
+    profile's density within 0.3 em of the text and its strokes and thinning out to
+    nothing 1 em away (:data:`_FADE`): the speckles that defeat a recognizer's clean-up
+    are the ones about the glyphs, while a speckled box with hard edges is what makes
+    the text read as a CAPTCHA on a page."""
     level = texture_level(options.color, options.background, profile)
     if not level:
         return mask
-    threshold = round(255 * profile.texture)
-    speckle = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
-    speckle = speckle.point(lambda v: level if v < threshold else 0)
-    reach = max(1, round(_HALO * size))
-    near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
-    return ImageChops.lighter(mask, ImageChops.multiply(speckle, near))
+    threshold = 255 * profile.texture
+    density = Image.new("L", mask.size)  # per pixel: speckled when the noise is below it
+    for reach_em, share in _FADE:
+        reach = max(1, round(reach_em * size))
+        limit = round(threshold * share)
+        near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v, n=limit: n if v else 0)
+        density = ImageChops.lighter(density, near)
+    noise = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
+    speckle = ImageChops.subtract(density, noise).point(lambda d: level if d else 0)
+    return ImageChops.lighter(mask, speckle)
 
 
-#: How far the speckle texture reaches from the text and its strokes, em.
-_HALO = 0.3
+#: The texture's density by distance from the text and its strokes: up to ``reach`` em
+#: away, ``share`` of the profile's density.
+_FADE = ((1.0, 0.25), (0.6, 0.55), (0.3, 1.0))
+#: How far the texture keeps the profile's full density, em.
+_HALO = _FADE[-1][0]

@@ -23,7 +23,7 @@ from server.render.fonts import (
     split_runs,
 )
 from server.render.glyphs import clusters, pick_glyphs
-from server.render.noise import PROFILES, NoiseProfile, texture_level
+from server.render.noise import PROFILES, NoiseProfile
 from server.render.style import style_for
 from server.render.text import (
     ImageTooLarge,
@@ -672,29 +672,47 @@ def test_a_seven_is_drawn_smaller_on_the_baseline_of_its_neighbours(font: Path) 
     assert full_top - top >= profile.stroke_width * size
 
 
-def test_the_texture_is_a_band_along_the_text_not_a_box() -> None:
-    """The texture speckles only a halo about the text and its strokes, a band along
-    them rather than a box, on a transparent background and on a coloured one alike:
-    no speck lies further than the halo from the text."""
+def _text_and_specks(image: Image.Image, options: RenderOptions) -> tuple[Image.Image, Image.Image]:
+    """Masks of the text (with its strokes) and of the texture's specks in ``image``: a
+    speck is a pixel part way from the background towards the text colour."""
+    if options.background is None:
+        ink, full = image.getchannel("A"), 255
+    else:  # how far each pixel is from the background, towards the text colour
+        plain = Image.new("RGB", image.size, options.background)
+        ink = ImageChops.difference(image.convert("RGB"), plain).convert("L")
+        ends = Image.new("RGB", (2, 1), options.background)
+        ends.putpixel((1, 0), options.color)
+        full = ImageChops.difference(ends, plain.crop((0, 0, 2, 1))).convert("L").getpixel((1, 0))
+    edge = 0.75 * full  # the texture goes at most half-way to the text colour
+    text = ink.point(lambda v: 255 if v >= edge else 0)
+    specks = ink.point(lambda v: 255 if 0 < v < edge else 0)
+    return text, specks
+
+
+def _within(mask: Image.Image, reach: int) -> Image.Image:
+    """Every pixel within ``reach`` px (a square) of ``mask``'s ink."""
+    return mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+
+
+def _share(specks: Image.Image, area: Image.Image) -> float:
+    """The share of ``area``'s pixels that are specks."""
+    return ImageChops.multiply(specks, area).histogram()[255] / max(1, area.histogram()[255])
+
+
+def test_the_texture_thins_out_away_from_the_text_instead_of_filling_a_box() -> None:
+    """The texture speckles a halo about the text and its strokes that thins out with
+    the distance, rather than a box with hard edges, on a transparent background and on
+    a coloured one alike: no speck lies further than 1 em from the text, and specks are
+    at least twice as dense within 0.3 em as beyond 0.6 em."""
     for noise in (Noise.LOW, Noise.MEDIUM, Noise.HIGH):
-        for background in ("transparent", "ffffff", "1e293b"):
-            color = "e2e8f0" if background == "1e293b" else "000000"
+        for background, color in (("transparent", "000"), ("fff", "000"), ("1e293b", "e2e8f0")):
             options = RenderOptions.build(noise=noise, background=background, color=color)
             image = render_text("jane.doe@example.com", options, bytes(16)).convert("RGBA")
-            if options.background is None:
-                ink, full = image.getchannel("A"), 255
-            else:  # how far each pixel is from the background, towards the text colour
-                plain = Image.new("RGB", image.size, options.background)
-                ink = ImageChops.difference(image.convert("RGB"), plain).convert("L")
-                full = ImageChops.difference(
-                    Image.new("RGB", (1, 1), options.color), plain.crop((0, 0, 1, 1))
-                ).convert("L").getpixel((0, 0))
-            edge = 0.75 * full  # texture is at most half-way to the text colour
-            speck = ink.point(lambda v: 255 if 0 < v < edge else 0)
-            assert speck.getbbox() is not None, (noise, background)  # the band is there
-            text = ink.point(lambda v: 255 if v >= edge else 0)
-            reach = round(server.render.text._HALO * drawn_size(options)) + 2
-            halo = text.filter(ImageFilter.MaxFilter(2 * reach + 1))
-            assert ImageChops.subtract(speck, halo).getbbox() is None, (noise, background)
-            covered = halo.histogram()[255] / (halo.width * halo.height)
-            assert covered < 0.8, (noise, background)  # a band along the text, not a box
+            text, specks = _text_and_specks(image, options)
+            assert specks.getbbox() is not None, (noise, background)  # the halo is there
+            size = drawn_size(options)
+            beyond = ImageChops.subtract(specks, _within(text, round(1.0 * size) + 2))
+            assert beyond.getbbox() is None, (noise, background)
+            near = _within(text, round(0.3 * size) + 2)
+            far = ImageChops.invert(_within(text, round(0.6 * size) + 2))
+            assert _share(specks, near) >= 2 * _share(specks, far), (noise, background)
