@@ -203,6 +203,17 @@ _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
 #: The first look for phone numbers, on a page without character references: digits
 #: and separators only (fast), the ``+`` or ``(`` before them added after.
 _DIGIT_RUN = re.compile(r"[0-9][0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]{5,}[0-9]")
+#: ``_DIGIT_RUN`` over the page's bytes with every digit made ``0``. An expression that
+#: starts with a class of characters is tried at every character of a page (0.6 ms for
+#: 100 KB), one that starts with a literal skips to each ``0`` in a plain scan: the same
+#: runs in a third of the time. Latin-1 bytes are the characters themselves; in UTF-8
+#: each separator is one of its byte sequences, and a character is always whole.
+_ZERO_DIGITS = bytes.maketrans(b"0123456789", b"0000000000")
+_LATIN1_DIGIT_RUN = re.compile(rb"0[0 ().\-/\xa0]{5,}0")
+_UTF8_DIGIT_RUN = re.compile(rb"0(?:[0 ().\-/]|\xc2\xa0|\xe2\x80[\xaf\x89\x90-\x95]){5,}0")
+#: UTF-8 continuation bytes made ``\x80``, every other byte ``\x00``: counted, they turn
+#: a byte offset into a character offset.
+_CONTINUATIONS = bytes(0x80 if 0x80 <= byte < 0xC0 else 0 for byte in range(256))
 _AFTER_AT = re.compile(_DOMAIN + r"(?![\w-]|\.[^\W_])")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+=?^_`{|}~-")
 #: What the tokenizer decodes in text: character references, CR LF, NUL.
@@ -272,6 +283,29 @@ def _all(text: str, needle: str) -> Iterator[int]:
     while at >= 0:
         yield at
         at = text.find(needle, at + 1)
+
+
+def _digit_runs(document: str) -> list[tuple[int, str]]:
+    """``_DIGIT_RUN``'s matches in ``document`` as (offset, run), found in its bytes
+    (see ``_LATIN1_DIGIT_RUN``): Latin-1 when every character fits in a byte, else UTF-8
+    (lone surrogates, from bytes decoded with ``surrogateescape``, pass as themselves)."""
+    try:
+        raw = document.encode("latin-1")
+    except UnicodeEncodeError:
+        pass
+    else:
+        found = _LATIN1_DIGIT_RUN.finditer(raw.translate(_ZERO_DIGITS))
+        return [(m.start(), document[m.start() : m.end()]) for m in found]
+    raw = document.encode("utf-8", "surrogatepass")
+    continuations = raw.translate(_CONTINUATIONS)
+    runs = []
+    counted = behind = 0  # continuation bytes before offset ``counted``
+    for match in _UTF8_DIGIT_RUN.finditer(raw.translate(_ZERO_DIGITS)):
+        start, end = match.span()
+        behind += continuations.count(0x80, counted, start)
+        counted = start
+        runs.append((start - behind, raw[start:end].decode()))  # digits and separators
+    return runs
 
 
 def _plausible_domain(domain: str) -> bool:
@@ -503,11 +537,13 @@ class Rewriter:
         if references is None:
             references = "&#" in document
         with_references = references or "&nbsp;" in document
-        scan = _PHONE_RUN if with_references else _DIGIT_RUN
         verdicts = self._verdicts
         if len(verdicts) > _VERDICTS:
             verdicts.clear()
-        runs = [(m.start(), m.group()) for m in scan.finditer(document)]
+        if with_references:
+            runs = [(m.start(), m.group()) for m in _PHONE_RUN.finditer(document)]
+        else:
+            runs = _digit_runs(document)
         if "+" in document:
             runs += [(m.start(), m.group()) for m in _PLUS_RUN.finditer(document)]
         places = []

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tokens
-from tokens.rewrite import Rewriter, rewrite, sniff_charset
+from tokens.rewrite import _DIGIT_RUN, Rewriter, _digit_runs, rewrite, sniff_charset
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://img.example.com"
@@ -478,3 +478,32 @@ def test_any_text_rewrites_without_error_and_twice_is_once(
     rewriter = Rewriter(BASE, region="GB", keyring=shared_keyring)
     once = rewriter.rewrite(page)
     assert rewriter.rewrite(once) == once
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "0123456789 ().-/x#\n\u00a0\u202f\u2009\u2010\u2015\u2016\u00e0\u00c2\u3000\u30a2"
+            "\U0001f600\udc80\u0660"
+        ),
+        max_size=60,
+    )
+)
+@settings(max_examples=500, deadline=None)
+def test_runs_of_digits_found_in_the_bytes_are_those_of_the_expression(page: str) -> None:
+    """The scan over the page's Latin-1 or UTF-8 bytes finds what the expression finds in
+    its text, at the same character offsets, after wide characters and lone surrogates."""
+    expected = [(match.start(), match.group()) for match in _DIGIT_RUN.finditer(page)]
+    assert _digit_runs(page) == expected
+
+
+@pytest.mark.parametrize(
+    "before", ["", "caf\u00e9 \u00b7 ", "\u2019Call\u2019 \U0001f600 ", "\udc80"]
+)
+def test_a_number_after_wide_characters_is_replaced_where_it_is(
+    rewriter: Rewriter, keyring: tokens.KeyRing, before: str
+) -> None:
+    page = f"<p>{before}Call 020\u00a07946\u00a00958 or 020\u20127946\u20120959.</p>"
+    result = rewriter.rewrite(page)
+    assert texts_of(result, keyring) == ["020\u00a07946\u00a00958", "020\u20127946\u20120959"]
+    assert outside_images(result) == f"<p>{before}Call  or .</p>"
