@@ -54,7 +54,7 @@ import html
 import itertools
 import re
 import string
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Unpack, overload
@@ -79,7 +79,7 @@ from .sizes import check_densities
 
 try:
     import phonenumbers
-    from turbohtml import TokenType, tokenize
+    from turbohtml import Token, TokenType, tokenize
 except ImportError as exc:  # pragma: no cover - exercised by tests/test_packaging.py
     raise ImportError(
         "tokens.rewrite needs turbohtml and phonenumbers: "
@@ -216,6 +216,7 @@ _UTF8_DIGIT_RUN = re.compile(rb"0(?:[0 ().\-/]|\xc2\xa0|\xe2\x80[\xaf\x89\x90-\x
 _CONTINUATIONS = bytes(0x80 if 0x80 <= byte < 0xC0 else 0 for byte in range(256))
 _AFTER_AT = re.compile(_DOMAIN + r"(?![\w-]|\.[^\W_])")
 _LOCAL_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+=?^_`{|}~-")
+_LOCAL_PART_CHARS = _LOCAL_CHARS | {"."}
 #: What the tokenizer decodes in text: character references, CR LF, NUL.
 _REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[A-Za-z][A-Za-z0-9]*;?)|\r\n?|\x00")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -359,9 +360,10 @@ def _count(found: tuple[Found, ...], kind: str) -> str:
     return f"{number} {noun if number == 1 else plural}"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
-    """An element on the stack of open elements, with what it means for its content."""
+    """An element on the stack of open elements, with what it means for its content.
+    ``line`` is worked out for marked elements and links alone, which report it."""
 
     name: str
     category: str = ""  # "", "alone", "code", "text", "off", "marked", "link"
@@ -584,14 +586,20 @@ class Rewriter:
 
     def emails_in(self, text: str) -> Iterator[tuple[int, int]]:
         """The addresses in decoded ``text``, as spans. The regular expression runs only
-        around each ``@`` (a local part is at most 64 characters), never over prose."""
+        around each ``@`` (a local part is at most 64 characters), never over prose, and
+        from the first of the characters right before the ``@`` that a local part can
+        hold: an address that starts before them ends at an earlier ``@``, which found it
+        already, and trying the expression at each of 64 characters costs 4 µs an ``@``."""
         if not self.emails or "@" not in text:
             return
         done = 0
         for at in _all(text, "@"):
             if at < done:
                 continue
-            match = _EMAIL.search(text, max(done, at - 64), at + 256)
+            start, lowest = at, max(done, at - 64)
+            while start > lowest and text[start - 1] in _LOCAL_PART_CHARS:
+                start -= 1
+            match = _EMAIL.search(text, start, at + 256)
             if match is None or match.start() > at:
                 continue
             done = match.end()
@@ -789,49 +797,57 @@ class _Pass:
     def run(self, places: list[int], *, read_all: bool = False) -> Rewritten:
         """Walk the tokens that matter: those holding one of ``places`` (every text with
         ``read_all``), the elements that change how their content is read, and all of
-        them inside a link or a marked element. The rest are never looked at one by one."""
+        them inside a link or a marked element. The rest are never looked at one by one:
+        a page has thousands of tokens and each field read from one costs, so only the
+        tag names of all are read, and the source offsets of those visited."""
         tokens = list(tokenize(self.doc))
         count = len(tokens)
         line_starts = self.line_starts
-        starts = [line_starts[t.line - 1] + t.col for t in tokens]
-        starts.append(len(self.doc))
-        kinds = [t.type for t in tokens]
-        names = [t.tag for t in tokens]
-        hot = {bisect.bisect_right(starts, place) - 1 for place in places}
-        events = hot | {i for i, name in enumerate(names) if name in _WATCHED}
+        size = len(self.doc)
+
+        def offset(token: Token) -> int:
+            return line_starts[token.line - 1] + token.col
+
+        def start_of(index: int) -> int:
+            """Where token ``index`` starts in the source; past the last, the end."""
+            return offset(tokens[index]) if index < count else size
+
+        hot = {bisect.bisect_right(tokens, place, key=offset) - 1 for place in places}
+        watched = [i for i, token in enumerate(tokens) if token.tag in _WATCHED]
+        events = hot.union(watched)
         if read_all:
-            events |= {i for i, kind in enumerate(kinds) if kind is TokenType.TEXT}
-        events |= self.head_end(kinds, names)
+            events.update(i for i, token in enumerate(tokens) if token.type is TokenType.TEXT)
+        events |= self.head_end(tokens, watched)
         order = sorted(i for i in events if 0 <= i < count)
         counts = self.counts
         event = 0
         last = -1
         index = order[0] if order else count
         while index < count:
-            kind = kinds[index]
+            token = tokens[index]
+            kind = token.type
             if kind is TokenType.TEXT:
                 first = index
-                while first > last + 1 and kinds[first - 1] is TokenType.TEXT:
+                while first > last + 1 and tokens[first - 1].type is TokenType.TEXT:
                     first -= 1
                 end = index + 1
-                while end < count and kinds[end] is TokenType.TEXT:
+                while end < count and tokens[end].type is TokenType.TEXT:
                     end += 1
                 heated = any(i in hot for i in range(first, end))
                 if heated or read_all or counts.get("marked") or counts.get("link"):
                     data = "".join(tokens[i].data or "" for i in range(first, end))
-                    self.text(starts[first], starts[end], data)
+                    self.text(start_of(first), start_of(end), data)
                 last = end - 1
             else:
-                token = tokens[index]
                 if kind is TokenType.START_TAG:
                     attrs = (token.attrs or []) if index in hot else []
-                    self.start_tag(names[index] or "", attrs, starts[index], starts[index + 1])
+                    self.start_tag(token.tag or "", attrs, start_of(index), start_of(index + 1))
                 elif kind is TokenType.END_TAG:
-                    name = names[index] or ""
+                    name = token.tag or ""
                     if name == "head" or self.open_names.get(name):
-                        self.end_tag(name, starts[index])
+                        self.end_tag(name, start_of(index))
                 elif kind is TokenType.COMMENT and index in hot and token.data:
-                    self.comment(token.data, starts[index])
+                    self.comment(token.data, start_of(index))
                 last = index
             if counts.get("nested") or counts.get("link"):
                 index = last + 1  # inside a link or a marked element: every token
@@ -842,15 +858,17 @@ class _Pass:
         self.end_tag("", len(self.doc), close_all=True)
         return Rewritten(self.apply(), tuple(self.replaced), tuple(self.left))
 
-    def head_end(self, kinds: list[TokenType], names: list[str | None]) -> set[int]:
+    def head_end(self, tokens: list[Token], watched: list[int]) -> set[int]:
         """The token that ends ``<head>`` without a ``</head>``: the first start tag of
-        an element that does not belong there."""
-        for index, name in enumerate(names):
-            if name == "head" and kinds[index] is TokenType.START_TAG:
-                for later in range(index + 1, len(names)):
-                    if kinds[later] is TokenType.START_TAG and names[later] not in _HEAD_CONTENT:
+        an element that does not belong there. ``watched`` (indices, in order) holds
+        every ``head`` tag."""
+        for index in watched:
+            if tokens[index].tag == "head" and tokens[index].type is TokenType.START_TAG:
+                for later in range(index + 1, len(tokens)):
+                    kind, name = tokens[later].type, tokens[later].tag
+                    if kind is TokenType.START_TAG and name not in _HEAD_CONTENT:
                         return {later}
-                    if kinds[later] is TokenType.END_TAG and names[later] == "head":
+                    if kind is TokenType.END_TAG and name == "head":
                         return set()
                 return set()
         return set()
@@ -909,17 +927,19 @@ class _Pass:
         busy = self.inside("off") or self.inside("marked") or self.inside("alone")
         if not busy:
             self.check_attributes(name, attrs, start, end)
-        element = _Open(name=name, tag_start=start, content_start=end, line=self.line_of(start))
+        element = _Open(name=name, tag_start=start, content_start=end)
         mark = values.get(MARK)
         if mark is not None and mark.strip().lower() == "off":
             element.category = "off"
         elif mark is not None and not busy and name not in _VOID:
             element.category = "marked"
+            element.line = self.line_of(start)
             element.marked = self.marked_options(attrs, element.line)
         elif name == "a" and not busy and "href" in values:
             found = self.rw.link_value(values["href"])
             if found is not None:
                 element.category = "link"
+                element.line = self.line_of(start)
                 element.link_kind, element.link_value = found
                 self.edit_attribute(start, end, "href", None)
                 self.replaced.append(Found(found[0], element.line, "link", found[1]))
@@ -929,7 +949,7 @@ class _Pass:
             element.category = "code"
         elif name in _TEXT_ONLY:
             element.category = "text"
-        self_closing = self.doc[start:end].rstrip(">").endswith("/") and self.inside("text")
+        self_closing = self.inside("text") and self.doc[start:end].rstrip(">").endswith("/")
         if name in _VOID or (self_closing and element.category == ""):
             if element.category == "marked":
                 raise OptionError(f"line {element.line}: {MARK} on <{name}>, which has no text")
@@ -1250,11 +1270,12 @@ def _whole_value(data: str, value: str, kind: Kind | None) -> tuple[int, int] | 
     return (start, start + len(stripped)) if same else None
 
 
-def _source_map(raw: str, data: str) -> list[int] | None:
+def _source_map(raw: str, data: str) -> Sequence[int] | None:
     """For each index of the decoded ``data`` (and its end), the index in ``raw``: the
-    text as it is in the source, with character references and CR LF pairs."""
+    text as it is in the source, with character references and CR LF pairs. Text
+    without them maps to itself: a ``range``, not a list of every index."""
     if raw == data:
-        return list(range(len(raw) + 1))
+        return range(len(raw) + 1)
     mapping: list[int] = []
     decoded: list[str] = []
     position = 0
