@@ -121,6 +121,8 @@ _TEXT_ONLY = frozenset({"title", "option", "optgroup", "svg", "math"})
 #: The elements that change how their content is read: the walk looks at these always.
 _CATEGORY = _LEFT_ALONE | _CODE | _TEXT_ONLY
 _WATCHED = _CATEGORY | {"head", "body"}
+#: Elements whose start tag does nothing but push them (``<option>`` ends an open one).
+_STEPPED_OVER = _LEFT_ALONE | _CODE
 #: How many runs of digits a rewriter remembers before it starts again.
 _VERDICTS = 16384
 _HEAD_CONTENT = frozenset(
@@ -828,8 +830,10 @@ class _Pass:
         events = hot.union(watched)
         if read_all:
             events.update(i for i, token in enumerate(tokens) if token.type is TokenType.TEXT)
-        events |= self.head_end(tokens, watched)
+        head_end = self.head_end(tokens, watched)
+        events |= head_end
         order = sorted(i for i in events if 0 <= i < count)
+        closed = _closed_with_nothing_inside(tokens, order, hot | head_end)
         counts = self.counts
         event = 0
         last = -1
@@ -837,7 +841,9 @@ class _Pass:
         while index < count:
             token = tokens[index]
             kind = token.type
-            if kind is TokenType.TEXT:
+            if index in closed and not (self.in_head or counts.get("nested") or counts.get("link")):
+                last = closed[index]  # pushed and popped again, nothing read: not walked
+            elif kind is TokenType.TEXT:
                 first = index
                 while first > last + 1 and tokens[first - 1].type is TokenType.TEXT:
                     first -= 1
@@ -1180,6 +1186,37 @@ class _Pass:
                 markup = _VOID_TAG.sub(r"<\1\2 />", markup)
             self.cache[key] = markup
         return markup
+
+
+def _closed_with_nothing_inside(
+    tokens: list[Token], order: list[int], keep: set[int]
+) -> dict[int, int]:
+    """The start tags in ``order`` (the events of a walk) of code and raw text elements
+    whose end tag is the next event but for such pairs inside: start tag index to end
+    tag index. Unless something is to be done between them (``keep``: tokens holding a
+    place, the end of ``<head>``), the walk steps over such an element: it would push
+    it and pop it again with nothing read in between. A page of code samples has two
+    of them in each, half of the events of a walk. The walk checks that it is not
+    inside ``<head>`` (whose end the start tag would mark) nor inside a link or a
+    marked element (where it reads every token) before it steps over."""
+    closed: dict[int, int] = {}
+    kept: list[int] = []  # events not paired yet
+    for index in order:
+        token = tokens[index]
+        name = token.tag
+        if (
+            token.type is TokenType.END_TAG
+            and name in _STEPPED_OVER
+            and kept
+            and tokens[kept[-1]].tag == name
+            and tokens[kept[-1]].type is TokenType.START_TAG
+            and kept[-1] not in keep
+            and index not in keep
+        ):
+            closed[kept.pop()] = index
+        else:
+            kept.append(index)
+    return closed
 
 
 def _has_words(data: str, spans: list[tuple[int, int, Kind]]) -> bool:

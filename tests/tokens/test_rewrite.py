@@ -181,6 +181,21 @@ def test_values_in_code_are_left_by_default_and_reported(keyring: tokens.KeyRing
     assert texts_of(protected, keyring) == ["jane@example.com", "+44 20 7946 0958"]
 
 
+def test_code_holding_nothing_to_replace_still_counts_where_its_text_is_read(
+    rewriter: Rewriter, keyring: tokens.KeyRing
+) -> None:
+    """Inside a marked element its text is part of the value; inside a link its text is
+    compared with the link's; and its start tag ends a ``<head>`` left open."""
+    marked = rewriter.run("<p><span data-glyphveil>£<code>40</code></span></p>")
+    assert [(f.kind, f.text) for f in marked.replaced] == [("marked", "£40")]
+    assert texts_of(marked.document, keyring) == ["£40"]
+    link = rewriter.run('<p><a href="tel:+442079460958"><code>7946 0958</code></a></p>')
+    assert link.document == "<p><a><code>7946 0958</code></a></p>"
+    assert [(f.kind, f.where, f.text) for f in link.left] == [("phone", "<code>", "7946 0958")]
+    head = "<head></head><body><head><pre></pre><p>Write to jane@example.com today.</p>"
+    assert texts_of(rewriter.rewrite(head), keyring) == ["jane@example.com"]
+
+
 @pytest.mark.parametrize(
     "page",
     [
