@@ -199,6 +199,8 @@ _NOT_PHONE = re.compile(
     r"|\d{1,3}(?:\.\d{1,3}){3}|97[89][- ]\d{1,5}[- ]\d+[- ]\d+[- ]\d|\d+(?:\.\d+){3,}"
 )
 #: Digits as character references: a page that hides numbers this way is read whole.
+#: The parts of a run that is not one number: ``020 7946 0958 / 0959``.
+_NUMBERS_IN_RUN = re.compile(r"[^/,]+")
 _DIGIT_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
 _AMPERSAND_FORMS = re.compile(r"&(?:#|nbsp;|commat)")
 _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
@@ -678,7 +680,7 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
     not one number is tried again split at ``/`` and ``,`` (``020 7946 0958 / 0959``).
     Cached: a site repeats its numbers and its dates on every page.
     """
-    digits = sum(char.isdigit() for char in run)
+    digits = sum(map(str.isdigit, run))
     if digits < 7:
         return ()
     closing = run.find(")")
@@ -687,7 +689,7 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
         spans = _phone_spans("(" + run, region, valid_only)
         return tuple((max(0, a - 1), b - 1) for a, b in spans)
     if digits > 17 or _NOT_PHONE.fullmatch(run.strip()) or not _brackets_fit(run):
-        parts = list(re.finditer(r"[^/,]+", run))
+        parts = list(_NUMBERS_IN_RUN.finditer(run))
         if len(parts) < 2:
             return ()
         return tuple(
@@ -716,7 +718,7 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
         ok = phonenumbers.is_possible_number(number)
     if ok:
         return ((start, start + len(candidate)),)
-    parts = list(re.finditer(r"[^/,]+", run))
+    parts = list(_NUMBERS_IN_RUN.finditer(run))
     if len(parts) < 2:
         return ()
     return tuple(
