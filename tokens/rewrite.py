@@ -198,10 +198,11 @@ _NOT_PHONE = re.compile(
     r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{4}\s*[-\u2013]\s*\d{4}"
     r"|\d{1,3}(?:\.\d{1,3}){3}|97[89][- ]\d{1,5}[- ]\d+[- ]\d+[- ]\d|\d+(?:\.\d+){3,}"
 )
-#: Digits as character references: a page that hides numbers this way is read whole.
 #: The parts of a run that is not one number: ``020 7946 0958 / 0959``.
 _NUMBERS_IN_RUN = re.compile(r"[^/,]+")
+#: Digits as character references: a page that hides numbers this way is read whole.
 _DIGIT_REFERENCE = re.compile(r"&#(?:0*(?:4[89]|5[0-7])|[xX]0*3[0-9]);?")
+#: What :func:`_ampersand_forms` looks for.
 _AMPERSAND_FORMS = re.compile(r"&(?:#|nbsp;|commat)")
 _AT_REFERENCE = re.compile(r"&(?:#0*64|#[xX]0*40|commat);?", re.IGNORECASE)
 #: The first look for phone numbers, on a page without character references: digits
@@ -273,8 +274,9 @@ _SOURCE_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-
 def _ampersand_forms(document: str) -> frozenset[str]:
     """Which of ``&#`` (any character reference), ``&nbsp;`` and ``&commat`` the page
     holds: they change how it is searched. One expression that starts with the literal
-    ``&`` finds all three in a quarter of the time that ``in`` takes to look for one (a
-    ``str`` search for a short needle reads every character of the page)."""
+    ``&`` finds all three in less time than ``in`` takes to look for one (30 µs against
+    50 to 80 µs a needle for 100 KB: a ``str`` search for a short needle that is not
+    there reads every character of the page)."""
     return frozenset(_AMPERSAND_FORMS.findall(document))
 
 
