@@ -185,8 +185,13 @@ _DENSITY_LABEL = re.compile(r"\d+(?:\.\d+)?x$", re.IGNORECASE)
 #: A run that may hold a phone number: digits and separators, then an extension. ASCII
 #: digits only (a page's own digits), no-break spaces as text or references allowed.
 _SEPARATOR = r"(?:[0-9 ().\-/\u00a0\u202f\u2009\u2010-\u2015]|&nbsp;|&#160;|&#[xX]0*[aA]0;)"
+#: ``\+?\(?[0-9]`` and the rest, written so that it starts with a class of characters:
+#: the ``+``, ``(`` or digit is taken first and told apart by looking back at it. An
+#: expression that starts with optional characters is tried whole at every character of
+#: a page (3 ms for 100 KB), one that starts with a class skips to each (0.9 ms).
 _PHONE_RUN = re.compile(
-    rf"\+?\(?[0-9]{_SEPARATOR}{{5,}}[0-9](?:\s*(?:ext\.?|x|#)\s*[0-9]{{1,6}})?",
+    r"[(+0-9](?:(?<=\+)\(?[0-9]|(?<=\()[0-9]|(?<=[0-9]))"
+    rf"{_SEPARATOR}{{5,}}[0-9](?:\s*(?:ext\.?|x|#)\s*[0-9]{{1,6}})?",
     re.IGNORECASE,
 )
 _EXTENSION = re.compile(r"\s*(?:ext\.?|x|#)\s*[0-9]{1,6}(?![0-9])", re.IGNORECASE)

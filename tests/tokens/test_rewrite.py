@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tokens
-from tokens.rewrite import _DIGIT_RUN, Rewriter, _digit_runs, rewrite, sniff_charset
+from tokens.rewrite import (
+    _DIGIT_RUN,
+    _PHONE_RUN,
+    _SEPARATOR,
+    Rewriter,
+    _digit_runs,
+    rewrite,
+    sniff_charset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://img.example.com"
@@ -522,3 +530,24 @@ def test_a_number_after_wide_characters_is_replaced_where_it_is(
     result = rewriter.rewrite(page)
     assert texts_of(result, keyring) == ["020\u00a07946\u00a00958", "020\u20127946\u20120959"]
     assert outside_images(result) == f"<p>{before}Call  or .</p>"
+
+
+#: ``_PHONE_RUN`` as first written: optional ``+`` and ``(``, then the run.
+PLAIN_PHONE_RUN = re.compile(
+    rf"\+?\(?[0-9]{_SEPARATOR}{{5,}}[0-9](?:\s*(?:ext\.?|x|#)\s*[0-9]{{1,6}})?", re.IGNORECASE
+)
+SEPARATORS = [*"07 ().-/\u00a0\u2012", "&nbsp;", "&NBSP;", "&#160;", "&#xA0;", "&#X00a0;"]
+RUNS = st.tuples(
+    st.sampled_from(["", "+", "(", "+(", "((", "a", "&"]),
+    st.lists(st.sampled_from(SEPARATORS), min_size=3, max_size=10),
+    st.sampled_from(["", " ext. 12", " x 3", "#4", "\t X 1234567", "\u017f", ";"]),
+).map(lambda run: f"{run[0]}1{''.join(run[1])}9{run[2]}")
+
+
+@given(st.lists(st.one_of(RUNS, st.sampled_from(["", " ", "a", ";", "+", "(", "5"])), max_size=6))
+@settings(max_examples=500, deadline=None)
+def test_runs_with_references_are_those_of_the_plain_expression(parts: list[str]) -> None:
+    """The expression that starts with a class finds what the plain one finds."""
+    page = "".join(parts)
+    expected = [(match.start(), match.group()) for match in PLAIN_PHONE_RUN.finditer(page)]
+    assert [(match.start(), match.group()) for match in _PHONE_RUN.finditer(page)] == expected
