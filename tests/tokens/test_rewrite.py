@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tokens
-from tokens.rewrite import Rewriter, rewrite, sniff_charset
+from tokens.rewrite import (
+    _DIGIT_RUN,
+    _PHONE_RUN,
+    _SEPARATOR,
+    Rewriter,
+    _digit_runs,
+    rewrite,
+    sniff_charset,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = "https://img.example.com"
@@ -179,6 +187,21 @@ def test_values_in_code_are_left_by_default_and_reported(keyring: tokens.KeyRing
     assert [(f.kind, f.where) for f in result.left] == [("email", "<pre>"), ("phone", "<code>")]
     protected = Rewriter(BASE, region="GB", keyring=keyring, code=True).rewrite(page)
     assert texts_of(protected, keyring) == ["jane@example.com", "+44 20 7946 0958"]
+
+
+def test_code_holding_nothing_to_replace_still_counts_where_its_text_is_read(
+    rewriter: Rewriter, keyring: tokens.KeyRing
+) -> None:
+    """Inside a marked element its text is part of the value; inside a link its text is
+    compared with the link's; and its start tag ends a ``<head>`` left open."""
+    marked = rewriter.run("<p><span data-glyphveil>£<code>40</code></span></p>")
+    assert [(f.kind, f.text) for f in marked.replaced] == [("marked", "£40")]
+    assert texts_of(marked.document, keyring) == ["£40"]
+    link = rewriter.run('<p><a href="tel:+442079460958"><code>7946 0958</code></a></p>')
+    assert link.document == "<p><a><code>7946 0958</code></a></p>"
+    assert [(f.kind, f.where, f.text) for f in link.left] == [("phone", "<code>", "7946 0958")]
+    head = "<head></head><body><head><pre></pre><p>Write to jane@example.com today.</p>"
+    assert texts_of(rewriter.rewrite(head), keyring) == ["jane@example.com"]
 
 
 @pytest.mark.parametrize(
@@ -478,3 +501,53 @@ def test_any_text_rewrites_without_error_and_twice_is_once(
     rewriter = Rewriter(BASE, region="GB", keyring=shared_keyring)
     once = rewriter.rewrite(page)
     assert rewriter.rewrite(once) == once
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "0123456789 ().-/x#\n\u00a0\u202f\u2009\u2010\u2015\u2016\u00e0\u00c2\u3000\u30a2"
+            "\U0001f600\udc80\u0660"
+        ),
+        max_size=60,
+    )
+)
+@settings(max_examples=500, deadline=None)
+def test_runs_of_digits_found_in_the_bytes_are_those_of_the_expression(page: str) -> None:
+    """The scan over the page's Latin-1 or UTF-8 bytes finds what the expression finds in
+    its text, at the same character offsets, after wide characters and lone surrogates."""
+    expected = [(match.start(), match.group()) for match in _DIGIT_RUN.finditer(page)]
+    assert _digit_runs(page) == expected
+
+
+@pytest.mark.parametrize(
+    "before", ["", "caf\u00e9 \u00b7 ", "\u2019Call\u2019 \U0001f600 ", "\udc80"]
+)
+def test_a_number_after_wide_characters_is_replaced_where_it_is(
+    rewriter: Rewriter, keyring: tokens.KeyRing, before: str
+) -> None:
+    page = f"<p>{before}Call 020\u00a07946\u00a00958 or 020\u20127946\u20120959.</p>"
+    result = rewriter.rewrite(page)
+    assert texts_of(result, keyring) == ["020\u00a07946\u00a00958", "020\u20127946\u20120959"]
+    assert outside_images(result) == f"<p>{before}Call  or .</p>"
+
+
+#: ``_PHONE_RUN`` as first written: optional ``+`` and ``(``, then the run.
+PLAIN_PHONE_RUN = re.compile(
+    rf"\+?\(?[0-9]{_SEPARATOR}{{5,}}[0-9](?:\s*(?:ext\.?|x|#)\s*[0-9]{{1,6}})?", re.IGNORECASE
+)
+SEPARATORS = [*"07 ().-/\u00a0\u2012", "&nbsp;", "&NBSP;", "&#160;", "&#xA0;", "&#X00a0;"]
+RUNS = st.tuples(
+    st.sampled_from(["", "+", "(", "+(", "((", "a", "&"]),
+    st.lists(st.sampled_from(SEPARATORS), min_size=3, max_size=10),
+    st.sampled_from(["", " ext. 12", " x 3", "#4", "\t X 1234567", "\u017f", ";"]),
+).map(lambda run: f"{run[0]}1{''.join(run[1])}9{run[2]}")
+
+
+@given(st.lists(st.one_of(RUNS, st.sampled_from(["", " ", "a", ";", "+", "(", "5"])), max_size=6))
+@settings(max_examples=500, deadline=None)
+def test_runs_with_references_are_those_of_the_plain_expression(parts: list[str]) -> None:
+    """The expression that starts with a class finds what the plain one finds."""
+    page = "".join(parts)
+    expected = [(match.start(), match.group()) for match in PLAIN_PHONE_RUN.finditer(page)]
+    assert [(match.start(), match.group()) for match in _PHONE_RUN.finditer(page)] == expected
