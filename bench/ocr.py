@@ -6,6 +6,7 @@ off where it can, to prove nothing is downloaded). By hand, from the repository 
 
     bench/.venv-ocr/bin/python bench/ocr.py --quick            # ~60 strings, medium, 1-2 min
     bench/.venv-ocr/bin/python bench/ocr.py --quick --levels medium,high
+    bench/.venv-ocr/bin/python bench/ocr.py --short 5 --count 300 --levels high  # short prices
     bench/.venv-ocr/bin/python bench/ocr.py                    # the full bench, ~10 min
 
 The corpus (``bench/ocr_corpus.py``) is a third each of emails, phone numbers and prices
