@@ -6,6 +6,7 @@ off where it can, to prove nothing is downloaded). By hand, from the repository 
 
     bench/.venv-ocr/bin/python bench/ocr.py --quick            # ~60 strings, medium, 1-2 min
     bench/.venv-ocr/bin/python bench/ocr.py --quick --levels medium,high
+    bench/.venv-ocr/bin/python bench/ocr.py --short 5 --count 300 --levels high  # short prices
     bench/.venv-ocr/bin/python bench/ocr.py                    # the full bench, ~10 min
 
 The corpus (``bench/ocr_corpus.py``) is a third each of emails, phone numbers and prices
@@ -69,6 +70,7 @@ from ocr_corpus import (
     build_corpus,
     character_error_rate,
     is_read,
+    short_corpus,
 )
 from PIL import Image, ImageDraw, ImageFont
 
@@ -452,6 +454,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--count", type=int, help="corpus size, a multiple of 3 (default 300)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"corpus seed (default {SEED})")
     parser.add_argument(
+        "--short",
+        type=int,
+        metavar="N",
+        help="only strings of at most N characters, --count of them (the short prices' floor)",
+    )
+    parser.add_argument(
         "--levels", help=f"comma-separated noise levels (default all: {','.join(LEVELS)})"
     )
     parser.add_argument("--densities", default="1,2", help="comma-separated (default 1,2)")
@@ -491,10 +499,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.engines = tuple(args.engines.split(","))
     if unknown := [e for e in args.engines if e not in ENGINES]:
         parser.error(f"unknown engine {', '.join(unknown)}: use some of {','.join(ENGINES)}")
-    if args.count <= 0 or args.count % 3:
+    if args.count <= 0 or (args.count % 3 and not args.short):
         parser.error(f"--count {args.count} must be a positive multiple of 3")
     if args.workers < 1 or args.fetches < 1:
         parser.error("--workers and --fetches must be at least 1")
+    if args.short is not None and args.short < 1:
+        parser.error(f"--short {args.short} must be at least 1")
     return args
 
 
@@ -504,10 +514,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         _report_saved(args.report, args.examples)
         return
     started = time.perf_counter()
-    samples = build_corpus(args.count, args.seed, FONTS)
+    if args.short:
+        samples = short_corpus(args.count, args.seed, FONTS, args.short)
+        kinds = f"the first of at most {args.short} characters"
+    else:
+        samples = build_corpus(args.count, args.seed, FONTS)
+        kinds = f"{len(samples) // 3} each of {', '.join(CATEGORIES)}"
     print(
         f"glyphveil OCR bench: {len(samples)} strings (seed {args.seed}; "
-        f"{len(samples) // 3} each of {', '.join(CATEGORIES)}), fonts {', '.join(FONTS)}, "
+        f"{kinds}), fonts {', '.join(FONTS)}, "
         f"sizes 12-24 px, levels {', '.join(args.levels)}, densities "
         f"{', '.join(map(str, args.densities))}; {args.workers} processes"
     )

@@ -26,6 +26,7 @@ __all__ = [
     "is_read",
     "letters_and_digits",
     "levenshtein",
+    "short_corpus",
     "squashed",
 ]
 
@@ -225,6 +226,30 @@ def build_corpus(count: int, seed: int, fonts: Sequence[str]) -> list[Sample]:
         font = fonts[(index // len(CATEGORIES)) % len(fonts)]
         samples.append(Sample(index, category, text, font, rng.choice(SIZES)))
     return samples
+
+
+#: How far :func:`short_corpus` grows the corpus looking for short strings.
+_LARGEST_CORPUS = 300 * 2**8
+
+
+def short_corpus(count: int, seed: int, fonts: Sequence[str], longest: int) -> list[Sample]:
+    """The first ``count`` samples of at most ``longest`` characters (spaces included) of
+    the corpus of ``seed``, grown as far as needed; they keep their corpus indexes.
+
+    Short prices (``¥6``, ``$78``, ``€ 850``) are the floor of the protection: few glyphs
+    for the noise to work with. The full corpus has a dozen of them; this gives enough to
+    measure a change to how they are drawn. Nearly all are prices.
+    """
+    if count <= 0 or longest <= 0:
+        raise ValueError("the count and the length of short strings must be positive")
+    size = 300
+    while size <= _LARGEST_CORPUS:
+        corpus = build_corpus(size, seed, fonts)
+        short = [sample for sample in corpus if len(sample.text) <= longest]
+        if len(short) >= count:
+            return short[:count]
+        size *= 2
+    raise ValueError(f"fewer than {count} strings of at most {longest} characters in the corpus")
 
 
 # -- scoring ----------------------------------------------------------------------------

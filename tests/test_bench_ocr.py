@@ -15,6 +15,7 @@ from bench.ocr_corpus import (
     is_read,
     letters_and_digits,
     levenshtein,
+    short_corpus,
 )
 from tokens.options import FONTS
 
@@ -71,6 +72,26 @@ def test_corpus_size_must_split_into_thirds() -> None:
         build_corpus(0, 8, FONTS)
     with pytest.raises(ValueError, match="no fonts"):
         build_corpus(3, 8, ())
+
+
+def test_short_corpus_is_the_corpus_short_strings_in_order() -> None:
+    short = short_corpus(60, 8, FONTS, 5)
+    assert len(short) == 60 and all(len(sample.text) <= 5 for sample in short)
+    assert len({sample.index for sample in short}) == 60
+    full = build_corpus(300, 8, FONTS)
+    first = [sample for sample in full if len(sample.text) <= 5]
+    assert short[: len(first)] == first  # the full corpus's own short strings come first
+    assert [s.text for s in first][:3] == ["$78", "€ 14", "229 ₽"]
+    assert short_corpus(60, 8, FONTS, 5) == short
+
+
+def test_short_corpus_refuses_what_it_cannot_give() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        short_corpus(0, 8, FONTS, 5)
+    with pytest.raises(ValueError, match="positive"):
+        short_corpus(10, 8, FONTS, 0)
+    with pytest.raises(ValueError, match="fewer than 10 strings of at most 1 characters"):
+        short_corpus(10, 8, FONTS, 1)  # the shortest price has a sign and a digit
 
 
 @pytest.mark.parametrize(

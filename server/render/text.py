@@ -22,7 +22,7 @@ from .fonts import FAMILIES, TextRun, draw_runs, load_font, measure, split_runs,
 from .glyphs import pick_glyphs, scaled, turned
 from .layout import Placed, along_path
 from .marks import cleared_whole, has_marks, marks
-from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, texture_level
+from .noise import PROFILES, NoiseProfile, draw_dots, draw_strokes, overshoot, texture_level
 from .path import Placement
 from .style import style_for
 
@@ -202,10 +202,11 @@ def _zigzag(
         point = path.at(distance / size)
         return Placement(point.x * size * fit + dx, point.y * size * fit + dy, point.angle)
 
-    # Strokes run on past the ends of the text, except where it starts or ends with a
-    # glyph they keep clear of, where the stretch before its gap would read as a comma
-    # or a dash (",$78", "\\jane"): there they start in it, or after it if they keep
-    # clear of it as a whole ($, +, a bracket).
+    # Strokes run on past the ends of the text (further past short text at ``high``,
+    # see .noise.overshoot), except where it starts or ends with a glyph they keep
+    # clear of, where the stretch before its gap would read as a comma or a dash
+    # (",$78", "\\jane"): there they start in it, or after it if they keep clear of it
+    # as a whole ($, +, a bracket).
     begin, finish = span
     lead = bool(placed) and has_marks(placed[0].glyph.cluster)
     trail = bool(placed) and has_marks(placed[-1].glyph.cluster)
@@ -227,6 +228,7 @@ def _zigzag(
         samples,
         clear,
         (not lead, not trail),
+        overshoot(profile, len(glyphs)),
     )
     return mask.reduce(scale) if scale > 1 else mask
 

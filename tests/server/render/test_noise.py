@@ -11,11 +11,14 @@ from PIL import Image, ImageChops
 from server.render.encode import colorize
 from server.render.noise import (
     DOT_CLEARANCE,
+    OVERSHOOT,
     PROFILES,
+    SHORT_TEXT,
     NoiseProfile,
     _untangled,
     draw_dots,
     draw_strokes,
+    overshoot,
     texture_level,
 )
 from server.render.path import Placement
@@ -169,7 +172,15 @@ def test_glyph_jitter_grows_to_medium_and_high_keeps_it(name: str) -> None:
 
 
 def test_every_field_is_checked_somewhere() -> None:
-    others = {"spacing", "slope", "corner", "stroke_above", "stroke_below", "dots"}
+    others = {
+        "spacing",
+        "slope",
+        "corner",
+        "stroke_above",
+        "stroke_below",
+        "dots",
+        "short_overshoot",
+    }
     fields = {f.name for f in dataclasses.fields(NoiseProfile)}
     assert fields == {*GROWING, *LEVELLING, *others}
 
@@ -184,6 +195,20 @@ def test_noisier_levels_crowd_glyphs_and_steepen_the_path_up_to_medium() -> None
         assert 0 < low < high < 60
         assert PROFILES[level].short_band < PROFILES[level].band
     assert PROFILES[Noise.MEDIUM].slope[0] >= 35 and PROFILES[Noise.MEDIUM].slope[1] <= 45
+
+
+def test_strokes_run_on_further_past_short_text_at_high_only() -> None:
+    """Short prices (``¥6``, ``$78``) are what off-the-shelf OCR still read at ``high``:
+    there the strokes run on 1-1.5 em past them; elsewhere, and past longer text, as
+    before (the same pixels at every other level)."""
+    for level in (Noise.LOW, Noise.MEDIUM):
+        assert PROFILES[level].short_overshoot == OVERSHOOT
+        assert overshoot(PROFILES[level], 1) == OVERSHOOT
+    high = PROFILES[Noise.HIGH]
+    assert overshoot(high, SHORT_TEXT) == high.short_overshoot == (1.0, 1.5)
+    assert overshoot(high, SHORT_TEXT + 1) == OVERSHOOT
+    assert OVERSHOOT[1] < high.short_overshoot[0]
+    assert SHORT_TEXT == 5
 
 
 def test_dots_only_where_legibility_can_spare_them() -> None:
@@ -293,6 +318,39 @@ def test_strokes_follow_the_guide_as_thick_as_a_stem(noise: Noise) -> None:
     coverage = sum(v / 255 for v in pixels)
     width = coverage / (profile.strokes * 220)
     assert 0.6 * profile.stroke_width * 32 < width < 1.6 * profile.stroke_width * 32
+
+
+@pytest.mark.parametrize("run_on", [OVERSHOOT, PROFILES[Noise.HIGH].short_overshoot])
+def test_strokes_run_on_past_the_text_as_far_as_asked(run_on: tuple[float, float]) -> None:
+    """Each stroke runs on past both ends of the text by ``run_on`` em (drawn per
+    stroke), and the same random draws are used whatever the run-on: only the strokes'
+    length changes, not what comes after them."""
+    profile, size, text = PROFILES[Noise.HIGH], 32, (100.0, 160.0)
+
+    def drawn(run_on: tuple[float, float], ends: tuple[bool, bool]) -> tuple[Image.Image, object]:
+        rng = random.Random(3)
+        mask = Image.new("L", (400, 60))
+
+        def guide(distance: float) -> Placement:
+            return Placement(text[0] + distance, 30, 0.0)
+
+        span = (0.0, text[1] - text[0])
+        draw_strokes(
+            mask, rng, guide, span, size, profile, style_for(b""), ends=ends, run_on=run_on
+        )
+        return mask, rng.getstate()
+
+    mask, state = drawn(run_on, (True, True))
+    box = mask.getbbox()
+    assert box is not None
+    cap = size * profile.stroke_width  # a stroke's round of antialiasing and its width
+    assert run_on[0] * size - cap <= text[0] - box[0] <= run_on[1] * size + cap
+    assert run_on[0] * size - cap <= box[2] - text[1] <= run_on[1] * size + cap
+    assert state == drawn(OVERSHOOT, (True, True))[1]
+    stopped, _ = drawn(run_on, (False, False))
+    box = stopped.getbbox()
+    assert box is not None
+    assert text[0] - cap <= box[0] and box[2] <= text[1] + cap  # no run-on where ends say so
 
 
 def test_stroke_shapes_differ_by_style() -> None:
