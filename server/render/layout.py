@@ -120,7 +120,7 @@ def along_path(
             point = path.at(centre / size)
             x = point.x * size - math.sin(point.angle) * rises[i]
             y = point.y * size + math.cos(point.angle) * rises[i]
-            turn = -math.degrees(point.angle) * (_UPRIGHT_TURN if glyph.cluster in UPRIGHT else 1.0)
+            turn = -math.degrees(point.angle) * _turn_share(glyph.cluster)
             placed.append(Placed(glyph, x, y, turn + turns[i], point.angle, centre))
             distance += glyph.advance
         return placed, distance
@@ -203,6 +203,18 @@ _WORD_GAP = 0.2
 #: How much of the path's turn the glyphs of :data:`.marks.UPRIGHT` take: an l or an I
 #: turned 35-45 degrees is a slash, and with a stroke across it a 7 or a (.
 _UPRIGHT_TURN = 0.5
+#: Glyphs drawn upright whatever the path's turn: a | turned even half-way is a / or a \.
+_UNTURNED = frozenset("|")
+
+
+def _turn_share(cluster: str) -> float:
+    """How much of the path's turn a glyph takes: none for a | , half for the other
+    glyphs of :data:`.marks.UPRIGHT`, all of it for the rest."""
+    if cluster in _UNTURNED:
+        return 0.0
+    return _UPRIGHT_TURN if cluster in UPRIGHT else 1.0
+
+
 #: Extra space between neighbours, in em, per unit of the sine of the path's turn.
 _TURN_ROOM = 0.45
 

@@ -54,13 +54,16 @@ def test_digit_groups_keep_a_visible_gap(noise: Noise) -> None:
 @pytest.mark.parametrize("noise", NOISY, ids=str)
 def test_thin_letters_and_slashes_are_turned_half_as_far_as_the_path(noise: Noise) -> None:
     """Turned 35-45 degrees an l or an I reads as a slash, a slash as a dash: they stand
-    more upright. Digits, brackets and + take the full turn."""
+    more upright, and a | stands upright (half-turned it still read as / or \\). Digits,
+    brackets and + take the full turn."""
     rotation = PROFILES[noise].rotation
     steep = 0
     for seed in range(20):
         for glyph in placed("al1Ixb|!(o)/+×", noise, seed):
             path_turn = -math.degrees(glyph.angle)
-            if glyph.glyph.cluster in UPRIGHT:
+            if glyph.glyph.cluster == "|":
+                assert abs(glyph.turn) <= rotation + 1e-9
+            elif glyph.glyph.cluster in UPRIGHT:
                 assert abs(glyph.turn - path_turn / 2) <= rotation + 1e-9
                 steep += abs(path_turn) > 25
             else:
