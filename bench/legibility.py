@@ -381,9 +381,7 @@ def train(
         print(_curve_row(point))
     checkpoint()
     batches = TrainingBatches(args.seed, last.images, excluded, warm_up, args.workers)
-    loader = torch.utils.data.DataLoader(
-        batches, batch_size=None, num_workers=args.workers, persistent_workers=False
-    )
+    loader = torch.utils.data.DataLoader(batches, batch_size=None, num_workers=args.workers)
     try:
         for batch in loader:
             if _step_and_check(batch):
@@ -540,6 +538,22 @@ def _summary(checkpoint: Checkpoint) -> None:
 # -- main -----------------------------------------------------------------------------
 
 
+def _fitting(path: Path) -> Checkpoint | None:
+    """The checkpoint at ``path`` if there is one this recognizer can load: a model of
+    another charset, input height or architecture is set aside (training starts afresh)."""
+    if not path.exists():
+        return None
+    checkpoint = Checkpoint.load(path)
+    if (checkpoint.charset, checkpoint.height, checkpoint.architecture) != (
+        CHARSET,
+        INPUT_HEIGHT,
+        ARCHITECTURE,
+    ):
+        print(f"{_shown(path)} has another charset, height or architecture: not used")
+        return None
+    return checkpoint
+
+
 def _shown(path: Path) -> str:
     """``path`` relative to the repository when it lies inside it."""
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
@@ -627,25 +641,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     checkpoint: Checkpoint | None = None
     parent: Checkpoint | None = None
-    if own.exists() and not args.retrain:
-        checkpoint = Checkpoint.load(own)
-        model.load_state_dict(checkpoint.state)
-        trained = checkpoint.curve[-1] if checkpoint.curve else None
-        print(
-            f"cached model for this rendering: {_shown(own)}"
-            + (f" ({trained.images} images, {trained.cpu_minutes:.1f} CPU-min)" if trained else "")
-        )
-    elif latest.exists() and not args.retrain:
-        previous = args.cache / f"model-{latest.read_text().strip()}.pt"
-        if previous.exists():
-            parent = Checkpoint.load(previous)
-            if (parent.charset, parent.height, parent.architecture) != (
-                CHARSET,
-                INPUT_HEIGHT,
-                ARCHITECTURE,
-            ):
-                print("the cached model has another charset, height or architecture: from scratch")
-                parent = None
+    if not args.retrain:
+        checkpoint = _fitting(own)
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint.state)
+            last = checkpoint.curve[-1] if checkpoint.curve else None
+            spent = f" ({last.images} images, {last.cpu_minutes:.1f} CPU-min)" if last else ""
+            print(f"cached model for this rendering: {_shown(own)}{spent}")
+        elif latest.exists():
+            parent = _fitting(args.cache / f"model-{latest.read_text().strip()}.pt")
     if checkpoint is None and args.eval_only:
         raise SystemExit("--eval-only: no cached model for this rendering")
     if checkpoint is None or args.more:

@@ -696,14 +696,7 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
         spans = _phone_spans("(" + run, region, valid_only)
         return tuple((max(0, a - 1), b - 1) for a, b in spans)
     if digits > 17 or _NOT_PHONE.fullmatch(run.strip()) or not _brackets_fit(run):
-        parts = list(_NUMBERS_IN_RUN.finditer(run))
-        if len(parts) < 2:
-            return ()
-        return tuple(
-            (part.start() + a, part.start() + b)
-            for part in parts
-            for a, b in _phone_spans(part.group(), region, valid_only)
-        )
+        return _numbers_within(run, region, valid_only)
     stripped = run.strip(" ()/.-\u00a0\u202f\u2009")
     start = run.index(stripped[:1]) if stripped else 0
     if run[start - 1 : start] == "(":
@@ -725,6 +718,12 @@ def _phone_spans(run: str, region: str | None, valid_only: bool) -> tuple[tuple[
         ok = phonenumbers.is_possible_number(number)
     if ok:
         return ((start, start + len(candidate)),)
+    return _numbers_within(run, region, valid_only)
+
+
+def _numbers_within(run: str, region: str | None, valid_only: bool) -> tuple[tuple[int, int], ...]:
+    """The phone numbers among the separate numbers of ``run`` (two or more of them), as
+    spans of ``run``: a run that is not one number may hold several."""
     parts = list(_NUMBERS_IN_RUN.finditer(run))
     if len(parts) < 2:
         return ()

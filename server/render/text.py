@@ -367,5 +367,3 @@ def _texture(
 #: The texture's density by distance from the text and its strokes: up to ``reach`` em
 #: away, ``share`` of the profile's density.
 _FADE = ((1.0, 0.25), (0.6, 0.55), (0.3, 1.0))
-#: How far the texture keeps the profile's full density, em.
-_HALO = _FADE[-1][0]
