@@ -6,7 +6,8 @@ glyphs: the dot of an i or a j and accents would be swallowed, the tail of a j c
 the top of an l, a 1 or an I, crossed by the upper stroke, reads as 7, / or (; an
 underscore merges into the lower stroke ("first_last" reads "first last"), a comma or
 a full stop into either (a comma then looks like a full stop, or vanishes), a bracket
-into a curve of a stroke. Around those parts the strokes leave a gap.
+into a curve of a stroke, the hook of a g into the lower stroke (a q). Around those
+parts the strokes leave a gap.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ THIN = frozenset("l1I|!")
 #: Letters told apart by their tops, which the upper stroke merges into: an f's hook
 #: (first read as tirst), a t's stem above its bar.
 _TOPPED = frozenset("ft")
+#: Letters told apart by their tails, which the lower stroke runs through: a g whose
+#: hook merges into it reads as a q, a q's stem with a curve of the stroke as a g.
+_TAILED = frozenset("gq")
 #: Letters that turned as far as the path read as others (an l or an I as a slash, a
 #: slash as a dash): they take half its turn. Digits, brackets and + keep the full turn:
 #: half-turned, the OCR bench read phone numbers four times as often (18 % against 4 %
@@ -54,9 +58,14 @@ _UNDERSCORE_CLEARANCE = 0.3
 
 def has_marks(cluster: str) -> bool:
     """Tell whether strokes keep clear of part of ``cluster``: a dot or an accent, the
-    top of a thin upright glyph, an f or a t, or all of a punctuation mark or bracket."""
+    top of a thin upright glyph, an f or a t, the tail of a g or a q, or all of a
+    punctuation mark or bracket."""
     return cleared_whole(cluster) or any(
-        char in _DOTTED or char in THIN or char in _TOPPED or unicodedata.category(char) == "Mn"
+        char in _DOTTED
+        or char in THIN
+        or char in _TOPPED
+        or char in _TAILED
+        or unicodedata.category(char) == "Mn"
         for char in unicodedata.normalize("NFD", cluster)
     )
 
@@ -71,7 +80,7 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
     and how many px that image reaches past each side of the glyph's canvas.
 
     For a letter or digit: around its ink above the x-height and below the baseline
-    (dots, accents, the tail of a j, the top of a thin glyph); its body between them
+    (dots, accents, the tail of a j, a g or a q, the top of a thin glyph); its body between them
     stays open to the strokes. For punctuation, brackets and signs (:data:`WHOLE`):
     around all of its ink.
     """

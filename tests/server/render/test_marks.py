@@ -26,6 +26,7 @@ def glyph(cluster: str, font: Path, size: int = 96) -> Glyph:
     [
         *((c, True) for c in ["i", "j", "é", "ü", "e\u0301"]),  # dots and accents
         *((c, True) for c in "l1I|!ft"),  # thin glyphs, f and t: their tops
+        *((c, True) for c in "gq"),  # their tails
         *((c, True) for c in "_,.-;:'()"),  # punctuation and brackets
         *((c, False) for c in ["n", "m", "h", "k", "7", "0", "O", "@", "&", "#", " "]),
         *((c, False) for c in "+$€£¥₹"),  # signs stay crossed
@@ -51,6 +52,25 @@ def test_marks_of_a_letter_are_above_its_body(font: Path, cluster: str) -> None:
     body = around.crop((0, round(half - drawn.pivot) + margin + 1, around.width, around.height))
     assert body.getbbox() is None
     assert reach == margin
+
+
+@pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("cluster", ["g", "q"])
+def test_marks_of_a_g_or_a_q_are_its_tail(font: Path, cluster: str) -> None:
+    """The lower stroke keeps clear of the tail of a g (its hook merged into the stroke
+    reads as a q) and of a q's: below the baseline; the bowl stays open to the strokes."""
+    drawn = glyph(cluster, font)
+    around, _ = marks(drawn, 1.0, 0.0)
+    box = around.getbbox()
+    assert box is not None, "the tail is kept clear"
+    half = around.height // 2  # the pivot: half an x-height above the baseline
+    margin = round(CLEARANCE * drawn.size)
+    baseline = half + drawn.pivot
+    assert box[3] > baseline + margin  # reaches below the baseline
+    bowl = around.crop(
+        (0, round(half - drawn.pivot) + margin + 1, around.width, round(baseline) - margin)
+    )
+    assert bowl.getbbox() is None
 
 
 @pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
