@@ -40,8 +40,13 @@ ROOT = Path(__file__).resolve().parents[2]
 #: The protected images of each page: a card's email and phone (the price list's prices)
 #: and the values inside a sentence.
 PAGES = {"/": 2 * len(TEAM) + 1, "/prices": len(PRICES) + 2}
-#: Read at import: the suite's fixtures clear every GLYPHVEIL_* variable.
-SCREENSHOTS = os.environ.get("GLYPHVEIL_SCREENSHOTS")
+#: Read at import, and resolved against the directory pytest started in: the suite's
+#: fixtures clear every GLYPHVEIL_* variable and run each test in its own directory.
+SCREENSHOTS = (
+    Path(os.environ["GLYPHVEIL_SCREENSHOTS"]).resolve()
+    if os.environ.get("GLYPHVEIL_SCREENSHOTS")
+    else None
+)
 
 #: In the page: every glyphveil image's promise and what it got.
 IMAGES_JS = """
@@ -218,7 +223,7 @@ async def test_images_arrive_at_the_promised_size_and_nothing_moves(
                 await page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 10_000
                 if path == "/" and SCREENSHOTS:
-                    shutil.copyfile(shot, Path(SCREENSHOTS) / f"example-site-{dpr}x.png")
+                    shutil.copyfile(shot, SCREENSHOTS / f"example-site-{dpr}x.png")
             assert len(held) >= sum(PAGES.values())
             assert all(url.startswith(f"{service}/t/") for url in held)
             assert problems == [], problems
@@ -321,7 +326,7 @@ async def test_the_site_fits_a_phone(
                 assert shot.stat().st_size > 10_000
                 if path == "/" and SCREENSHOTS:  # one px per CSS px: 390 px wide
                     name = "example-site-390" + ("-dark" if scheme == "dark" else "") + ".png"
-                    await page.screenshot(path=str(Path(SCREENSHOTS) / name), scale="css")
+                    await page.screenshot(path=str(SCREENSHOTS / name), scale="css")
         finally:
             await browser.close()
 
