@@ -39,17 +39,29 @@ def ink_gap(a: Placed, b: Placed, angle: float) -> float:
     return (min(x * ux + y * uy for x, y in _corners(b)) - end) / SIZE
 
 
+def chord_gap(a: Placed, b: Placed) -> float:
+    """Em from the end of ``a``'s turned ink box to the start of ``b``'s, along the line
+    from ``a``'s centre to ``b``'s."""
+    return ink_gap(a, b, math.atan2(b.y - a.y, b.x - a.x))
+
+
 @pytest.mark.parametrize("noise", NOISY, ids=str)
-def test_digit_groups_keep_a_visible_gap(noise: Noise) -> None:
-    """The glyphs either side of a space stay apart along the path, wherever the zigzag
-    turns: never under 0.12 em (they used to run together, -0.1 em at worst, as "555 555"
-    read as "555555"), about a quarter em typically."""
-    gaps = []
+def test_a_space_stands_out_from_the_gaps_within_words(noise: Noise) -> None:
+    """The glyphs either side of a space stay a clear word gap apart wherever the zigzag
+    turns (they used to run together, -0.1 em at worst, as "555 555" read as "555555"),
+    and the turns open no gap within a word that looks like one ("n.men sah")."""
+    within, words = [], []
     for seed in range(60):
-        five, space, six = placed("555 555", noise, seed)[2:5]
-        gaps.append(ink_gap(five, six, space.angle))
-    assert min(gaps) >= 0.12
-    assert statistics.median(gaps) >= 0.2
+        glyphs = placed("555 555 mensah gmx first last", noise, seed)
+        for a, b in itertools.pairwise(glyphs):
+            if " " not in (a.glyph.cluster, b.glyph.cluster):
+                within.append(chord_gap(a, b))
+        for a, space, b in zip(glyphs, glyphs[1:], glyphs[2:], strict=False):
+            if space.glyph.cluster == " ":
+                words.append(chord_gap(a, b))
+    assert min(words) >= 0.35
+    assert statistics.median(words) >= 0.5
+    assert sorted(within)[len(within) * 99 // 100] <= 0.25  # 99 gaps in 100 within words
 
 
 @pytest.mark.parametrize("noise", NOISY, ids=str)
