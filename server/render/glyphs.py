@@ -130,7 +130,9 @@ def turned(glyph: Glyph, turn: float) -> Image.Image:
     ImageDraw.Draw(canvas).text(
         (half - px, half - py), glyph.cluster, fill=255, font=font, anchor="ls"
     )
-    return canvas.rotate(turn, resample=Image.Resampling.BICUBIC) if turn else canvas
+    if not turn or glyph.cluster.isspace():  # nothing to turn
+        return canvas
+    return canvas.rotate(turn, resample=Image.Resampling.BICUBIC)
 
 
 def clusters(text: str) -> Iterator[str]:

@@ -8,6 +8,7 @@ and confusable pairs keep their normal spacing.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
@@ -138,17 +139,20 @@ def along_path(
     touch, word_gap, mark_gap = _TOUCH * size, _WORD_GAP * size, _MARK_GAP * size
     settled = _SETTLED * size
     spaces = [i for i in range(1, len(glyphs) - 1) if glyphs[i].cluster == " "]
-    beside_marks = [
+    beside_marks = {
         i
         for i in range(1, len(glyphs))
         if glyphs[i].cluster in _APART or glyphs[i - 1].cluster in _APART
         if " " not in (glyphs[i].cluster, glyphs[i - 1].cluster)
-    ]
+    }
     for _ in range(_PARTINGS):
-        overlaps = [0.0] + [overlap(a, b) - touch for a, b in itertools.pairwise(placed)]
+        overlaps = [0.0] + [
+            0.0 if i in beside_marks else overlap(a, b) - touch
+            for i, (a, b) in enumerate(itertools.pairwise(placed), start=1)
+        ]
         for i in beside_marks:  # punctuation and its neighbours: part them to a gap
             gap = clearance(placed[i - 1], placed[i], apart=mark_gap)
-            overlaps[i] = max(overlaps[i], _STRIDE * (mark_gap - gap))
+            overlaps[i] = _STRIDE * (mark_gap - gap)
         for i in spaces:  # the glyphs either side of a space: part them to a word gap
             before, after = placed[i - 1], placed[i + 1]
             chord = math.atan2(after.y - before.y, after.x - before.x)
@@ -187,17 +191,25 @@ def clearance(a: Placed, b: Placed, apart: float = math.inf) -> float:
     deep they overlap): the widest gap, or else the least overlap, between their
     projections on the four edge directions. It stops at the first gap of ``apart`` px
     or more (the caller needs to know no more)."""
-    corners = [_corners(a), _corners(b)]
+    corners_a, corners_b = _corners(a), _corners(b)
     depth = math.inf
-    for angle in (a.turn, a.turn + 90, b.turn, b.turn + 90):
-        ux, uy = math.cos(math.radians(angle)), -math.sin(math.radians(angle))
-        (low_a, high_a), (low_b, high_b) = (
-            (min(p), max(p)) for p in ([x * ux + y * uy for x, y in c] for c in corners)
-        )
-        depth = min(depth, min(high_a, high_b) - max(low_a, low_b))
+    for ux, uy in (*_edge_directions(a.turn), *_edge_directions(b.turn)):
+        along_a = [x * ux + y * uy for x, y in corners_a]
+        along_b = [x * ux + y * uy for x, y in corners_b]
+        depth = min(depth, min(max(along_a), max(along_b)) - max(min(along_a), min(along_b)))
         if -depth >= apart:
             break
     return -depth
+
+
+@functools.lru_cache(maxsize=1024)
+def _edge_directions(turn: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Unit vectors along the edges of an ink box turned ``turn`` degrees (y down)."""
+    along, across = (
+        (math.cos(math.radians(angle)), -math.sin(math.radians(angle)))
+        for angle in (turn, turn + 90)
+    )
+    return along, across
 
 
 def _separation(a: Placed, b: Placed, angle: float) -> float:
@@ -208,18 +220,22 @@ def _separation(a: Placed, b: Placed, angle: float) -> float:
     return min(x * ux + y * uy for x, y in _corners(b)) - end
 
 
-def _corners(placed: Placed) -> list[tuple[float, float]]:
-    """The corners of a placed glyph's ink box, turned about its pivot, in layout px."""
+@functools.lru_cache(maxsize=512)
+def _corners(placed: Placed) -> tuple[tuple[float, float], ...]:
+    """The corners of a placed glyph's ink box, turned about its pivot, in layout px.
+
+    Cached: each round of parting measures every glyph against both neighbours, and
+    the glyphs before the first one it moves stay where they were."""
     glyph = placed.glyph
     left, top, right, bottom = glyph_box(glyph.path, glyph.size, glyph.cluster)
     px, py = glyph.advance / 2, -glyph.pivot
     turn = math.radians(placed.turn)  # counter-clockwise on screen, as Image.rotate
     cos, sin = math.cos(turn), math.sin(turn)
-    return [
+    return tuple(
         (placed.x + (x - px) * cos + (y - py) * sin, placed.y - (x - px) * sin + (y - py) * cos)
         for x in (left, right)
         for y in (top, bottom)
-    ]
+    )
 
 
 #: The least gap between the ink boxes of the glyphs either side of a space, along the

@@ -93,10 +93,15 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
         canvas.paste(0, body)  # the pivot is half an x-height above the baseline
     padded = Image.new("L", (canvas.width + 2 * reach, canvas.height + 2 * reach))
     padded.paste(canvas, (reach, reach))
-    around = padded.filter(ImageFilter.BoxBlur(reach)).point(lambda v: 255 if v else 0)
+    around = padded.filter(ImageFilter.BoxBlur(reach)).point(_ANY_INK)
     if turn:
         around = around.rotate(turn, resample=Image.Resampling.BILINEAR)
     return around, reach
+
+
+#: A lookup table that sets every pixel with any coverage (a table, not a function:
+#: Pillow calls a function 256 times to build one on every use).
+_ANY_INK = [0] + [255] * 255
 
 
 def _clearance(cluster: str) -> float:

@@ -357,11 +357,17 @@ def _texture(
     for reach_em, share in _FADE:
         reach = max(1, round(reach_em * size))
         limit = round(threshold * share)
-        near = mask.filter(ImageFilter.BoxBlur(reach)).point(lambda v, n=limit: n if v else 0)
+        near = mask.filter(ImageFilter.BoxBlur(reach)).point(_where_any(limit))
         density = ImageChops.lighter(density, near)
     noise = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
-    speckle = ImageChops.subtract(density, noise).point(lambda d: level if d else 0)
+    speckle = ImageChops.subtract(density, noise).point(_where_any(level))
     return ImageChops.lighter(mask, speckle)
+
+
+def _where_any(value: int) -> list[int]:
+    """A lookup table for ``Image.point``: ``value`` wherever a pixel is not 0 (a table,
+    not a function, which Pillow would call 256 times to build one on every use)."""
+    return [0] + [value] * 255
 
 
 #: The texture's density by distance from the text and its strokes: up to ``reach`` em
