@@ -30,6 +30,7 @@ __all__ = [
     "colorize",
     "encode_image",
     "palette_color",
+    "where_covered",
 ]
 
 ImageFormat = Literal["png", "webp", "jpeg", "gif", "avif"]
@@ -47,6 +48,13 @@ Channels = tuple[int, ...]
 LEVELS = 16
 _STEP = 255 / (LEVELS - 1)
 _QUANTIZE = [round(v / _STEP) for v in range(256)]
+
+
+def where_covered(value: int) -> list[int]:
+    """A lookup table for ``Image.point`` on a coverage mask: ``value`` wherever a pixel
+    has any coverage, 0 elsewhere (a table, not a function, which Pillow would call 256
+    times to build one on every use)."""
+    return [0] + [value] * 255
 
 
 def colorize(mask: Image.Image, background: RGBA, foreground: RGBA) -> Image.Image:

@@ -17,7 +17,7 @@ from tokens.options import MAX_WIDTH, Noise, RenderOptions
 from tokens.sizes import TextBox, drawn_size, text_box
 
 from ..errors import RequestError
-from .encode import colorize
+from .encode import colorize, where_covered
 from .fonts import FAMILIES, TextRun, draw_runs, load_font, measure, split_runs, x_height
 from .glyphs import pick_glyphs, scaled, turned
 from .layout import Placed, along_path
@@ -357,17 +357,11 @@ def _texture(
     for reach_em, share in _FADE:
         reach = max(1, round(reach_em * size))
         limit = round(threshold * share)
-        near = mask.filter(ImageFilter.BoxBlur(reach)).point(_where_any(limit))
+        near = mask.filter(ImageFilter.BoxBlur(reach)).point(where_covered(limit))
         density = ImageChops.lighter(density, near)
     noise = Image.frombytes("L", mask.size, rng.randbytes(mask.width * mask.height))
-    speckle = ImageChops.subtract(density, noise).point(_where_any(level))
+    speckle = ImageChops.subtract(density, noise).point(where_covered(level))
     return ImageChops.lighter(mask, speckle)
-
-
-def _where_any(value: int) -> list[int]:
-    """A lookup table for ``Image.point``: ``value`` wherever a pixel is not 0 (a table,
-    not a function, which Pillow would call 256 times to build one on every use)."""
-    return [0] + [value] * 255
 
 
 #: The texture's density by distance from the text and its strokes: up to ``reach`` em
