@@ -132,7 +132,7 @@ def turned(glyph: Glyph, turn: float) -> Image.Image:
     )
     if not turn or glyph.cluster.isspace():  # nothing to turn
         return canvas
-    return canvas.rotate(turn, resample=Image.Resampling.BICUBIC)
+    return canvas.rotate(turn, resample=Image.Resampling.BILINEAR)
 
 
 def clusters(text: str) -> Iterator[str]:

@@ -47,16 +47,22 @@ _PART_MARKED = _DOTTED | THIN | _TOPPED | _TAILED
 #: half-turned, the OCR bench read phone numbers four times as often (18 % against 4 %
 #: of 50); their telling fonts and the strokes' gaps keep them apart instead.
 UPRIGHT = frozenset("lI|!/")
-#: Punctuation and brackets, kept clear as a whole: a stroke swallows or changes them
-#: (a comma turns into a full stop, a bracket into a stretch of the stroke). Signs such
+#: Punctuation, brackets and the at sign, kept clear as a whole: a stroke swallows or
+#: changes them (a comma turns into a full stop, a bracket into a stretch of the stroke,
+#: an @ crossed at its middle into an e). Signs such
 #: as + and currency signs stay crossed: kept clear, they left short prices and phone
 #: numbers with one glyph fewer crossed, and the OCR bench read three times as many.
-WHOLE = frozenset("_,.-;:'()[]{}")
+WHOLE = frozenset("_,.-;:'()[]{}@")
 #: How far strokes keep from a dot, an accent, the top of a thin glyph or punctuation, em.
 CLEARANCE = 0.07
 #: How far they keep from an underscore, em: a gap this long each side, or it reads as
 #: a stretch of the lower stroke that runs along the same height.
 _UNDERSCORE_CLEARANCE = 0.3
+#: How far they keep from a full stop, a comma, a colon or a semicolon, em: closer, a
+#: stroke's cut end beside the point reads as part of it (a full stop as a comma) or
+#: swallows it.
+_POINT_CLEARANCE = 0.15
+_POINTS = frozenset(".,;:")
 
 
 def has_marks(cluster: str) -> bool:
@@ -103,4 +109,6 @@ _ANY_INK = where_covered(255)
 
 
 def _clearance(cluster: str) -> float:
-    return _UNDERSCORE_CLEARANCE if cluster == "_" else CLEARANCE
+    if cluster == "_":
+        return _UNDERSCORE_CLEARANCE
+    return _POINT_CLEARANCE if cluster in _POINTS else CLEARANCE

@@ -27,8 +27,8 @@ def glyph(cluster: str, font: Path, size: int = 96) -> Glyph:
         *((c, True) for c in ["i", "j", "é", "ü", "e\u0301"]),  # dots and accents
         *((c, True) for c in "l1I|!ft"),  # thin glyphs, f and t: their tops
         *((c, True) for c in "gq"),  # their tails
-        *((c, True) for c in "_,.-;:'()"),  # punctuation and brackets
-        *((c, False) for c in ["n", "m", "h", "k", "7", "0", "O", "@", "&", "#", " "]),
+        *((c, True) for c in "_,.-;:'()@"),  # punctuation, brackets and the at sign
+        *((c, False) for c in ["n", "m", "h", "k", "7", "0", "O", "&", "#", " "]),
         *((c, False) for c in "+$€£¥₹"),  # signs stay crossed
     ],
 )
@@ -74,12 +74,16 @@ def test_marks_of_punctuation_are_all_its_ink_and_around(font: Path, cluster: st
     assert box[0] < left and box[2] > right and box[1] < top and box[3] > bottom
 
 
-def test_an_underscore_is_kept_clear_further_than_a_dot() -> None:
+def test_an_underscore_and_points_are_kept_clear_further_than_a_dot() -> None:
     """A gap of a dot's clearance either side of an underscore reads as a break in the
-    lower stroke, which runs at the same height: its gap is several times wider."""
+    lower stroke, which runs at the same height: its gap is several times wider. A full
+    stop or a comma that close to a stroke's cut end reads as part of it: its gap is
+    twice as wide."""
     font = GLYPH_FONTS[0]
-    (_, underscore), (_, dot) = marks(glyph("_", font), 1.0, 0.0), marks(glyph(".", font), 1.0, 0)
-    assert underscore >= 3 * dot
+    reach = {c: marks(glyph(c, font), 1.0, 0.0)[1] for c in "_.,;:i-"}
+    assert reach["_"] >= 3 * reach["i"]
+    assert reach["."] == reach[","] == reach[";"] == reach[":"] >= 2 * reach["i"]
+    assert reach["-"] == reach["i"]
 
 
 def _drawn(
@@ -106,13 +110,13 @@ def _drawn(
 
 
 @pytest.mark.parametrize("noise", NOISY, ids=str)
-@pytest.mark.parametrize("keep", ["_", ",", "."])
+@pytest.mark.parametrize("keep", ["_", ",", ".", "@"])
 def test_strokes_leave_an_underscores_and_a_commas_pixels_alone(
     noise: Noise, keep: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Drawn with the strokes, every pixel of the underscore, comma or full stop is as
-    drawn without them; with the clearance off, the strokes run over some of them."""
-    text = "first_last, jo.n_mo,re.co"
+    """Drawn with the strokes, every pixel of the underscore, comma, full stop or at sign
+    is as drawn without them; with the clearance off, the strokes run over some of them."""
+    text = "first_last, jo.n_mo,re@x.co"
     crossed = 0
     for n in range(30):
         seed = bytes([n]) * 16
