@@ -29,6 +29,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
@@ -263,12 +264,15 @@ SENTENCE_JS = """
         return [p.getBoundingClientRect().height, parseFloat(style.lineHeight),
                 parseFloat(style.fontSize)]; }
 """
-PHONE = {"width": 390, "height": 844}
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 async def test_the_site_fits_a_phone(
-    running_site: tuple[str, str], scheme: str, tmp_path: Path
+    running_site: tuple[str, str], scheme: Literal["light", "dark"], tmp_path: Path
 ) -> None:
     """390x844 at 3x: nothing scrolls sideways, no image is drawn smaller (or larger)
     than it is, long addresses come on two lines, the dark scheme gets the dark images,
