@@ -36,9 +36,9 @@ def foot(image: Image.Image) -> int:
 
 
 @pytest.mark.parametrize("noise", NOISY, ids=str)
-@pytest.mark.parametrize("text", ["O0o.lI1l@x.co", "bill1@il1.io", "+1 (800) 101-0110"])
+@pytest.mark.parametrize("text", ["O0o.lI1l@x.co", "bill1@il1.io", "+1 (800) 101-0110", "US$ 5"])
 def test_confusable_glyphs_come_from_a_font_that_tells_them_apart(noise: Noise, text: str) -> None:
-    """Under any deployment's style and any token, 0, O, l, 1 and I are drawn in fonts
+    """Under any deployment's style and any token, 0, O, l, 1, I and $ are drawn in fonts
     of :data:`TELLING_FONTS`, whatever fonts the style mixes for the other glyphs."""
     for key in range(40):
         look = style_for(bytes([key]))
@@ -93,3 +93,23 @@ def test_thin_glyphs_have_a_foot_in_their_telling_fonts(char: str, least: float)
         width = foot(drawn(char, font))
         assert width >= least * SIZE, (char, font.stem, width)
         assert width > plain
+
+
+def test_a_dollar_sign_has_its_bar_drawn_through() -> None:
+    """The middle of every telling font's $ is ink from top to bottom (gaps of a row
+    where the bar meets a curve): Cantarell's, two stubs with the S's counters open
+    between them, read as an S once a stroke ran over one of them."""
+
+    def longest_gap(font: Path) -> float:
+        dollar = drawn("$", font)
+        middle = dollar.crop((dollar.width // 2 - 6, 0, dollar.width // 2 + 6, dollar.height))
+        gap = longest = 0
+        for y in range(middle.height):
+            inked = middle.crop((0, y, middle.width, y + 1)).getextrema()[1] > 128
+            gap = 0 if inked else gap + 1
+            longest = max(longest, gap)
+        return longest / dollar.height
+
+    assert all(longest_gap(font) <= 0.02 for font in TELLING_FONTS["$"])
+    left_out = set(GLYPH_FONTS) - set(TELLING_FONTS["$"])
+    assert left_out and all(longest_gap(font) > 0.1 for font in left_out)
