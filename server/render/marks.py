@@ -35,8 +35,9 @@ _DOTTED = frozenset("ijĳ")
 #: upper stroke across the top they read as 7, / or (.
 THIN = frozenset("l1I|!")
 #: Letters told apart by their tops, which the upper stroke merges into: an f's hook
-#: (first read as tirst), a t's stem above its bar.
-_TOPPED = frozenset("ft")
+#: (first read as tirst), a t's stem above its bar, an S's arch (a stroke along it
+#: reads as the flat top of a 5).
+_TOPPED = frozenset("ftS")
 #: Letters told apart by their tails, which the lower stroke runs through: a g whose
 #: hook merges into it reads as a q, a q's stem with a curve of the stroke as a g.
 _TAILED = frozenset("gq")

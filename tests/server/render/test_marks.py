@@ -25,7 +25,7 @@ def glyph(cluster: str, font: Path, size: int = 96) -> Glyph:
     ("cluster", "marked"),
     [
         *((c, True) for c in ["i", "j", "é", "ü", "e\u0301"]),  # dots and accents
-        *((c, True) for c in "l1I|!ft"),  # thin glyphs, f and t: their tops
+        *((c, True) for c in "l1I|!ftS"),  # thin glyphs, f, t and S: their tops
         *((c, True) for c in "gq"),  # their tails
         *((c, True) for c in "_,.-;:'()@"),  # punctuation, brackets and the at sign
         *((c, False) for c in ["n", "m", "h", "k", "7", "0", "O", "&", "#", " "]),
@@ -37,9 +37,9 @@ def test_dots_accents_thin_tops_and_punctuation_are_marks(cluster: str, marked: 
 
 
 @pytest.mark.parametrize("font", GLYPH_FONTS, ids=lambda path: path.stem)
-@pytest.mark.parametrize("cluster", ["i", "l", "f", "g", "q"])
+@pytest.mark.parametrize("cluster", ["i", "l", "f", "S", "g", "q"])
 def test_marks_of_a_letter_leave_its_body_open(font: Path, cluster: str) -> None:
-    """What strokes keep away from is around the dot of an i or the top of an l or an f,
+    """What strokes keep away from is around the dot of an i or the top of an l, an f or an S,
     above the x-height, and around the tail of a g (its hook merged into the lower
     stroke reads as a q) or a q, below the baseline: the body between the baseline and
     the x-height stays open to them."""
