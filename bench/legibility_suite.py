@@ -383,13 +383,23 @@ def model_input(image: Image.Image, height: int = INPUT_HEIGHT) -> Image.Image:
 
 
 #: Strings rendered for the rendering's fingerprint: every level and density, a few fonts.
-_PROBES = ("first_last@example.com", "+44 20 7946 0958", "£1,299.00", "O0o.lI1l@x.co")
+#: Besides the strings of each category, every character the recognizer writes, so a
+#: change to how one glyph is drawn (its font, the strokes' clearance around it) shows.
+_EVERY_CHARACTER = "".join(c for c in CHARSET if not c.isspace())
+_PROBES = (
+    "first_last@example.com",
+    "+44 20 7946 0958",
+    "£1,299.00",
+    "O0o.lI1l@x.co",
+    *(_EVERY_CHARACTER[i : i + 16] for i in range(0, len(_EVERY_CHARACTER), 16)),
+)
 
 
 def fingerprint() -> str:
-    """A short hash of what the renderer draws: PNGs of a few strings at every level,
-    density and family under a fixed key. Equal fingerprints, equal rendering (for the
-    recognizer's cache); any change to the drawing changes it."""
+    """A short hash of what the renderer draws: PNGs of a few strings and of every
+    character of :data:`CHARSET` at every level, density and family under a fixed key.
+    Equal fingerprints, equal rendering as far as the recognizer's cache goes: a change
+    to the drawing of any of its characters under that key changes it."""
     key = key_for(random.Random("fingerprint"))
     digest = hashlib.sha256()
     for text in _PROBES:
