@@ -100,6 +100,7 @@ GLYPH_FONTS: tuple[Path, ...] = (
 _SANS, _SERIF, _MONO = (FONTS_DIR / _FAMILY_FILES[f] for f in ("sans", "serif", "mono"))
 _SERIFED_ONE = (FONTS_DIR / "CharisSIL-Regular.ttf", FONTS_DIR / "LiberationSerif-Regular.ttf")
 _SCHOLA = FONTS_DIR / "texgyreschola-regular.otf"
+_STUBBED_DOLLAR = FONTS_DIR / "Cantarell-Regular.otf"
 #: Glyphs that many fonts draw alike (0 and O; l, 1 and I), and the fonts noisy text
 #: draws each of them with, the ones that tell them apart: a zero with a dot and an l
 #: with a tail (DejaVu Sans Mono's; a slashed zero turned along the zigzag reads as θ),
@@ -120,7 +121,7 @@ TELLING_FONTS: Mapping[str, tuple[Path, ...]] = MappingProxyType(
             _SCHOLA,
         ),
         "O": tuple(path for path in GLYPH_FONTS if path != _MONO),
-        "$": tuple(path for path in GLYPH_FONTS if path.stem != "Cantarell-Regular"),
+        "$": tuple(path for path in GLYPH_FONTS if path != _STUBBED_DOLLAR),
     }
 )
 

@@ -13,6 +13,7 @@ parts the strokes leave a gap.
 from __future__ import annotations
 
 import unicodedata
+from types import MappingProxyType
 
 from PIL import Image, ImageFilter
 
@@ -50,20 +51,17 @@ _PART_MARKED = _DOTTED | THIN | _TOPPED | _TAILED
 UPRIGHT = frozenset("lI|!/")
 #: Punctuation, brackets and the at sign, kept clear as a whole: a stroke swallows or
 #: changes them (a comma turns into a full stop, a bracket into a stretch of the stroke,
-#: an @ crossed at its middle into an e). Signs such
-#: as + and currency signs stay crossed: kept clear, they left short prices and phone
-#: numbers with one glyph fewer crossed, and the OCR bench read three times as many.
+#: an @ crossed at its middle into an e). Signs such as + and currency signs stay
+#: crossed: kept clear, they left short prices and phone numbers with one glyph fewer
+#: crossed, and the OCR bench read three times as many.
 WHOLE = frozenset("_,.-;:'()[]{}@")
 #: How far strokes keep from a dot, an accent, the top of a thin glyph or punctuation, em.
 CLEARANCE = 0.07
-#: How far they keep from an underscore, em: a gap this long each side, or it reads as
-#: a stretch of the lower stroke that runs along the same height.
-_UNDERSCORE_CLEARANCE = 0.3
-#: How far they keep from a full stop, a comma, a colon or a semicolon, em: closer, a
-#: stroke's cut end beside the point reads as part of it (a full stop as a comma) or
-#: swallows it.
-_POINT_CLEARANCE = 0.15
-_POINTS = frozenset(".,;:")
+#: Where they keep further, em. From an underscore, a gap this long each side, or it
+#: reads as a stretch of the lower stroke that runs along the same height. From a full
+#: stop, a comma, a colon or a semicolon: closer, a stroke's cut end beside the point
+#: reads as part of it (a full stop as a comma) or swallows it.
+_FURTHER = MappingProxyType({"_": 0.3, ".": 0.15, ",": 0.15, ";": 0.15, ":": 0.15})
 
 
 def has_marks(cluster: str) -> bool:
@@ -110,6 +108,4 @@ _ANY_INK = where_covered(255)
 
 
 def _clearance(cluster: str) -> float:
-    if cluster == "_":
-        return _UNDERSCORE_CLEARANCE
-    return _POINT_CLEARANCE if cluster in _POINTS else CLEARANCE
+    return _FURTHER.get(cluster, CLEARANCE)
