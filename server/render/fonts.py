@@ -101,12 +101,13 @@ _SANS, _SERIF, _MONO = (FONTS_DIR / _FAMILY_FILES[f] for f in ("sans", "serif", 
 _SERIFED_ONE = (FONTS_DIR / "CharisSIL-Regular.ttf", FONTS_DIR / "LiberationSerif-Regular.ttf")
 _SCHOLA = FONTS_DIR / "texgyreschola-regular.otf"
 _STUBBED_DOLLAR = FONTS_DIR / "Cantarell-Regular.otf"
-#: Glyphs that many fonts draw alike (0 and O; l, 1 and I), and the fonts noisy text
-#: draws each of them with, the ones that tell them apart: a zero with a dot and an l
-#: with a tail (DejaVu Sans Mono's; a slashed zero turned along the zigzag reads as θ),
-#: a 1 with a flag and a foot, an I with serifs, an O round and wider than a zero, a $
-#: with its bar drawn through (Cantarell's, two stubs, read as an S once a stroke ran
-#: over one). A glyph is drawn in one of these that the style mixes, else in any of them.
+#: Glyphs that many fonts draw alike (0 and O; l, 1 and I) or that one font draws like
+#: another glyph ($ as S), and the fonts noisy text draws each of them with, the ones
+#: that tell them apart: a zero with a dot and an l with a tail (DejaVu Sans Mono's; a
+#: slashed zero turned along the zigzag reads as θ), a 1 with a flag and a foot, an I
+#: with serifs, an O round and wider than a zero, a $ with its bar drawn through
+#: (Cantarell's, two stubs, read as an S once a stroke ran over one). A glyph is drawn
+#: in one of these that the style mixes, else in any of them.
 TELLING_FONTS: Mapping[str, tuple[Path, ...]] = MappingProxyType(
     {
         "0": (_MONO,),

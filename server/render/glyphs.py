@@ -132,8 +132,9 @@ def turned(glyph: Glyph, turn: float) -> Image.Image:
     )
     if not turn or glyph.cluster.isspace():  # nothing to turn
         return canvas
-    # Bilinear, not bicubic: the glyph is drawn at 2-4 times the device pixels and then
-    # reduced, which averages bicubic's sharper edges away; bilinear takes 40 % of its time.
+    # Bilinear, not bicubic: the glyph is drawn at usually 2-4 times the device pixels
+    # (less for very large images) and then reduced, which averages bicubic's sharper
+    # edges away; bilinear takes 40 % of its time.
     return canvas.rotate(turn, resample=Image.Resampling.BILINEAR)
 
 

@@ -5,8 +5,10 @@ cross the letters on purpose. Some glyphs would vanish into them, or turn into o
 glyphs: the dot of an i or a j and accents would be swallowed, the tail of a j cut off;
 the top of an l, a 1 or an I, crossed by the upper stroke, reads as 7, / or (; an
 underscore merges into the lower stroke ("first_last" reads "first last"), a comma or
-a full stop into either (a comma then looks like a full stop, or vanishes), a bracket
-into a curve of a stroke, the hook of a g into the lower stroke (a q). Around those
+a full stop into either (a comma then looks like a full stop, or vanishes; a full stop
+beside a stroke's cut end reads as a comma), a bracket into a curve of a stroke, the
+hook of a g into the lower stroke (a q), an at sign crossed at its middle into an e,
+the arch of an S run along by the upper stroke into the flat top of a 5. Around those
 parts the strokes leave a gap.
 """
 
@@ -55,19 +57,20 @@ UPRIGHT = frozenset("lI|!/")
 #: crossed: kept clear, they left short prices and phone numbers with one glyph fewer
 #: crossed, and the OCR bench read three times as many.
 WHOLE = frozenset("_,.-;:'()[]{}@")
-#: How far strokes keep from a dot, an accent, the top of a thin glyph or punctuation, em.
+#: How far strokes keep from a dot, an accent, the top of a thin glyph or punctuation,
+#: em (further from the glyphs of :data:`_FURTHER`).
 CLEARANCE = 0.07
 #: Where they keep further, em. From an underscore, a gap this long each side, or it
 #: reads as a stretch of the lower stroke that runs along the same height. From a full
 #: stop, a comma, a colon or a semicolon: closer, a stroke's cut end beside the point
 #: reads as part of it (a full stop as a comma) or swallows it.
-_FURTHER = MappingProxyType({"_": 0.3, ".": 0.15, ",": 0.15, ";": 0.15, ":": 0.15})
+_FURTHER = MappingProxyType({"_": 0.3, **dict.fromkeys(".,;:", 0.15)})
 
 
 def has_marks(cluster: str) -> bool:
     """Tell whether strokes keep clear of part of ``cluster``: a dot or an accent, the
-    top of a thin upright glyph, an f or a t, the tail of a g or a q, or all of a
-    punctuation mark or bracket."""
+    top of a thin upright glyph, an f, a t or an S, the tail of a g or a q, or all of a
+    punctuation mark, a bracket or the at sign."""
     return cleared_whole(cluster) or any(
         char in _PART_MARKED or unicodedata.category(char) == "Mn"
         for char in unicodedata.normalize("NFD", cluster)
@@ -84,9 +87,9 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
     and how many px that image reaches past each side of the glyph's canvas.
 
     For a letter or digit: around its ink above the x-height and below the baseline
-    (dots, accents, the tail of a j, a g or a q, the top of a thin glyph); its body
-    between them stays open to the strokes. For punctuation, brackets and signs (:data:`WHOLE`):
-    around all of its ink.
+    (dots, accents, the tail of a j, a g or a q, the top of a thin glyph, an f, a t or
+    an S); its body between them stays open to the strokes. For punctuation, brackets
+    and the at sign (:data:`WHOLE`): around all of its ink.
     """
     glyph = scaled(glyph, fit)
     canvas = turned(glyph, 0)

@@ -206,7 +206,7 @@ def _zigzag(
     # see .noise.overshoot), except where it starts or ends with a glyph they keep
     # clear of, where the stretch before its gap would read as a comma or a dash
     # (",$78", "\\jane"): there they start in it, or after it if they keep clear of it
-    # as a whole ($, +, a bracket).
+    # as a whole (punctuation, a bracket, an at sign).
     begin, finish = span
     lead = bool(placed) and has_marks(placed[0].glyph.cluster)
     trail = bool(placed) and has_marks(placed[-1].glyph.cluster)

@@ -37,6 +37,9 @@ import tokens
 from examples.site.app import PRICES, TEAM, plaintexts
 from tests.browser import launch_chromium
 
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
+
 ROOT = Path(__file__).resolve().parents[2]
 #: The protected images of each page: a card's email and phone (the price list's prices)
 #: and the values inside a sentence.
@@ -264,9 +267,6 @@ SENTENCE_JS = """
         return [p.getBoundingClientRect().height, parseFloat(style.lineHeight),
                 parseFloat(style.fontSize)]; }
 """
-if TYPE_CHECKING:
-    from playwright.async_api import ViewportSize
-
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import os
 import signal
 import socket
@@ -220,15 +221,16 @@ def test_sigterm_drains_gunicorn_workers(spawn: Callable[..., Service]) -> None:
     drain(service, QUEUED)
 
 
-def open_requests(port: int, count: int, first: int = 300) -> list[socket.socket]:
+def open_requests(port: int, count: int, width: int, first: int) -> list[socket.socket]:
     """``count`` new keep-alive connections, each with a request sent for a placeholder
-    of its own size: a few ms of drawing each (no cache hit), as real requests take. A
-    burst of free answers would let one worker serve it all before the scheduler ran
-    the other, however the accepts are shared."""
+    of its own size (``width`` wide, heights from ``first`` on): a few ms of drawing
+    each (no cache hit), as real requests take. A burst of free answers would let one
+    worker serve it all before the scheduler ran the other, however the accepts are
+    shared."""
     connections = []
     for n in range(count):
         connection = socket.create_connection(("127.0.0.1", port), timeout=10)
-        request = f"GET /600x{first + n}.png HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        request = f"GET /{width}x{first + n}.png HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         connection.sendall(request.encode())
         connections.append(connection)
     return connections
@@ -242,10 +244,10 @@ def status_line(connection: socket.socket) -> bytes:
     return data.partition(b"\r\n")[0]
 
 
-def spread(service: Service, workers: list[int], count: int) -> dict[int, int]:
-    """Open ``count`` connections with a request each, read every answer, and say how
-    many of them each worker holds."""
-    connections = open_requests(service.port, count)
+def spread(service: Service, workers: list[int], count: int, first: int) -> dict[int, int]:
+    """Open ``count`` connections with a request each (500 px wide, heights from
+    ``first``), read every answer, and say how many of them each worker holds."""
+    connections = open_requests(service.port, count, 500, first)
     try:
         assert {status_line(c) for c in connections} == {b"HTTP/1.1 200 OK"}
         return connections_by_process(workers, service.port)
@@ -260,15 +262,22 @@ BURST = 32
 def test_a_burst_of_new_connections_spreads_over_the_workers(spawn: Callable[..., Service]) -> None:
     """A burst of connections that queued while every worker was busy (stopped, here) is
     taken in turns: aiohttp's own worker lets the first one awake accept it all."""
-    service = spawn("--workers", "2")
+    # Room for the whole burst in either worker's render queue (16 by default), so no
+    # request is shed however the burst falls.
+    service = spawn("--workers", "2", "--render-queue", str(2 * BURST))
     workers = service.wait_children(2)
     assert len(workers) == 2, service.stderr
-    wait_for(lambda: min(spread(service, workers, 8).values()) > 0, 30, "both workers serving")
+    sizes = itertools.count(300, 8)  # a fresh set of sizes for each try: none cached
+    wait_for(
+        lambda: min(spread(service, workers, 8, next(sizes)).values()) > 0,
+        30,
+        "both workers serving",
+    )
     for pid in workers:
         os.kill(pid, signal.SIGSTOP)
     try:
-        # queued in the kernel, none accepted; sizes the warm-up did not draw
-        burst = open_requests(service.port, BURST, first=400)
+        # queued in the kernel, none accepted; sizes the warm-up (500 wide) did not draw
+        burst = open_requests(service.port, BURST, 600, 300)
     finally:
         for pid in workers:
             os.kill(pid, signal.SIGCONT)
