@@ -65,6 +65,8 @@ CLEARANCE = 0.07
 #: stop, a comma, a colon or a semicolon: closer, a stroke's cut end beside the point
 #: reads as part of it (a full stop as a comma) or swallows it.
 _FURTHER = MappingProxyType({"_": 0.3, **dict.fromkeys(".,;:", 0.15)})
+#: Every pixel with any coverage, set: the clearance around a part, from its blurred ink.
+_ANY_INK = where_covered(255)
 
 
 def has_marks(cluster: str) -> bool:
@@ -104,10 +106,6 @@ def marks(glyph: Glyph, fit: float, turn: float) -> tuple[Image.Image, int]:
     if turn:
         around = around.rotate(turn, resample=Image.Resampling.BILINEAR)
     return around, reach
-
-
-#: Every pixel with any coverage, set.
-_ANY_INK = where_covered(255)
 
 
 def _clearance(cluster: str) -> float:
